@@ -1,0 +1,48 @@
+"""Who is acting: the argument every service and selector takes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .models import ApiToken, Organisation, OrganisationKind, Role, User
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person in a portal, or an integration holding an API token."""
+
+    organisation: Organisation
+    user: User | None = None
+    token: ApiToken | None = None
+
+    @classmethod
+    def for_user(cls, user: User) -> Actor:
+        return cls(organisation=user.organisation, user=user)
+
+    @classmethod
+    def for_token(cls, token: ApiToken) -> Actor:
+        return cls(organisation=token.organisation, token=token)
+
+    @property
+    def kind(self) -> str:
+        return self.organisation.kind
+
+    @property
+    def is_merchant(self) -> bool:
+        return self.kind == OrganisationKind.MERCHANT
+
+    @property
+    def is_carrier(self) -> bool:
+        return self.kind == OrganisationKind.CARRIER
+
+    @property
+    def is_platform(self) -> bool:
+        return self.kind == OrganisationKind.PLATFORM
+
+    @property
+    def is_driver(self) -> bool:
+        return self.user is not None and self.user.role == Role.DRIVER
+
+    def __str__(self) -> str:
+        who = self.user.username if self.user else f"token:{self.token.prefix}" if self.token else "?"
+        return f"{who}@{self.organisation.code}"

@@ -1,0 +1,6 @@
+TOKEN_INVALID = "token_invalid"
+TOKEN_REVOKED = "token_revoked"
+ORGANISATION_INACTIVE = "organisation_inactive"
+ORGANISATION_CODE_TAKEN = "organisation_code_taken"
+USERNAME_TAKEN = "username_taken"
+ROLE_NOT_ALLOWED = "role_not_allowed"

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import re
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from firstmile.core.errors import ApplicationError, ErrorKind
+
+from . import error_codes
+from .actor import Actor
+from .models import ApiToken, Organisation, User
+from .services import TOKEN_SCHEME, token_digest
+
+_TOKEN_SHAPE = re.compile(r"^fm_[A-Za-z0-9_-]{40,64}$")
+
+
+def api_token_authenticate(raw: str) -> ApiToken:
+    """The active token behind a bearer string, or an error saying what is wrong."""
+    raw = (raw or "").strip()
+    if not _TOKEN_SHAPE.match(raw):
+        raise ApplicationError(
+            error_codes.TOKEN_INVALID,
+            _("Malformed API token: expected a bearer token starting with %(scheme)s.") % {"scheme": TOKEN_SCHEME},
+            kind=ErrorKind.UNAUTHENTICATED,
+        )
+    token = ApiToken.objects.select_related("organisation").filter(digest=token_digest(raw)).first()
+    if token is None:
+        raise ApplicationError(error_codes.TOKEN_INVALID, _("Unknown API token."), kind=ErrorKind.UNAUTHENTICATED)
+    if token.revoked_at is not None:
+        raise ApplicationError(
+            error_codes.TOKEN_REVOKED, _("This API token has been revoked."), kind=ErrorKind.UNAUTHENTICATED
+        )
+    if not token.organisation.is_active:
+        raise ApplicationError(
+            error_codes.ORGANISATION_INACTIVE,
+            _("This organisation is deactivated."),
+            kind=ErrorKind.UNAUTHENTICATED,
+        )
+    return token
+
+
+def api_token_list(*, actor: Actor) -> QuerySet[ApiToken]:
+    tokens = ApiToken.objects.select_related("organisation")
+    if not actor.is_platform:
+        tokens = tokens.filter(organisation=actor.organisation)
+    return tokens.order_by("-created_at")
+
+
+def user_list(*, actor: Actor) -> QuerySet[User]:
+    users = User.objects.select_related("organisation")
+    if not actor.is_platform:
+        users = users.filter(organisation=actor.organisation)
+    return users.order_by("username")
+
+
+def organisation_list(*, actor: Actor, kind: str | None = None) -> QuerySet[Organisation]:
+    organisations = Organisation.objects.all()
+    if not actor.is_platform:
+        organisations = organisations.filter(pk=actor.organisation.pk)
+    if kind:
+        organisations = organisations.filter(kind=kind)
+    return organisations.order_by("kind", "code")

@@ -1,0 +1,7 @@
+from ninja import Schema
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    field: str | None = None

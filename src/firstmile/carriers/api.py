@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Field, Router, Schema
+from ninja.pagination import paginate
+
+from firstmile.core.clock import now
+from firstmile.core.pagination import CursorPagination
+from firstmile.geo.selectors import division_get
+
+from .selectors import carrier_get, carrier_list, coverage_list, coverage_serving, sorting_centre_list
+from .services import coverage_assign
+
+router = Router()
+
+
+class SortingCentreOut(Schema):
+    code: str
+    name: str
+    division_code: str = Field(..., alias="division_id")
+    address_detail: str
+
+
+class CarrierOut(Schema):
+    code: str
+    name_zh: str
+    name_en: str
+    waybill_prefix: str
+    hotline: str
+    service_hours: str
+    sorting_centres: list[SortingCentreOut]
+
+    @staticmethod
+    def resolve_sorting_centres(obj):
+        return list(sorting_centre_list(carrier=obj))
+
+
+class CarrierRef(Schema):
+    code: str
+    name_zh: str
+    name_en: str
+    waybill_prefix: str
+    hotline: str
+    service_hours: str
+
+
+class CoverageOut(Schema):
+    id: int
+    division_code: str = Field(..., alias="division_id")
+    division_name: str = Field(..., alias="division.name")
+    carrier: str = Field(..., alias="carrier.code")
+    valid_from: datetime
+    valid_to: datetime | None
+
+
+class ServingOut(Schema):
+    division_code: str
+    at: datetime
+    covered: bool
+    carrier: CarrierRef | None = None
+    coverage: CoverageOut | None = None
+
+
+class CoverageIn(Schema):
+    division_code: str
+    carrier: str = Field(..., description="carrier code, e.g. WS")
+    valid_from: datetime = Field(..., description="ISO 8601 with offset, e.g. 2023-09-19T00:00:00+08:00")
+
+
+@router.get("/carriers", response=list[CarrierOut], summary="Pickup carriers, with hotline, hours and sorting centres")
+def list_carriers(request):
+    return list(carrier_list(actor=request.auth))
+
+
+@router.get("/carriers/{code}", response=CarrierOut)
+def get_carrier(request, code: str):
+    return carrier_get(code)
+
+
+@router.get("/coverage/serving", response=ServingOut, summary="Which carrier serves a division at an instant")
+def serving(request, division: str, at: datetime | None = None):
+    division_get(division)
+    at = at or now()
+    coverage = coverage_serving(division, at)
+    return {
+        "division_code": division,
+        "at": at,
+        "covered": coverage is not None,
+        "carrier": coverage.carrier if coverage else None,
+        "coverage": coverage,
+    }
+
+
+@router.get("/coverage", response=list[CoverageOut], summary="Coverage rows (platform: all; carrier: its own)")
+@paginate(CursorPagination, ordering=("id",))
+def list_coverage(request, carrier: str | None = None, at: datetime | None = None):
+    return coverage_list(actor=request.auth, carrier_code=carrier, at=at)
+
+
+@router.post("/coverage", response={201: CoverageOut}, summary="Assign an area to a carrier from an instant (platform)")
+def assign_coverage(request, payload: CoverageIn):
+    coverage = coverage_assign(
+        actor=request.auth,
+        division_code=payload.division_code,
+        carrier=carrier_get(payload.carrier),
+        valid_from=payload.valid_from,
+    )
+    return 201, coverage

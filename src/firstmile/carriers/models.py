@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from firstmile.core.models import BaseModel
+
+
+class Carrier(BaseModel):
+    """A first-mile pickup carrier (揽收服务商): J&T 极兔, Wanse 万色, …"""
+
+    organisation = models.OneToOneField(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="carrier", verbose_name=_("organisation")
+    )
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100)
+    waybill_prefix = models.CharField(_("waybill prefix"), max_length=4, unique=True)
+    hotline = models.CharField(_("customer hotline"), max_length=32)
+    service_opens = models.TimeField(_("service opens"))
+    service_closes = models.TimeField(_("service closes"))
+    # ISO weekdays the hotline answers on, Monday=1 … Sunday=7.
+    service_weekdays = models.CharField(_("service weekdays"), max_length=7, default="1234567")
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("carrier")
+        verbose_name_plural = _("carriers")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+
+    @property
+    def service_hours(self) -> str:
+        days = self.service_weekdays
+        if days == "1234567":
+            span = _("Monday – Sunday")
+        elif days == "12345":
+            span = _("Monday – Friday")
+        else:
+            span = ",".join(days)
+        return f"{span} {self.service_opens:%H:%M}–{self.service_closes:%H:%M}"
+
+
+class SortingCentre(BaseModel):
+    """A carrier's sorting centre (分拨仓), where the first mile ends."""
+
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="sorting_centres")
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    division = models.ForeignKey("geo.Division", on_delete=models.PROTECT, related_name="+", verbose_name=_("region"))
+    address_detail = models.CharField(_("detail address"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("sorting centre")
+        verbose_name_plural = _("sorting centres")
+        ordering = ["carrier", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CoverageArea(BaseModel):
+    """Carrier X collects in division D from valid_from until valid_to (exclusive).
+
+    Effective-dated rows, never a flag flipped by a job: the carrier serving an
+    area at any instant, past or future, is one query, and a switchover is just
+    a row that starts at the cutover instant.
+    """
+
+    division = models.ForeignKey("geo.Division", on_delete=models.PROTECT, related_name="+", verbose_name=_("region"))
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="coverage")
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("coverage area")
+        verbose_name_plural = _("coverage areas")
+        ordering = ["division", "valid_from"]
+        indexes = [
+            models.Index(fields=["division", "valid_from"]),
+            models.Index(fields=["carrier", "valid_from"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")),
+                name="coverage_period_not_empty",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.division_id} → {self.carrier_id} [{self.valid_from:%Y-%m-%d %H:%M}, {self.valid_to or '∞'})"

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Length
+from django.utils.translation import gettext_lazy as _
+
+from firstmile.accounts.actor import Actor
+from firstmile.core.clock import now
+from firstmile.core.errors import NotFound
+from firstmile.geo.selectors import ancestor_codes
+
+from . import error_codes
+from .models import Carrier, CoverageArea, SortingCentre
+
+
+def coverage_serving(division_code: str, at: datetime | None = None) -> CoverageArea | None:
+    """The coverage row that decides who collects in a division at instant ``at``.
+
+    A town is served by its own row if it has one, else by its county's, city's
+    or province's: the most specific row valid at ``at`` wins. One query.
+    """
+    at = at or now()
+    return (
+        CoverageArea.objects.select_related("carrier", "division")
+        .filter(division_id__in=[division_code, *ancestor_codes(division_code)], valid_from__lte=at)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=at))
+        .order_by(Length("division_id").desc(), "-valid_from")
+        .first()
+    )
+
+
+def carrier_serving(division_code: str, at: datetime | None = None) -> Carrier | None:
+    """Which carrier serves a division at instant ``at`` (now by default)."""
+    coverage = coverage_serving(division_code, at)
+    return coverage.carrier if coverage else None
+
+
+def carrier_list(*, actor: Actor | None = None) -> QuerySet[Carrier]:
+    # Carriers' names, hotlines and hours are public to every party: merchants
+    # need them to reach the carrier that collects from them.
+    return Carrier.objects.filter(is_active=True).order_by("code")
+
+
+def carrier_get(code: str) -> Carrier:
+    carrier = Carrier.objects.filter(code=code).first()
+    if carrier is None:
+        raise NotFound(error_codes.CARRIER_UNKNOWN, _("Unknown carrier: %(code)s.") % {"code": code}, field="carrier")
+    return carrier
+
+
+def carrier_of(actor: Actor) -> Carrier | None:
+    return Carrier.objects.filter(organisation=actor.organisation).first() if actor.is_carrier else None
+
+
+def coverage_list(
+    *, actor: Actor, at: datetime | None = None, carrier_code: str | None = None
+) -> QuerySet[CoverageArea]:
+    """Coverage rows: all of them for the platform, its own for a carrier, none for merchants."""
+    rows = CoverageArea.objects.select_related("carrier", "division")
+    if actor.is_carrier:
+        rows = rows.filter(carrier__organisation=actor.organisation)
+    elif not actor.is_platform:
+        return rows.none()
+    if carrier_code:
+        rows = rows.filter(carrier__code=carrier_code)
+    if at is not None:
+        rows = rows.filter(valid_from__lte=at).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=at))
+    return rows.order_by("division_id", "valid_from", "id")
+
+
+def sorting_centre_list(*, carrier: Carrier | None = None) -> QuerySet[SortingCentre]:
+    centres = SortingCentre.objects.select_related("carrier", "division").filter(is_active=True)
+    if carrier is not None:
+        centres = centres.filter(carrier=carrier)
+    return centres.order_by("carrier__code", "code")

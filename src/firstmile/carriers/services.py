@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from firstmile.accounts.actor import Actor
+from firstmile.accounts.models import Organisation, OrganisationKind
+from firstmile.core import error_codes as core_codes
+from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
+from firstmile.events.services import event_record
+from firstmile.geo.models import Division
+from firstmile.geo.selectors import division_get
+
+from . import error_codes
+from .models import Carrier, CoverageArea, SortingCentre
+
+_PREFIX = re.compile(r"^[A-Z]{2,4}$")
+_CODE = re.compile(r"^[A-Z0-9]{2,8}$")
+_HOTLINE = re.compile(r"^[0-9+\-() ]{5,32}$")
+
+
+def _require_platform(actor: Actor | None) -> None:
+    if actor is not None and not actor.is_platform:
+        raise Forbidden(core_codes.FORBIDDEN, _("Only platform operations may do this."))
+
+
+def _invalid(field: str, message) -> ApplicationError:
+    return ApplicationError(core_codes.INVALID_INPUT, message, field=field)
+
+
+@transaction.atomic
+def carrier_create(
+    *,
+    actor: Actor | None,
+    organisation: Organisation,
+    code: str,
+    name_zh: str,
+    name_en: str,
+    waybill_prefix: str,
+    hotline: str,
+    service_opens: time,
+    service_closes: time,
+    service_weekdays: str = "1234567",
+) -> Carrier:
+    """Register a pickup carrier for a carrier organisation."""
+    _require_platform(actor)
+    if organisation.kind != OrganisationKind.CARRIER:
+        raise ApplicationError(
+            error_codes.NOT_A_CARRIER_ORGANISATION,
+            _("The organisation is not a carrier."),
+            field="organisation",
+        )
+    if not _CODE.match(code):
+        raise _invalid("code", _("Carrier code: 2–8 capital letters or digits."))
+    if not _PREFIX.match(waybill_prefix):
+        raise _invalid("waybill_prefix", _("Waybill prefix: 2–4 capital letters."))
+    if not name_zh.strip():
+        raise _invalid("name_zh", _("Chinese name is required."))
+    if not name_en.strip():
+        raise _invalid("name_en", _("English name is required."))
+    if not _HOTLINE.match(hotline):
+        raise _invalid("hotline", _("Hotline: digits, spaces and + - ( ) only."))
+    if service_closes <= service_opens:
+        raise _invalid("service_closes", _("Service must close after it opens."))
+    if not service_weekdays or not set(service_weekdays) <= set("1234567"):
+        raise _invalid("service_weekdays", _("Service weekdays: digits 1 (Monday) to 7 (Sunday)."))
+    if Carrier.objects.filter(code=code).exists():
+        raise Conflict(error_codes.CARRIER_CODE_TAKEN, _("This carrier code is already taken."), field="code")
+    if Carrier.objects.filter(waybill_prefix=waybill_prefix).exists():
+        raise Conflict(
+            error_codes.WAYBILL_PREFIX_TAKEN, _("Another carrier already uses this prefix."), field="waybill_prefix"
+        )
+    carrier = Carrier.objects.create(
+        organisation=organisation,
+        code=code,
+        name_zh=name_zh.strip(),
+        name_en=name_en.strip(),
+        waybill_prefix=waybill_prefix,
+        hotline=hotline.strip(),
+        service_opens=service_opens,
+        service_closes=service_closes,
+        service_weekdays="".join(sorted(set(service_weekdays))),
+    )
+    event_record(
+        actor=actor,
+        kind="carrier.created",
+        subject=carrier,
+        to_state="active",
+        payload={"code": code, "waybill_prefix": waybill_prefix},
+        owner=organisation,
+    )
+    return carrier
+
+
+@transaction.atomic
+def sorting_centre_create(
+    *, actor: Actor | None, carrier: Carrier, code: str, name: str, division_code: str, address_detail: str
+) -> SortingCentre:
+    """Open a sorting centre where the carrier's first-mile parcels end up."""
+    _require_platform(actor)
+    division = division_get(division_code)
+    if not name.strip():
+        raise _invalid("name", _("Name is required."))
+    if not address_detail.strip():
+        raise _invalid("address_detail", _("Detail address is required."))
+    if SortingCentre.objects.filter(code=code).exists():
+        raise Conflict(error_codes.SORTING_CENTRE_CODE_TAKEN, _("This code is already taken."), field="code")
+    centre = SortingCentre.objects.create(
+        carrier=carrier, code=code, name=name.strip(), division=division, address_detail=address_detail.strip()
+    )
+    event_record(
+        actor=actor,
+        kind="sorting_centre.created",
+        subject=centre,
+        to_state="active",
+        payload={"code": code, "division": division.code},
+        owner=carrier.organisation,
+    )
+    return centre
+
+
+def _aware(value: datetime, field: str) -> datetime:
+    if timezone.is_naive(value):
+        raise _invalid(field, _("The time must carry its time zone."))
+    return value
+
+
+@transaction.atomic
+def coverage_assign(*, actor: Actor | None, division_code: str, carrier: Carrier, valid_from: datetime) -> CoverageArea:
+    """Make ``carrier`` serve a division from ``valid_from`` on.
+
+    The division's current coverage, if any, ends at that instant, so at every
+    instant exactly one carrier (or none) serves it.
+    """
+    _require_platform(actor)
+    division = division_get(division_code)
+    valid_from = _aware(valid_from, "valid_from")
+    if not carrier.is_active:
+        raise ApplicationError(error_codes.CARRIER_INACTIVE, _("The carrier is not active."), field="carrier")
+    # Locking the division row serialises every coverage change of the area,
+    # even when it has no coverage row to lock yet.
+    Division.objects.select_for_update().filter(code=division.code).get()
+    rows = CoverageArea.objects.select_for_update().filter(division=division)
+    if rows.filter(valid_from__gte=valid_from).exists():
+        raise Conflict(
+            error_codes.COVERAGE_FUTURE_CHANGE_PLANNED,
+            _("A coverage change for this area is already planned at or after this time."),
+            field="valid_from",
+        )
+    current = rows.filter(valid_to__isnull=True).first() or rows.filter(valid_to__gt=valid_from).first()
+    if current is not None and current.carrier_id == carrier.pk:
+        raise Conflict(
+            error_codes.COVERAGE_ALREADY_SERVED, _("This carrier already serves this area then."), field="carrier"
+        )
+    if current is not None:
+        current.valid_to = valid_from
+        current.save(update_fields=["valid_to", "updated_at"])
+    coverage = CoverageArea.objects.create(division=division, carrier=carrier, valid_from=valid_from)
+    event_record(
+        actor=actor,
+        kind="coverage.assigned",
+        subject=coverage,
+        from_state=current.carrier.code if current else "",
+        to_state=carrier.code,
+        payload={"division": division.code, "valid_from": valid_from.isoformat()},
+        owner=carrier.organisation,
+        counterparty=current.carrier.organisation if current else None,
+    )
+    return coverage
+
+
+@transaction.atomic
+def coverage_end(*, actor: Actor | None, coverage_id: int, valid_to: datetime) -> CoverageArea:
+    """Stop a carrier serving an area from ``valid_to`` on, leaving it uncovered."""
+    _require_platform(actor)
+    valid_to = _aware(valid_to, "valid_to")
+    coverage = CoverageArea.objects.select_for_update().select_related("carrier").filter(pk=coverage_id).first()
+    if coverage is None:
+        raise NotFound(error_codes.COVERAGE_NOT_FOUND, _("No such coverage."), field="coverage_id")
+    if coverage.valid_to is not None and coverage.valid_to <= valid_to:
+        raise Conflict(error_codes.COVERAGE_ALREADY_ENDED, _("This coverage has already ended by then."))
+    if valid_to <= coverage.valid_from:
+        raise _invalid("valid_to", _("The end must come after the start."))
+    previous = coverage.valid_to
+    coverage.valid_to = valid_to
+    coverage.save(update_fields=["valid_to", "updated_at"])
+    event_record(
+        actor=actor,
+        kind="coverage.ended",
+        subject=coverage,
+        from_state="open" if previous is None else "ending",
+        to_state="ending",
+        payload={"division": coverage.division_id, "valid_to": valid_to.isoformat()},
+        owner=coverage.carrier.organisation,
+    )
+    return coverage

@@ -1,0 +1,6 @@
+"""Error codes shared by every app; each app adds its own in its error_codes.py."""
+
+INVALID_INPUT = "invalid_input"
+NOT_FOUND = "not_found"
+UNAUTHENTICATED = "unauthenticated"
+FORBIDDEN = "forbidden"

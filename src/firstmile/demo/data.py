@@ -1,0 +1,132 @@
+"""Demo data: the parties of seed 000 as they stood before the J&T → Wanse switch.
+
+Idempotent: running it again creates only what is missing. Every row is made
+through the same services the portals and the API use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+
+from django.db import transaction
+
+from firstmile.accounts.actor import Actor
+from firstmile.accounts.models import ApiToken, Organisation, OrganisationKind, Role, User
+from firstmile.accounts.services import api_token_issue, api_token_revoke, organisation_create, user_create
+from firstmile.carriers.models import Carrier, CoverageArea, SortingCentre
+from firstmile.carriers.services import carrier_create, coverage_assign, sorting_centre_create
+from firstmile.core.clock import beijing
+
+DEMO_PASSWORD = "firstmile-demo"
+DEMO_TOKEN_NAME = "demo integration"
+
+
+@dataclass
+class DemoLogins:
+    users: list[tuple[str, str, str]] = field(default_factory=list)  # (portal, username, organisation)
+    tokens: list[tuple[str, str]] = field(default_factory=list)  # (organisation, plaintext)
+
+
+ORGANISATIONS = [
+    (OrganisationKind.PLATFORM, "platform", "Firstmile 平台运营"),
+    (OrganisationKind.CARRIER, "jt-express", "极兔速递 J&T Express"),
+    (OrganisationKind.CARRIER, "wanse", "万色速递 Wanse"),
+    (OrganisationKind.MERCHANT, "dg-lighting", "东莞明亮灯饰有限公司"),
+    (OrganisationKind.MERCHANT, "sz-gadgets", "深圳小物电子商行"),
+    (OrganisationKind.MERCHANT, "fs-furniture", "佛山家居工坊"),
+]
+
+USERS = [
+    ("platform", "ops", Role.ADMIN, "平台运营"),
+    ("jt-express", "jt_dispatch", Role.ADMIN, "极兔调度"),
+    ("jt-express", "jt_driver", Role.DRIVER, "极兔司机 李师傅"),
+    ("wanse", "ws_dispatch", Role.ADMIN, "万色调度"),
+    ("wanse", "ws_driver", Role.DRIVER, "万色司机 王师傅"),
+    ("dg-lighting", "dg_merchant", Role.ADMIN, "东莞明亮 陈经理"),
+    ("sz-gadgets", "sz_merchant", Role.ADMIN, "深圳小物 林店长"),
+    ("fs-furniture", "fs_merchant", Role.ADMIN, "佛山家居 何老板"),
+]
+
+CARRIERS = [
+    # (organisation, code, zh, en, prefix, hotline, opens, closes)
+    ("jt-express", "JT", "极兔速递", "J&T Express", "JT", "956025", time(8), time(22)),
+    ("wanse", "WS", "万色速递", "Wanse", "WS", "4008206207", time(9), time(19)),
+]
+
+SORTING_CENTRES = [
+    # (carrier, code, name, division, detail)
+    ("JT", "JT-GZ-BY", "极兔广州白云分拨中心", "440111107", "太和镇穗丰村物流园"),
+    ("WS", "WS-DG-HM", "万色东莞洪梅分拨仓", "441900125", "洪梅镇洪屋涡村工业路18号"),
+]
+
+# Before the switchover, J&T collected in all three cities of seed 000 (question 2).
+JT_COVERAGE = ["441900", "440300", "440100"]
+COVERAGE_SINCE = beijing(2023, 1, 1)
+
+
+@transaction.atomic
+def load_demo() -> DemoLogins:
+    logins = DemoLogins()
+    organisations = {}
+    for kind, code, name in ORGANISATIONS:
+        organisations[code] = Organisation.objects.filter(code=code).first() or organisation_create(
+            actor=None, kind=kind, code=code, name=name
+        )
+
+    for org_code, username, role, display in USERS:
+        if not User.objects.filter(username=username).exists():
+            user_create(
+                actor=None,
+                organisation=organisations[org_code],
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                first_name=display,
+            )
+        logins.users.append((role, username, organisations[org_code].name))
+
+    carriers = {}
+    for org_code, code, zh, en, prefix, hotline, opens, closes in CARRIERS:
+        carriers[code] = Carrier.objects.filter(code=code).first() or carrier_create(
+            actor=None,
+            organisation=organisations[org_code],
+            code=code,
+            name_zh=zh,
+            name_en=en,
+            waybill_prefix=prefix,
+            hotline=hotline,
+            service_opens=opens,
+            service_closes=closes,
+        )
+
+    for carrier_code, code, name, division, detail in SORTING_CENTRES:
+        if not SortingCentre.objects.filter(code=code).exists():
+            sorting_centre_create(
+                actor=None,
+                carrier=carriers[carrier_code],
+                code=code,
+                name=name,
+                division_code=division,
+                address_detail=detail,
+            )
+
+    for division in JT_COVERAGE:
+        if not CoverageArea.objects.filter(division_id=division).exists():
+            coverage_assign(actor=None, division_code=division, carrier=carriers["JT"], valid_from=COVERAGE_SINCE)
+
+    # Plaintext tokens cannot be shown again, so each run replaces the demo's
+    # tokens with fresh ones and prints those.
+    ops = _actor_of("ops")
+    for org_code in ("dg-lighting", "wanse"):
+        for old in ApiToken.objects.filter(
+            organisation=organisations[org_code], name=DEMO_TOKEN_NAME, revoked_at__isnull=True
+        ):
+            api_token_revoke(actor=ops, token_id=old.pk)
+        _token, raw = api_token_issue(actor=ops, organisation=organisations[org_code], name=DEMO_TOKEN_NAME)
+        logins.tokens.append((organisations[org_code].name, raw))
+    return logins
+
+
+def _actor_of(username: str) -> Actor:
+    return Actor.for_user(User.objects.select_related("organisation").get(username=username))

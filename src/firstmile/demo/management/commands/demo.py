@@ -1,0 +1,26 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from firstmile.demo.data import DEMO_PASSWORD, load_demo
+
+
+class Command(BaseCommand):
+    help = "Migrate, load the demo data (idempotent), print the logins and serve on 127.0.0.1:8000."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-serve", action="store_true", help="load the data and stop")
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+
+    def handle(self, *args, no_serve: bool, addrport: str, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        logins = load_demo()
+        self.stdout.write(self.style.SUCCESS("Firstmile demo data is loaded."))
+        self.stdout.write(f"\nLogins (password for all: {DEMO_PASSWORD}) at http://{addrport}/login/")
+        for role, username, organisation in logins.users:
+            self.stdout.write(f"  {username:<14} {role:<7} {organisation}")
+        self.stdout.write("\nAPI tokens (new on every run; Authorization: Bearer <token>):")
+        for organisation, raw in logins.tokens:
+            self.stdout.write(f"  {organisation}: {raw}")
+        self.stdout.write(f"\nAPI docs: http://{addrport}/api/v1/docs   Admin: http://{addrport}/admin/ (user ops)\n")
+        if not no_serve:
+            call_command("runserver", addrport, use_reloader=False)

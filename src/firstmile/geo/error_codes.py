@@ -1,0 +1,3 @@
+DIVISION_UNKNOWN = "division_unknown"
+ADDRESS_UNPARSEABLE = "address_unparseable"
+ADDRESS_AMBIGUOUS = "address_ambiguous"

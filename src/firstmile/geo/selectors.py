@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from firstmile.core.errors import NotFound
+
+from . import error_codes
+from .addresses import ParsedAddress, parse_address
+from .models import Division
+
+
+def ancestor_codes(code: str) -> list[str]:
+    """Codes that may sit above a division, nearest first (some may not exist).
+
+    GB/T 2260 codes nest by prefix: town 441900125 → 441900 → 440000. Levels
+    that a region lacks are simply absent from the table.
+    """
+    candidates = []
+    if len(code) > 6:
+        candidates.append(code[:6])
+    base = code[:6]
+    for candidate in (base[:4] + "00", base[:2] + "0000"):
+        if candidate != code and candidate not in candidates:
+            candidates.append(candidate)
+    return candidates
+
+
+def division_get(code: str, *, field: str = "division") -> Division:
+    division = Division.objects.filter(code=(code or "").strip()).first()
+    if division is None:
+        raise NotFound(
+            error_codes.DIVISION_UNKNOWN,
+            _("Unknown administrative division code: %(code)s.") % {"code": code},
+            field=field,
+        )
+    return division
+
+
+def division_children(parent_code: str | None = None) -> QuerySet[Division]:
+    """The divisions one level below ``parent_code``, or the provinces."""
+    if parent_code:
+        division_get(parent_code, field="parent")
+        return Division.objects.filter(parent_id=parent_code).order_by("code")
+    return Division.objects.filter(parent__isnull=True).order_by("code")
+
+
+def division_path(division: Division) -> list[Division]:
+    """From the province down to the division itself."""
+    above = {d.code: d for d in Division.objects.filter(code__in=ancestor_codes(division.code))}
+    path = [division]
+    while path[0].parent_id:
+        path.insert(0, above[path[0].parent_id])
+    return path
+
+
+def division_full_name(division: Division) -> str:
+    return "".join(d.name for d in division_path(division))
+
+
+def division_has_children(division: Division) -> bool:
+    return Division.objects.filter(parent_id=division.code).exists()
+
+
+def address_parse(text: str) -> ParsedAddress:
+    return parse_address(text)

@@ -1,0 +1,85 @@
+from django.contrib import messages
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from firstmile.accounts.selectors import organisation_list
+from firstmile.carriers.selectors import carrier_get, carrier_list, coverage_list
+from firstmile.carriers.services import coverage_assign
+from firstmile.core import error_codes
+from firstmile.core.clock import now
+from firstmile.core.errors import ApplicationError
+from firstmile.portals.access import portal_view
+from firstmile.portals.regions import build_picker
+from firstmile.portals.views import parse_beijing_input
+
+
+@portal_view("ops")
+def home(request):
+    organisations = organisation_list(actor=request.actor)
+    return render(
+        request,
+        "portals/ops/home.html",
+        {
+            "carriers": carrier_list(actor=request.actor),
+            "kind_counts": organisations.values("kind").annotate(n=Count("id")).order_by("kind"),
+            "coverage_now": coverage_list(actor=request.actor, at=now()).count(),
+        },
+    )
+
+
+@portal_view("ops")
+def coverage(request):
+    form = {"division": "", "carrier": "", "valid_from": ""}
+    if request.method == "POST":
+        form = {key: request.POST.get(key, "").strip() for key in form}
+        try:
+            valid_from = parse_beijing_input(form["valid_from"])
+            if valid_from is None:
+                raise ApplicationError(
+                    error_codes.INVALID_INPUT, _("Enter the start as a Beijing date and time."), field="valid_from"
+                )
+            if not form["division"]:
+                raise ApplicationError(error_codes.INVALID_INPUT, _("Pick a region."), field="division")
+            assigned = coverage_assign(
+                actor=request.actor,
+                division_code=form["division"],
+                carrier=carrier_get(form["carrier"]),
+                valid_from=valid_from,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("%(area)s is served by %(carrier)s from %(start)s.")
+                % {
+                    "area": assigned.division.name,
+                    "carrier": assigned.carrier.display_name,
+                    "start": form["valid_from"].replace("T", " "),
+                },
+            )
+            return redirect("portals:ops_coverage")
+    moment = now()
+    rows = coverage_list(actor=request.actor)
+    return render(
+        request,
+        "portals/ops/coverage.html",
+        {
+            "current": rows.filter(valid_from__lte=moment).exclude(valid_to__lte=moment),
+            "planned": rows.filter(valid_from__gt=moment),
+            "carriers": carrier_list(actor=request.actor),
+            "form": form,
+            "picker": build_picker("division", form["division"]),
+            "check_picker": build_picker("area", None),
+        },
+    )
+
+
+@portal_view("ops")
+def organisations(request):
+    return render(
+        request,
+        "portals/ops/organisations.html",
+        {"organisations": organisation_list(actor=request.actor).annotate(user_count=Count("users"))},
+    )

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from firstmile.api.api import urlpatterns as api_urls
+
+admin.site.site_header = "Firstmile"
+admin.site.site_title = "Firstmile admin"
+
+handler403 = "firstmile.portals.views.forbidden"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_urls)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("firstmile.portals.urls")),
+]
