@@ -1,5 +1,3 @@
-from __future__ import annotations
-
 from ninja import Field, Router, Schema
 
 from .selectors import address_parse, division_children, division_get, division_path

@@ -1,0 +1,20 @@
+.PHONY: demo test lint check
+
+# Run the demo: install, migrate, load demo data, print logins, serve on 127.0.0.1:8000.
+demo:
+	scripts/bootstrap.sh
+	.venv/bin/firstmile demo
+
+# The whole test suite, on SQLite (with the browser tests) and on PostgreSQL.
+test:
+	scripts/test.sh
+
+# Static checks CI runs before the tests.
+lint:
+	scripts/bootstrap.sh
+	.venv/bin/ruff check src tests scripts
+	.venv/bin/ruff format --check src tests scripts
+	.venv/bin/lint-imports
+	.venv/bin/firstmile makemigrations --check --dry-run
+
+check: lint test

@@ -1,0 +1,59 @@
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import pick_region
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize(
+    ("username", "path", "zh_heading", "en_heading"),
+    [
+        ("dg_merchant", "/merchant/", "商家后台", "Merchant portal"),
+        ("ws_dispatch", "/carrier/", "服务商后台", "Carrier portal"),
+        ("ws_driver", "/driver/", "司机页面", "Driver page"),
+        ("ops", "/ops/", "运营后台", "Operations portal"),
+    ],
+)
+def test_each_party_logs_in_switches_language_and_sees_its_home(login, demo, username, path, zh_heading, en_heading):
+    page = login(username)
+    expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+    expect(page.locator("h1")).to_have_text(zh_heading)
+    page.select_option("#language-select", "en")
+    expect(page.locator("h1")).to_have_text(en_heading)
+    page.select_option("#language-select", "zh-hans")
+    expect(page.locator("h1")).to_have_text(zh_heading)
+
+
+def test_a_merchant_cannot_open_the_carrier_or_ops_portal(login, demo):
+    page = login("dg_merchant")
+    for path in ("/carrier/", "/ops/", "/ops/coverage/"):
+        response = page.goto(f"{demo.url}{path}")
+        assert response.status == 403
+        expect(page.locator("h1")).to_have_text("无权访问")
+
+
+def test_ops_picks_a_town_with_the_cascading_picker_and_assigns_it(login, demo):
+    page = login("ops")
+    page.goto(f"{demo.url}/ops/coverage/")
+    form = page.locator("#assign-coverage")
+    pick_region(page, form.locator(".region-picker"), "广东省", "东莞市", "洪梅镇")
+    expect(form.locator("input[name=division]")).to_have_value("441900125")
+    form.locator("select[name=carrier]").select_option("WS")
+    form.locator("input[name=valid_from]").fill("2030-09-19T00:00")
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".messages")).to_contain_text("洪梅镇")
+    page.screenshot(path="test-results/ops-coverage.png", full_page=True)
+
+
+def test_merchant_checks_coverage_of_an_address(login, demo):
+    page = login("fs_merchant")
+    picker = page.locator("#picker-division")
+    pick_region(page, picker, "广东省", "佛山市", "南海区")
+    expect(picker.locator("select")).to_have_count(4)
+    expect(picker.locator("input[name=division]")).to_have_value("440605")
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator("#coverage-result")).to_contain_text("不在任何揽收服务商的揽收范围内")
+    page.screenshot(path="test-results/merchant-home.png", full_page=True)

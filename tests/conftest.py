@@ -1,0 +1,79 @@
+import os
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from firstmile.accounts.models import OrganisationKind, Role
+from firstmile.geo import addresses
+from firstmile.geo.loader import load_divisions
+from firstmile.geo.models import Division
+
+from . import factories
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def divisions(transactional_db):
+    """Reference divisions for tests whose database is flushed between tests.
+
+    The data migration loads them once; a flush (live_server, transactional_db)
+    empties the table, so those tests load them again.
+    """
+    if not Division.objects.exists():
+        load_divisions(Division)
+    addresses.clear_cache()
+
+
+@pytest.fixture
+def platform_actor(db):
+    return factories.actor(kind=OrganisationKind.PLATFORM)
+
+
+@pytest.fixture
+def merchant_actor(db):
+    return factories.actor(kind=OrganisationKind.MERCHANT)
+
+
+@pytest.fixture
+def jt(db):
+    return factories.carrier("JT")
+
+
+@pytest.fixture
+def ws(db):
+    return factories.carrier("WS")
+
+
+@pytest.fixture
+def carrier_actor(jt):
+    return factories.actor(jt.organisation, kind=OrganisationKind.CARRIER, role=Role.ADMIN)
+
+
+class ApiClient:
+    """A Django test client speaking JSON to /api/v1 with a bearer token."""
+
+    def __init__(self, token: str | None = None, language: str | None = None) -> None:
+        self.client = Client()
+        self.headers = {}
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+        if language:
+            self.headers["Accept-Language"] = language
+
+    def get(self, path, **params):
+        return self.client.get(f"/api/v1{path}", params, headers=self.headers)
+
+    def post(self, path, body):
+        return self.client.post(f"/api/v1{path}", body, content_type="application/json", headers=self.headers)
+
+
+@pytest.fixture
+def api():
+    return ApiClient
+
+
+@pytest.fixture
+def db_vendor():
+    return connection.vendor

@@ -1,0 +1,43 @@
+import pytest
+from django.core.management import call_command
+
+from firstmile.accounts.models import ApiToken, Organisation, User
+from firstmile.accounts.selectors import api_token_authenticate
+from firstmile.carriers.models import Carrier, CoverageArea, SortingCentre
+from firstmile.carriers.selectors import carrier_serving
+from firstmile.core.clock import beijing
+from firstmile.demo.data import load_demo
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_loads_the_parties_of_seed_000():
+    logins = load_demo()
+    wanse = Carrier.objects.get(code="WS")
+    assert (wanse.waybill_prefix, wanse.hotline) == ("WS", "4008206207")
+    assert wanse.service_opens.hour == 9 and wanse.service_closes.hour == 19
+    assert wanse.service_weekdays == "1234567"
+    centre = SortingCentre.objects.get(carrier=wanse)
+    assert centre.division_id == "441900125"  # 东莞洪梅
+    for city in ("441900", "440300", "440100"):
+        assert carrier_serving(city, beijing(2023, 9, 1)).code == "JT"
+    assert carrier_serving("440605", beijing(2023, 9, 1)) is None  # Foshan merchant: outside coverage
+    assert {u for _r, u, _o in logins.users} >= {"ops", "ws_dispatch", "ws_driver", "dg_merchant", "fs_merchant"}
+    for _org, raw in logins.tokens:
+        assert api_token_authenticate(raw)
+
+
+def test_demo_is_idempotent_and_replaces_its_tokens():
+    first = load_demo()
+    counts = (Organisation.objects.count(), User.objects.count(), CoverageArea.objects.count())
+    second = load_demo()
+    assert (Organisation.objects.count(), User.objects.count(), CoverageArea.objects.count()) == counts
+    assert ApiToken.objects.filter(revoked_at__isnull=True).count() == len(second.tokens)
+    assert {raw for _o, raw in first.tokens}.isdisjoint({raw for _o, raw in second.tokens})
+
+
+def test_demo_command_without_serving(capsys):
+    call_command("demo", "--no-serve")
+    out = capsys.readouterr().out
+    assert "dg_merchant" in out
+    assert "firstmile-demo" in out

@@ -1,0 +1,36 @@
+import pytest
+from django.db import transaction
+
+from firstmile.accounts.models import Organisation
+from firstmile.events.models import Event
+from firstmile.events.selectors import event_list
+from firstmile.events.services import event_record
+
+from .. import factories
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_event_outside_a_transaction_is_refused():
+    org = factories.organisation()
+    with pytest.raises(RuntimeError):
+        event_record(actor=None, kind="x.happened", subject=org)
+
+
+def test_a_rolled_back_change_leaves_no_event():
+    with pytest.raises(ValueError), transaction.atomic():
+        org = Organisation.objects.create(kind="merchant", code="tmp", name="tmp")
+        event_record(actor=None, kind="organisation.created", subject=org, owner=org)
+        raise ValueError("the change fails after its event was written")
+    assert not Event.objects.filter(
+        subject_type="accounts.organisation", kind="organisation.created", payload={}
+    ).exists()
+    assert not Organisation.objects.filter(code="tmp").exists()
+
+
+def test_event_list_shows_an_organisation_only_its_own_events():
+    a, b = factories.organisation(), factories.organisation()
+    actor_a = factories.actor(a)
+    seen = set(event_list(actor=actor_a).values_list("owner_id", flat=True))
+    assert seen == {a.pk}
+    assert event_list(actor=factories.actor(b)).filter(owner=a).count() == 0
