@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "firstmile.events",
     "firstmile.geo",
     "firstmile.carriers",
+    "firstmile.pickup",
     "firstmile.api",
     "firstmile.portals",
     "firstmile.demo",

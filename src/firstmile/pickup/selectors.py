@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from firstmile.accounts.actor import Actor
+from firstmile.carriers.models import Carrier
+from firstmile.carriers.selectors import carrier_of
+from firstmile.core.clock import now
+from firstmile.core.errors import NotFound
+from firstmile.events.models import Event
+
+from . import error_codes
+from .models import CoverageDecision, PickupDecision, PickupSubscription, SubscriptionStatus, Warehouse
+
+
+class PickupStateKind:
+    ACTIVE = "active"  # 支持揽收
+    PENDING = "pending"  # waiting for the carrier, within 24 h
+    OVERDUE = "overdue"  # waiting for the carrier, past 24 h
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    NOT_COVERED = "not_covered"
+    NONE = "none"  # no decision recorded (a warehouse older than this feature)
+
+
+@dataclass
+class PickupState:
+    """Where a warehouse stands on pickup, and why: seed question 14's "支持揽收" mark."""
+
+    warehouse: Warehouse
+    subscription: PickupSubscription | None
+    decision: PickupDecision | None
+    at: datetime
+
+    @property
+    def kind(self) -> str:
+        sub = self.subscription
+        if sub is not None:
+            if sub.status == SubscriptionStatus.ACTIVE:
+                return PickupStateKind.ACTIVE
+            if sub.status == SubscriptionStatus.PENDING_REVIEW:
+                return PickupStateKind.OVERDUE if self.at > sub.review_due_at else PickupStateKind.PENDING
+            if sub.status == SubscriptionStatus.REJECTED:
+                return PickupStateKind.REJECTED
+            if sub.status == SubscriptionStatus.CANCELLED:
+                return PickupStateKind.CANCELLED
+        if self.decision is not None and self.decision.outcome == CoverageDecision.NOT_COVERED:
+            return PickupStateKind.NOT_COVERED
+        return PickupStateKind.NONE
+
+    @property
+    def supports_pickup(self) -> bool:
+        return self.kind == PickupStateKind.ACTIVE
+
+    @property
+    def handover_method(self) -> str:
+        return "PICKUP" if self.supports_pickup else "DROP_OFF"
+
+    @property
+    def carrier(self) -> Carrier | None:
+        return self.subscription.carrier if self.subscription else None
+
+    @property
+    def label(self) -> str:
+        return str(STATE_LABELS[self.kind])
+
+
+STATE_LABELS = {
+    PickupStateKind.ACTIVE: _("Pickup active"),
+    PickupStateKind.PENDING: _("Pickup pending review"),
+    PickupStateKind.OVERDUE: _("Pickup review overdue"),
+    PickupStateKind.REJECTED: _("Pickup rejected"),
+    PickupStateKind.CANCELLED: _("Pickup cancelled"),
+    PickupStateKind.NOT_COVERED: _("Outside pickup coverage"),
+    PickupStateKind.NONE: _("No pickup"),
+}
+
+
+def warehouse_list(*, actor: Actor, search: str | None = None) -> QuerySet[Warehouse]:
+    """The actor's own warehouses (platform: all), default first."""
+    warehouses = Warehouse.objects.select_related("division", "merchant")
+    if not actor.is_platform:
+        warehouses = warehouses.filter(merchant=actor.organisation)
+    if search:
+        warehouses = warehouses.filter(Q(name__icontains=search) | Q(code__icontains=search))
+    return warehouses.order_by("-is_default", "name", "id")
+
+
+def warehouse_get(*, actor: Actor, warehouse_id: int) -> Warehouse:
+    warehouse = warehouse_list(actor=actor).filter(pk=warehouse_id).first()
+    if warehouse is None:
+        raise NotFound(error_codes.WAREHOUSE_NOT_FOUND, _("No such warehouse."), field="warehouse_id")
+    return warehouse
+
+
+def pickup_states(warehouses, at: datetime | None = None) -> list[PickupState]:
+    """The pickup state of each warehouse, for its current address, in two queries."""
+    warehouses = list(warehouses)
+    at = at or now()
+    ids = [w.pk for w in warehouses]
+    subscriptions = {
+        s.warehouse_id: s
+        for s in PickupSubscription.objects.select_related("carrier")
+        .filter(warehouse_id__in=ids, address_version=F("warehouse__address_version"))
+        .order_by("requested_at", "id")
+    }
+    decisions = {
+        d.warehouse_id: d
+        for d in PickupDecision.objects.filter(
+            warehouse_id__in=ids, address_version=F("warehouse__address_version")
+        ).order_by("decided_at", "id")
+    }
+    return [PickupState(w, subscriptions.get(w.pk), decisions.get(w.pk), at) for w in warehouses]
+
+
+def pickup_state(warehouse: Warehouse, at: datetime | None = None) -> PickupState:
+    return pickup_states([warehouse], at)[0]
+
+
+def warehouse_timeline(*, actor: Actor, warehouse: Warehouse) -> QuerySet[Event]:
+    """The warehouse's own events and those of its subscriptions, newest first."""
+    subscription_ids = [str(i) for i in warehouse.subscriptions.values_list("pk", flat=True)]
+    events = Event.objects.filter(
+        Q(subject_type="pickup.warehouse", subject_id=str(warehouse.pk))
+        | Q(subject_type="pickup.pickupsubscription", subject_id__in=subscription_ids)
+    )
+    if not actor.is_platform:
+        events = events.filter(owner=actor.organisation)
+    return events.order_by("-occurred_at", "-id")
+
+
+def _area_prefix(code: str) -> str:
+    """GB/T 2260 codes nest by prefix: 440000 → 44, 441900 → 4419, 441900125 stays."""
+    if len(code) == 6:
+        for zeros in ("0000", "00"):
+            if code.endswith(zeros):
+                return code[: -len(zeros)]
+    return code
+
+
+def review_queue(
+    *,
+    actor: Actor,
+    status: str | None = SubscriptionStatus.PENDING_REVIEW,
+    area: str | None = None,
+    overdue: bool | None = None,
+    older_than_hours: int | None = None,
+    at: datetime | None = None,
+) -> QuerySet[PickupSubscription]:
+    """A carrier's pickup requests, oldest first; nobody else's."""
+    carrier = carrier_of(actor)
+    rows = PickupSubscription.objects.select_related("warehouse__merchant", "division", "carrier")
+    if carrier is not None:
+        rows = rows.filter(carrier=carrier)
+    elif not actor.is_platform:
+        return rows.none()
+    at = at or now()
+    if status:
+        rows = rows.filter(status=status)
+    if area:
+        rows = rows.filter(division__code__startswith=_area_prefix(area))
+    if overdue is True:
+        rows = rows.filter(status=SubscriptionStatus.PENDING_REVIEW, review_due_at__lt=at)
+    elif overdue is False:
+        rows = rows.exclude(status=SubscriptionStatus.PENDING_REVIEW, review_due_at__lt=at)
+    if older_than_hours:
+        rows = rows.filter(requested_at__lte=at - timedelta(hours=older_than_hours))
+    return rows.order_by("requested_at", "id")
+
+
+def subscription_get(*, actor: Actor, subscription_id: int) -> PickupSubscription:
+    subscription = review_queue(actor=actor, status=None).filter(pk=subscription_id).first()
+    if subscription is None and actor.is_merchant:
+        subscription = (
+            PickupSubscription.objects.select_related("warehouse", "carrier")
+            .filter(pk=subscription_id, warehouse__merchant=actor.organisation)
+            .first()
+        )
+    if subscription is None:
+        raise NotFound(error_codes.SUBSCRIPTION_NOT_FOUND, _("No such pickup request."), field="subscription_id")
+    return subscription
+
+
+def active_subscription(warehouse_id: int, carrier_id: int) -> PickupSubscription | None:
+    """The warehouse's active subscription with this carrier, if any (labels use it)."""
+    return PickupSubscription.objects.filter(
+        warehouse_id=warehouse_id, carrier_id=carrier_id, status=SubscriptionStatus.ACTIVE
+    ).first()
