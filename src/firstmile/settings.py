@@ -98,6 +98,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Writers wait for each other instead of failing with "database is locked";
     # WAL lets readers go on while one writer commits.
+    # Tests use a file too (not :memory:), so concurrent connections in race
+    # tests see each other's commits and queue on the write lock as in production.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-firstmile.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
