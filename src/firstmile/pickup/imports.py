@@ -1,0 +1,143 @@
+"""Bulk import of warehouses from a spreadsheet (.xlsx or .csv).
+
+Each row is one warehouse with its address as one free-text string, read by
+the address parser. Good rows are saved through warehouse_create (so each gets
+its pickup request); bad rows are reported with their row number, field and
+reason, and nothing of them is saved.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from firstmile.accounts.actor import Actor
+from firstmile.core import error_codes as core_codes
+from firstmile.core.errors import ApplicationError
+from firstmile.geo.selectors import address_parse
+
+from . import error_codes
+from .services import _merchant, warehouse_create
+
+MAX_ROWS = 2000
+MAX_BYTES = 5 * 1024 * 1024
+
+# Column headings accepted, in Chinese (as the template has them) or English.
+HEADINGS = {
+    "name": ("仓库名称", "name", "warehouse name"),
+    "code": ("仓库编码", "code", "warehouse code"),
+    "contact_name": ("联系人", "contact", "contact person", "contact_name"),
+    "phone": ("联系电话", "电话", "phone"),
+    "address": ("仓库地址", "地址", "address"),
+    "is_default": ("默认发货仓", "默认", "default", "is_default"),
+}
+TEMPLATE_HEADINGS = ["仓库名称", "仓库编码", "联系人", "联系电话", "仓库地址", "默认发货仓"]
+_YES = {"1", "是", "y", "yes", "true", "默认"}
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    failed: int = 0
+    errors: list[dict] = field(default_factory=list)
+    warehouse_ids: list[int] = field(default_factory=list)
+
+
+def _rows_of(filename: str, content: bytes) -> list[list[str]]:
+    if len(content) > MAX_BYTES:
+        raise ApplicationError(core_codes.INVALID_INPUT, _("The file is larger than 5 MB."), field="file")
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+        except Exception:  # openpyxl raises many kinds for a damaged file
+            raise ApplicationError(core_codes.INVALID_INPUT, _("The .xlsx file cannot be read."), field="file")
+        return [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
+    if name.endswith(".csv"):
+        for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ApplicationError(core_codes.INVALID_INPUT, _("The CSV file is not UTF-8 or GBK text."), field="file")
+        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    raise ApplicationError(core_codes.INVALID_INPUT, _("Upload an .xlsx or .csv file."), field="file")
+
+
+def _columns(heading_row: list[str]) -> dict[str, int]:
+    found = {}
+    lowered = [h.strip().lower() for h in heading_row]
+    for key, names in HEADINGS.items():
+        for index, heading in enumerate(lowered):
+            if heading in names:
+                found[key] = index
+                break
+    missing = [HEADINGS[key][0] for key in ("name", "code", "contact_name", "phone", "address") if key not in found]
+    if missing:
+        raise ApplicationError(
+            core_codes.INVALID_INPUT,
+            _("Missing columns: %(columns)s.") % {"columns": "、".join(missing)},
+            field="file",
+        )
+    return found
+
+
+def warehouse_import(*, actor: Actor, filename: str, content: bytes) -> dict:
+    """Import every good row; report every bad one (row numbers as in the spreadsheet)."""
+    _merchant(actor)
+    rows = _rows_of(filename, content)
+    if not rows:
+        raise ApplicationError(core_codes.INVALID_INPUT, _("The file is empty."), field="file")
+    columns = _columns(rows[0])
+    body = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(cell for cell in row)]
+    if len(body) > MAX_ROWS:
+        raise ApplicationError(
+            core_codes.INVALID_INPUT, _("At most %(n)s rows per file.") % {"n": MAX_ROWS}, field="file"
+        )
+    report = ImportReport()
+    seen_codes: dict[str, int] = {}
+
+    def cell(row, key):
+        index = columns.get(key)
+        return row[index] if index is not None and index < len(row) else ""
+
+    for number, row in body:
+        code = cell(row, "code")
+        try:
+            if code in seen_codes:
+                raise ApplicationError(
+                    error_codes.WAREHOUSE_CODE_TAKEN,
+                    _("Code repeated from row %(row)s.") % {"row": seen_codes[code]},
+                    field="code",
+                )
+            parsed = address_parse(cell(row, "address"))
+            # Each row in its own savepoint: a bad row leaves no trace.
+            with transaction.atomic():
+                saved = warehouse_create(
+                    actor=actor,
+                    name=cell(row, "name"),
+                    code=code,
+                    contact_name=cell(row, "contact_name"),
+                    phone=cell(row, "phone"),
+                    division_code=parsed.division_code or "",
+                    address_detail=parsed.detail,
+                    is_default=cell(row, "is_default").lower() in _YES,
+                )
+        except ApplicationError as err:
+            report.failed += 1
+            # The spreadsheet has one address column where the form has region + detail.
+            column = "address" if err.field in {"division", "address_detail"} else err.field
+            report.errors.append({"row": number, "field": column, "code": err.code, "message": str(err.message)})
+            continue
+        seen_codes[code] = number
+        report.imported += 1
+        report.warehouse_ids.append(saved.warehouse.pk)
+    return report.__dict__
