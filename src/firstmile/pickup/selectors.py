@@ -70,7 +70,7 @@ class PickupState:
 
 
 STATE_LABELS = {
-    PickupStateKind.ACTIVE: _("Pickup active"),
+    PickupStateKind.ACTIVE: _("Pickup supported"),
     PickupStateKind.PENDING: _("Pickup pending review"),
     PickupStateKind.OVERDUE: _("Pickup review overdue"),
     PickupStateKind.REJECTED: _("Pickup rejected"),

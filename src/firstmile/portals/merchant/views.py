@@ -1,14 +1,170 @@
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from firstmile.carriers.selectors import carrier_list
+from firstmile.core.errors import ApplicationError
+from firstmile.pickup.imports import TEMPLATE_HEADINGS, warehouse_import
+from firstmile.pickup.selectors import pickup_state, pickup_states, warehouse_get, warehouse_list, warehouse_timeline
+from firstmile.pickup.services import subscription_cancel, warehouse_create, warehouse_update
 from firstmile.portals.access import portal_view
 from firstmile.portals.regions import build_picker
+
+WAREHOUSE_FIELDS = ("name", "code", "contact_name", "phone", "division", "address_detail")
 
 
 @portal_view("merchant")
 def home(request):
+    warehouses = list(warehouse_list(actor=request.actor)[:20])
     return render(
         request,
         "portals/merchant/home.html",
-        {"carriers": carrier_list(actor=request.actor), "picker": build_picker("division", None)},
+        {
+            "carriers": carrier_list(actor=request.actor),
+            "picker": build_picker("division", None),
+            "states": pickup_states(warehouses),
+        },
+    )
+
+
+@portal_view("merchant")
+def warehouses(request):
+    search = request.GET.get("q", "").strip()
+    page = Paginator(warehouse_list(actor=request.actor, search=search or None), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "portals/merchant/warehouses.html",
+        {"page": page, "states": pickup_states(page.object_list), "q": search},
+    )
+
+
+def _saved_message(request, saved):
+    decision = saved.decision
+    if decision is None:
+        messages.info(request, _("Saved. Nothing the carrier sees changed, so no new pickup request."))
+    elif decision.subscription_id:
+        messages.success(
+            request,
+            _("Saved. Pickup requested from %(carrier)s, who reviews it within 24 hours.")
+            % {"carrier": decision.carrier.display_name},
+        )
+    else:
+        messages.warning(
+            request,
+            _("Saved. The address is outside every carrier's pickup coverage: ship by self-sending (DROP OFF)."),
+        )
+
+
+def _form_from(request) -> dict:
+    form = {key: request.POST.get(key, "").strip() for key in WAREHOUSE_FIELDS}
+    # Only surrounding whitespace goes: an added comma inside is a change.
+    form["address_detail"] = request.POST.get("address_detail", "").strip()
+    form["is_default"] = request.POST.get("is_default") == "on"
+    return form
+
+
+def _render_form(request, form, warehouse=None, error=None, status=200):
+    return render(
+        request,
+        "portals/merchant/warehouse_form.html",
+        {
+            "form": form,
+            "warehouse": warehouse,
+            "picker": build_picker("division", form.get("division")),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+def _save(request, warehouse=None):
+    form = _form_from(request)
+    arguments = {
+        "name": form["name"],
+        "code": form["code"],
+        "contact_name": form["contact_name"],
+        "phone": form["phone"],
+        "division_code": form["division"],
+        "address_detail": form["address_detail"],
+        "is_default": form["is_default"],
+    }
+    try:
+        if warehouse is None:
+            saved = warehouse_create(actor=request.actor, **arguments)
+        else:
+            saved = warehouse_update(actor=request.actor, warehouse_id=warehouse.pk, **arguments)
+    except ApplicationError as err:
+        return _render_form(request, form, warehouse, err, status=400)
+    _saved_message(request, saved)
+    return redirect("portals:merchant_warehouse", warehouse_id=saved.warehouse.pk)
+
+
+@portal_view("merchant")
+def warehouse_new(request):
+    if request.method == "POST":
+        return _save(request)
+    return _render_form(request, {"is_default": False})
+
+
+@portal_view("merchant")
+def warehouse_edit(request, warehouse_id: int):
+    warehouse = warehouse_get(actor=request.actor, warehouse_id=warehouse_id)
+    if request.method == "POST":
+        return _save(request, warehouse)
+    form = {
+        "name": warehouse.name,
+        "code": warehouse.code,
+        "contact_name": warehouse.contact_name,
+        "phone": warehouse.phone_display,
+        "division": warehouse.division_id,
+        "address_detail": warehouse.address_detail,
+        "is_default": warehouse.is_default,
+    }
+    return _render_form(request, form, warehouse)
+
+
+@portal_view("merchant")
+def warehouse_detail(request, warehouse_id: int):
+    warehouse = warehouse_get(actor=request.actor, warehouse_id=warehouse_id)
+    return render(
+        request,
+        "portals/merchant/warehouse_detail.html",
+        {
+            "warehouse": warehouse,
+            "state": pickup_state(warehouse),
+            "timeline": warehouse_timeline(actor=request.actor, warehouse=warehouse)[:100],
+        },
+    )
+
+
+@portal_view("merchant")
+@require_POST
+def warehouse_cancel_pickup(request, warehouse_id: int):
+    try:
+        subscription_cancel(actor=request.actor, warehouse_id=warehouse_id)
+    except ApplicationError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("Pickup cancelled. This warehouse now ships by self-sending (DROP OFF)."))
+    return redirect("portals:merchant_warehouse", warehouse_id=warehouse_id)
+
+
+@portal_view("merchant")
+def warehouse_import_view(request):
+    report, error = None, None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise ApplicationError("invalid_input", _("Choose a file to upload."), field="file")
+            report = warehouse_import(actor=request.actor, filename=upload.name, content=upload.read())
+        except ApplicationError as err:
+            error = err
+    return render(
+        request,
+        "portals/merchant/warehouse_import.html",
+        {"report": report, "error": error, "headings": TEMPLATE_HEADINGS},
+        status=400 if error else 200,
     )
