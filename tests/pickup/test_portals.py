@@ -1,4 +1,5 @@
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from firstmile.accounts.models import OrganisationKind, Role
 from firstmile.events.models import Event
@@ -105,9 +106,11 @@ def test_the_other_carrier_sees_an_empty_queue(client, merchant, covered, ws):
 
 
 def test_import_page_reports_rows(merchant_client, covered):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    content = "仓库名称,仓库编码,联系人,联系电话,仓库地址\n仓,A1,王,13800138000,广东省东莞市洪梅镇工业路3号\n仓,A2,王,1,广东省东莞市洪梅镇工业路5号\n"
+    content = (
+        "仓库名称,仓库编码,联系人,联系电话,仓库地址\n"
+        "仓,A1,王,13800138000,广东省东莞市洪梅镇工业路3号\n"
+        "仓,A2,王,1,广东省东莞市洪梅镇工业路5号\n"
+    )
     response = merchant_client.post(
         "/merchant/warehouses/import/", {"file": SimpleUploadedFile("w.csv", content.encode())}
     )
