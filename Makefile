@@ -1,4 +1,4 @@
-.PHONY: demo test lint check
+.PHONY: demo test lint check bench
 
 # Run the demo: install, migrate, load demo data, print logins, serve on 127.0.0.1:8000.
 demo:
@@ -12,9 +12,14 @@ test:
 # Static checks CI runs before the tests.
 lint:
 	scripts/bootstrap.sh
-	.venv/bin/ruff check src tests scripts
-	.venv/bin/ruff format --check src tests scripts
+	.venv/bin/ruff check src tests scripts bench
+	.venv/bin/ruff format --check src tests scripts bench
 	.venv/bin/lint-imports
 	.venv/bin/firstmile makemigrations --check --dry-run
 
 check: lint test
+
+# Benchmarks (PostgreSQL at 127.0.0.1:5432); results go in docs/benchmarks.md.
+bench:
+	scripts/bootstrap.sh
+	PYTHONPATH=. .venv/bin/python bench/subscription_bulk_approve.py

@@ -7,6 +7,8 @@ from firstmile.carriers.models import Carrier, CoverageArea, SortingCentre
 from firstmile.carriers.selectors import carrier_serving
 from firstmile.core.clock import beijing
 from firstmile.demo.data import load_demo
+from firstmile.pickup.models import Warehouse
+from firstmile.pickup.selectors import pickup_states
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +27,24 @@ def test_demo_loads_the_parties_of_seed_000():
     assert {u for _r, u, _o in logins.users} >= {"ops", "ws_dispatch", "ws_driver", "dg_merchant", "fs_merchant"}
     for _org, raw in logins.tokens:
         assert api_token_authenticate(raw)
+    states = {s.warehouse.code: s.kind for s in pickup_states(Warehouse.objects.all())}
+    assert states == {"DG-HM-01": "active", "DG-CA-02": "pending", "SZ-FT-01": "pending", "FS-NH-01": "not_covered"}
 
 
 def test_demo_is_idempotent_and_replaces_its_tokens():
     first = load_demo()
-    counts = (Organisation.objects.count(), User.objects.count(), CoverageArea.objects.count())
+
+    def counts():
+        return (
+            Organisation.objects.count(),
+            User.objects.count(),
+            CoverageArea.objects.count(),
+            Warehouse.objects.count(),
+        )
+
+    before = counts()
     second = load_demo()
-    assert (Organisation.objects.count(), User.objects.count(), CoverageArea.objects.count()) == counts
+    assert counts() == before
     assert ApiToken.objects.filter(revoked_at__isnull=True).count() == len(second.tokens)
     assert {raw for _o, raw in first.tokens}.isdisjoint({raw for _o, raw in second.tokens})
 

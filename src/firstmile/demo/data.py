@@ -17,6 +17,8 @@ from firstmile.accounts.services import api_token_issue, api_token_revoke, organ
 from firstmile.carriers.models import Carrier, CoverageArea, SortingCentre
 from firstmile.carriers.services import carrier_create, coverage_assign, sorting_centre_create
 from firstmile.core.clock import beijing
+from firstmile.pickup.models import Warehouse
+from firstmile.pickup.services import subscription_approve, warehouse_create
 
 DEMO_PASSWORD = "firstmile-demo"
 DEMO_TOKEN_NAME = "demo integration"
@@ -58,6 +60,14 @@ SORTING_CENTRES = [
     # (carrier, code, name, division, detail)
     ("JT", "JT-GZ-BY", "极兔广州白云分拨中心", "440111107", "太和镇穗丰村物流园"),
     ("WS", "WS-DG-HM", "万色东莞洪梅分拨仓", "441900125", "洪梅镇洪屋涡村工业路18号"),
+]
+
+WAREHOUSES = [
+    # (merchant user, code, name, contact, phone, division, detail, approve?)
+    ("dg_merchant", "DG-HM-01", "东莞洪梅一号仓", "陈经理", "13800138000", "441900125", "洪屋涡村工业路3号", True),
+    ("dg_merchant", "DG-CA-02", "东莞长安二号仓", "陈经理", "13800138000", "441900119", "锦厦社区振安路5号", False),
+    ("sz_merchant", "SZ-FT-01", "深圳福田仓", "林店长", "0755-8300 1234", "440304004", "福华三路88号", False),
+    ("fs_merchant", "FS-NH-01", "佛山南海仓", "何老板", "13900139000", "440605011", "海八路12号", False),
 ]
 
 # Before the switchover, J&T collected in all three cities of seed 000 (question 2).
@@ -114,6 +124,22 @@ def load_demo() -> DemoLogins:
     for division in JT_COVERAGE:
         if not CoverageArea.objects.filter(division_id=division).exists():
             coverage_assign(actor=None, division_code=division, carrier=carriers["JT"], valid_from=COVERAGE_SINCE)
+
+    for username, code, name, contact, phone, division, detail, approve in WAREHOUSES:
+        merchant = _actor_of(username)
+        if Warehouse.objects.filter(merchant=merchant.organisation, code=code).exists():
+            continue
+        saved = warehouse_create(
+            actor=merchant,
+            name=name,
+            code=code,
+            contact_name=contact,
+            phone=phone,
+            division_code=division,
+            address_detail=detail,
+        )
+        if approve and saved.decision.subscription_id:
+            subscription_approve(actor=_actor_of("jt_dispatch"), subscription_ids=[saved.decision.subscription_id])
 
     # Plaintext tokens cannot be shown again, so each run replaces the demo's
     # tokens with fresh ones and prints those.

@@ -11,7 +11,7 @@ class Event(models.Model):
     so a change that commits always has its event and one that rolls back never does.
     """
 
-    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now, db_index=True)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
     kind = models.CharField(_("kind"), max_length=64)
     subject_type = models.CharField(_("subject type"), max_length=64)
     subject_id = models.CharField(_("subject id"), max_length=64)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from firstmile.core.models import BaseModel
 from firstmile.core.phones import display_cn_phone
@@ -46,7 +47,7 @@ class Warehouse(BaseModel):
 
 class SubscriptionStatus(models.TextChoices):
     PENDING_REVIEW = "pending_review", _("Pending review")  # the carrier has 24 h to decide
-    ACTIVE = "active", _("Active")  # 支持揽收: labels print PICK UP
+    ACTIVE = "active", pgettext_lazy("subscription", "Active")  # 支持揽收: labels print PICK UP
     REJECTED = "rejected", _("Rejected")  # the carrier declined; the merchant self-sends
     CANCELLED = "cancelled", _("Cancelled")  # the merchant gave up pickup
     SUPERSEDED = "superseded", _("Superseded")  # a newer address save replaced it

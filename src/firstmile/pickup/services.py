@@ -325,29 +325,17 @@ def _ids(subscription_ids) -> list[int]:
 
 
 def _decide(*, actor: Actor, subscription_ids, to: str, kind: str, reason: str = "", note: str = "") -> int:
-    """Move pending requests of the actor's carrier to ``to``, all or none."""
+    """Move pending requests of the actor's carrier to ``to``, all or none.
+
+    One conditional UPDATE does the check and the change at once: a request
+    decided meanwhile by someone else no longer matches ``status = pending``, so
+    the counts differ and the whole decision is refused.
+    """
     carrier = _carrier(actor)
     ids = _ids(subscription_ids)
-    mine = PickupSubscription.objects.filter(pk__in=ids, carrier=carrier)
-    # Locked in id order, so two bulk decisions over overlapping sets cannot deadlock.
-    states = dict(mine.select_for_update().order_by("pk").values_list("pk", "status"))
-    unknown = [i for i in ids if i not in states]
-    if unknown:
-        raise NotFound(
-            error_codes.SUBSCRIPTION_NOT_FOUND,
-            _("No such pickup request: %(ids)s.") % {"ids": ", ".join(map(str, unknown[:20]))},
-            field="subscription_ids",
-        )
-    allowed = set(sources_of(to))
-    decided = [i for i, status in states.items() if status not in allowed]
-    if decided:
-        raise Conflict(
-            error_codes.SUBSCRIPTION_NOT_PENDING,
-            _("Already decided or withdrawn, so not changed: %(ids)s.") % {"ids": ", ".join(map(str, decided[:20]))},
-            field="subscription_ids",
-            extra={"ids": decided, "statuses": {str(i): states[i] for i in decided}},
-        )
+    allowed = sources_of(to)
     moment = now()
+    mine = PickupSubscription.objects.filter(pk__in_array=ids, carrier=carrier)
     changed = mine.filter(status__in=allowed).update(
         status=to,
         decided_at=moment,
@@ -356,10 +344,12 @@ def _decide(*, actor: Actor, subscription_ids, to: str, kind: str, reason: str =
         reject_note=note,
         updated_at=moment,
     )
+    if changed != len(ids):
+        _refuse_partial(ids, mine, moment)
     event_record_bulk(
         actor=actor,
         kind=kind,
-        subjects=PickupSubscription.objects.filter(pk__in=ids),
+        subjects=PickupSubscription.objects.filter(pk__in_array=ids),
         from_state=SubscriptionStatus.PENDING_REVIEW,
         to_state=to,
         payload={"carrier": carrier.code, **({"reason": reason, "note": note} if reason else {})},
@@ -368,6 +358,26 @@ def _decide(*, actor: Actor, subscription_ids, to: str, kind: str, reason: str =
         occurred_at=moment,
     )
     return changed
+
+
+def _refuse_partial(ids: list[int], mine, moment) -> None:
+    """Say which requests made a bulk decision fail; raising rolls the rest back."""
+    states = dict(mine.exclude(decided_at=moment).values_list("pk", "status"))
+    touched = set(mine.filter(decided_at=moment).values_list("pk", flat=True))
+    unknown = [i for i in ids if i not in states and i not in touched]
+    if unknown:
+        raise NotFound(
+            error_codes.SUBSCRIPTION_NOT_FOUND,
+            _("No such pickup request: %(ids)s.") % {"ids": ", ".join(map(str, unknown[:20]))},
+            field="subscription_ids",
+        )
+    decided = sorted(states)
+    raise Conflict(
+        error_codes.SUBSCRIPTION_NOT_PENDING,
+        _("Already decided or withdrawn, so not changed: %(ids)s.") % {"ids": ", ".join(map(str, decided[:20]))},
+        field="subscription_ids",
+        extra={"ids": decided, "statuses": {str(i): states[i] for i in decided}},
+    )
 
 
 @transaction.atomic
