@@ -1,4 +1,7 @@
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from firstmile.accounts.models import OrganisationKind, Role
@@ -122,3 +125,18 @@ def test_import_page_reports_rows(merchant_client, covered):
 def test_kinds_other_than_merchant_cannot_open_warehouses(client):
     client.force_login(factories.user(factories.organisation(OrganisationKind.CARRIER)))
     assert client.get("/merchant/warehouses/").status_code == 403
+
+
+def test_overdue_request_shows_the_seeds_checklist_with_hotline_and_hours(merchant_client, merchant, covered):
+    with time_machine.travel(datetime(2023, 9, 1, 2, 0, tzinfo=UTC), tick=False):
+        warehouse = warehouse_create(actor=merchant, **ADDRESS).warehouse
+    with time_machine.travel(datetime(2023, 9, 2, 2, 1, tzinfo=UTC), tick=False):
+        page = merchant_client.get(f"/merchant/warehouses/{warehouse.pk}/").content.decode()
+        english = merchant_client.get(
+            f"/merchant/warehouses/{warehouse.pk}/", headers={"Accept-Language": "en"}
+        ).content.decode()
+    assert "揽收审核超时" in page
+    assert "未在 24 小时内完成审核" in page
+    assert covered.hotline in page
+    assert "09:00–19:00" in page
+    assert "has not reviewed the request within 24 hours" in english
