@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "firstmile.geo",
     "firstmile.carriers",
     "firstmile.pickup",
+    "firstmile.shipping",
+    "firstmile.dispatch",
     "firstmile.api",
     "firstmile.portals",
     "firstmile.demo",
@@ -150,6 +152,9 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# An order must ship within this many hours of its creation, plus any extension.
+FIRSTMILE_BASE_HANDLING_HOURS = int(os.environ.get("FIRSTMILE_BASE_HANDLING_HOURS", "48"))
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500

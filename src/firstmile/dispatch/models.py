@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from firstmile.core.models import BaseModel
+from firstmile.core.phones import display_cn_phone
+
+
+class Driver(BaseModel):
+    """A carrier's driver (揽收司机); logs in as a user with the driver role."""
+
+    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="drivers")
+    user = models.OneToOneField(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="driver"
+    )
+    name = models.CharField(_("name"), max_length=50)
+    phone = models.CharField(_("phone"), max_length=20)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("driver")
+        verbose_name_plural = _("drivers")
+        ordering = ["carrier", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def phone_display(self) -> str:
+        return display_cn_phone(self.phone)
+
+
+class Route(BaseModel):
+    """A set of areas (线路) one driver covers in a day, e.g. 东莞西线: 洪梅, 麻涌, 道滘."""
+
+    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="routes")
+    name = models.CharField(_("name"), max_length=50)
+    divisions = models.ManyToManyField("geo.Division", related_name="+", verbose_name=_("areas"))
+
+    class Meta:
+        verbose_name = _("route")
+        verbose_name_plural = _("routes")
+        constraints = [models.UniqueConstraint(fields=["carrier", "name"], name="route_name_unique_per_carrier")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DayType(models.TextChoices):
+    WEEKDAY = "weekday", _("Weekday")
+    WEEKEND = "weekend", _("Weekend")
+
+
+class RosterEntry(BaseModel):
+    """The standing roster (排班): who drives which route on weekdays or weekends."""
+
+    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="roster")
+    driver = models.ForeignKey(Driver, on_delete=models.CASCADE, related_name="roster")
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="roster")
+    day_type = models.CharField(_("days"), max_length=8, choices=DayType.choices)
+    capacity = models.PositiveIntegerField(_("stops per day"), default=20)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["driver", "day_type"], name="one_roster_entry_per_driver_and_day_type")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.driver} {self.route} {self.day_type}"
+
+
+class Shift(BaseModel):
+    """One driver on one route on one (Beijing) day, made from the roster or by hand."""
+
+    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="shifts")
+    driver = models.ForeignKey(Driver, on_delete=models.PROTECT, related_name="shifts")
+    route = models.ForeignKey(Route, on_delete=models.PROTECT, related_name="shifts")
+    date = models.DateField(_("date"))
+    capacity = models.PositiveIntegerField(_("stops"), default=20)
+
+    class Meta:
+        verbose_name = _("shift")
+        verbose_name_plural = _("shifts")
+        constraints = [models.UniqueConstraint(fields=["driver", "date"], name="one_shift_per_driver_and_day")]
+        indexes = [models.Index(fields=["carrier", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.driver} {self.date} {self.route}"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Waiting for a driver")
+    ASSIGNED = "assigned", _("Driver assigned")
+    CLOSED = "closed", _("Stop closed")
+
+
+class PickupTask(BaseModel):
+    """揽收单: one warehouse's PICK UP parcels for one carrier on one day.
+
+    The carrier is the one serving the warehouse's area that day, whatever
+    carrier printed the labels: after a switchover the new carrier collects the
+    old carrier's labels too (seed question 9).
+    """
+
+    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="pickup_tasks")
+    warehouse = models.ForeignKey("pickup.Warehouse", on_delete=models.PROTECT, related_name="pickup_tasks")
+    date = models.DateField(_("date"))
+    status = models.CharField(_("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    shift = models.ForeignKey(Shift, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
+    sequence = models.PositiveIntegerField(_("stop"), default=0)
+    assigned_manually = models.BooleanField(default=False)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pickup task")
+        verbose_name_plural = _("pickup tasks")
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "warehouse", "date"], name="one_task_per_warehouse_and_day")
+        ]
+        indexes = [models.Index(fields=["carrier", "date", "status"]), models.Index(fields=["warehouse", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.warehouse}"
+
+
+class TaskParcel(models.Model):
+    """Which task a PICK UP parcel is in; moved to the next day's task when not collected."""
+
+    waybill = models.OneToOneField("shipping.Waybill", on_delete=models.CASCADE, related_name="task_link")
+    task = models.ForeignKey(PickupTask, on_delete=models.CASCADE, related_name="parcels")
+    first_task_date = models.DateField()  # how long it has been waiting, across rollovers
+
+    def __str__(self) -> str:
+        return f"{self.waybill_id}@{self.task_id}"
+
+
+class ContactOutcome(models.TextChoices):
+    REACHED = "reached", _("Reached, coming")
+    NO_ANSWER = "no_answer", _("No answer")
+    WRONG_NUMBER = "wrong_number", _("Wrong number")
+    NOT_READY = "not_ready", _("Parcels not ready")
+    RESCHEDULED = "rescheduled", _("Come another day")
+
+
+class ContactAttempt(BaseModel):
+    task = models.ForeignKey(PickupTask, on_delete=models.CASCADE, related_name="contacts")
+    driver = models.ForeignKey(Driver, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(_("outcome"), max_length=16, choices=ContactOutcome.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.outcome}"
+
+
+class ScanKind(models.TextChoices):
+    PICKUP = "pickup", _("Collected at warehouse")
+    INBOUND = "inbound", _("Received at sorting centre")
+
+
+class Scan(BaseModel):
+    waybill = models.ForeignKey("shipping.Waybill", on_delete=models.PROTECT, related_name="scans")
+    kind = models.CharField(max_length=10, choices=ScanKind.choices)
+    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="+")
+    task = models.ForeignKey(PickupTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="scans")
+    driver = models.ForeignKey(Driver, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sorting_centre = models.ForeignKey(
+        "carriers.SortingCentre", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    scanned_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["waybill", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.waybill_id}"

@@ -1,0 +1,576 @@
+"""Drivers, rosters, daily pickup tasks and scans (seed 000, questions 6, 7, 9, 10).
+
+Each day's PICK UP parcels of a warehouse form one pickup task for the carrier
+serving that area that day. Planning a day is idempotent and set-based: it makes
+the day's shifts from the roster, gathers every uncollected PICK UP parcel the
+carrier now serves (yesterday's leftovers included, whichever carrier printed
+the label), and assigns tasks to drivers by route and capacity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Case, Count, Q, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from firstmile.accounts.actor import Actor
+from firstmile.accounts.models import Role
+from firstmile.accounts.services import user_create
+from firstmile.carriers.models import Carrier, CoverageArea, SortingCentre
+from firstmile.carriers.selectors import carrier_of
+from firstmile.core import error_codes as core_codes
+from firstmile.core.clock import beijing_day_bounds, beijing_today, now
+from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
+from firstmile.core.phones import normalise_cn_phone
+from firstmile.events.services import event_record
+from firstmile.geo.models import Division
+from firstmile.geo.selectors import ancestor_codes
+from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus, waybill_sources_of
+
+from . import error_codes
+from .models import (
+    ContactAttempt,
+    ContactOutcome,
+    DayType,
+    Driver,
+    PickupTask,
+    RosterEntry,
+    Route,
+    Scan,
+    ScanKind,
+    Shift,
+    TaskParcel,
+    TaskStatus,
+)
+
+
+def carrier_for(actor: Actor) -> Carrier:
+    carrier = carrier_of(actor)
+    if carrier is None:
+        raise Forbidden(error_codes.NOT_A_CARRIER, _("Only a carrier dispatches pickups."))
+    return carrier
+
+
+def driver_for(actor: Actor) -> Driver:
+    driver = Driver.objects.select_related("carrier").filter(user=actor.user, is_active=True).first()
+    if actor.user is None or driver is None:
+        raise Forbidden(error_codes.NOT_A_DRIVER, _("Only a driver scans at the warehouse."))
+    return driver
+
+
+def _invalid(field: str, message) -> ApplicationError:
+    return ApplicationError(core_codes.INVALID_INPUT, message, field=field)
+
+
+def day_type_of(day: date) -> str:
+    return DayType.WEEKEND if day.isoweekday() >= 6 else DayType.WEEKDAY
+
+
+# -- drivers, routes and the roster -------------------------------------------------------
+
+
+@transaction.atomic
+def driver_create(*, actor: Actor, name: str, phone: str, username: str = "", password: str = "") -> Driver:
+    """Add a driver; with a username, also the login for the driver page."""
+    carrier = carrier_for(actor)
+    if actor.is_driver:
+        raise Forbidden(core_codes.FORBIDDEN, _("Drivers cannot add drivers."))
+    name = (name or "").strip()
+    if not name:
+        raise _invalid("name", _("Name is required."))
+    phone = normalise_cn_phone(phone, field="phone")
+    user = None
+    if username:
+        if len(password or "") < 8:
+            raise _invalid("password", _("Password: at least 8 characters."))
+        user = user_create(
+            actor=None,
+            organisation=carrier.organisation,
+            username=username,
+            password=password,
+            role=Role.DRIVER,
+            first_name=name,
+            phone=phone,
+        )
+    driver = Driver.objects.create(carrier=carrier, user=user, name=name, phone=phone)
+    event_record(actor=actor, kind="driver.created", subject=driver, to_state="active", owner=carrier.organisation)
+    return driver
+
+
+@transaction.atomic
+def route_create(*, actor: Actor, name: str, division_codes: list[str]) -> Route:
+    """A route: the areas (towns, counties or whole cities) one driver covers."""
+    carrier = carrier_for(actor)
+    name = (name or "").strip()
+    if not name:
+        raise _invalid("name", _("Name is required."))
+    codes = sorted({c.strip() for c in division_codes if c and c.strip()})
+    if not codes:
+        raise _invalid("division_codes", _("Pick at least one area for the route."))
+    found = set(Division.objects.filter(code__in=codes).values_list("code", flat=True))
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        raise NotFound(
+            "division_unknown",
+            _("Unknown administrative division code: %(code)s.") % {"code": ", ".join(unknown)},
+            field="division_codes",
+        )
+    if Route.objects.filter(carrier=carrier, name=name).exists():
+        raise Conflict(error_codes.ROUTE_NAME_TAKEN, _("You already have a route with this name."), field="name")
+    route = Route.objects.create(carrier=carrier, name=name)
+    route.divisions.set(codes)
+    event_record(actor=actor, kind="route.created", subject=route, payload={"areas": codes}, owner=carrier.organisation)
+    return route
+
+
+@transaction.atomic
+def roster_set(*, actor: Actor, driver_id: int, route_id: int, day_type: str, capacity: int) -> RosterEntry:
+    """Who drives which route on weekdays or weekends (fewer drivers at weekends)."""
+    carrier = carrier_for(actor)
+    driver = Driver.objects.filter(pk=driver_id, carrier=carrier).first()
+    if driver is None:
+        raise NotFound(error_codes.DRIVER_NOT_FOUND, _("No such driver."), field="driver_id")
+    route = Route.objects.filter(pk=route_id, carrier=carrier).first()
+    if route is None:
+        raise NotFound(error_codes.ROUTE_NOT_FOUND, _("No such route."), field="route_id")
+    if day_type not in DayType.values:
+        raise _invalid("day_type", _("Choose weekday or weekend."))
+    if not 1 <= int(capacity) <= 200:
+        raise _invalid("capacity", _("Stops per day: 1 to 200."))
+    entry, _created = RosterEntry.objects.update_or_create(
+        driver=driver, day_type=day_type, defaults={"carrier": carrier, "route": route, "capacity": int(capacity)}
+    )
+    event_record(
+        actor=actor,
+        kind="roster.set",
+        subject=entry,
+        payload={"driver": driver.pk, "route": route.pk, "day_type": day_type, "capacity": int(capacity)},
+        owner=carrier.organisation,
+    )
+    return entry
+
+
+@transaction.atomic
+def roster_remove(*, actor: Actor, entry_id: int) -> None:
+    carrier = carrier_for(actor)
+    entry = RosterEntry.objects.filter(pk=entry_id, carrier=carrier).first()
+    if entry is None:
+        raise NotFound("roster_entry_not_found", _("No such roster entry."), field="entry_id")
+    event_record(actor=actor, kind="roster.removed", subject=entry, owner=carrier.organisation)
+    entry.delete()
+
+
+# -- planning a day -----------------------------------------------------------------------
+
+
+@dataclass
+class DayPlan:
+    date: date
+    shifts: int
+    tasks: int
+    parcels_linked: int
+    parcels_rolled_over: int
+    assigned: int
+    unassigned: int
+
+
+def serving_carriers(division_codes: set[str], at) -> dict[str, int | None]:
+    """Carrier id serving each division at ``at``, in one query over all their ancestors."""
+    wanted = {code: [code, *ancestor_codes(code)] for code in division_codes}
+    all_codes = {c for chain in wanted.values() for c in chain}
+    rows = CoverageArea.objects.filter(division_id__in=all_codes, valid_from__lte=at).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=at)
+    )
+    by_code = {row.division_id: row.carrier_id for row in rows}
+    return {code: next((by_code[c] for c in chain if c in by_code), None) for code, chain in wanted.items()}
+
+
+def _ensure_shifts(carrier: Carrier, day: date) -> int:
+    booked = set(Shift.objects.filter(carrier=carrier, date=day).values_list("driver_id", flat=True))
+    entries = RosterEntry.objects.filter(carrier=carrier, day_type=day_type_of(day), driver__is_active=True).exclude(
+        driver_id__in=booked
+    )
+    Shift.objects.bulk_create(
+        [
+            Shift(carrier=carrier, driver_id=e.driver_id, route_id=e.route_id, date=day, capacity=e.capacity)
+            for e in entries
+        ],
+        ignore_conflicts=True,
+    )
+    return Shift.objects.filter(carrier=carrier, date=day).count()
+
+
+def _gather_parcels(carrier: Carrier, day: date) -> tuple[int, int]:
+    """Link every uncollected PICK UP parcel this carrier serves on ``day`` to that day's task."""
+    start, _end = beijing_day_bounds(day)
+    candidates = list(
+        Waybill.objects.filter(status=WaybillStatus.ISSUED, handover_method=HandoverMethod.PICKUP, issued_at__lt=_end)
+        .filter(Q(task_link__isnull=True) | Q(task_link__task__date__lt=day))
+        .values_list("pk", "warehouse_id", "sender_division_id", "task_link__first_task_date")
+    )
+    if not candidates:
+        return 0, 0
+    # Whoever serves the area on the day collects, whatever carrier printed the label.
+    serving = serving_carriers({row[2] for row in candidates}, start)
+    mine = [row for row in candidates if serving[row[2]] == carrier.pk]
+    if not mine:
+        return 0, 0
+    PickupTask.objects.bulk_create(
+        [PickupTask(carrier=carrier, warehouse_id=w, date=day) for w in {row[1] for row in mine}],
+        ignore_conflicts=True,
+    )
+    tasks = dict(
+        PickupTask.objects.filter(carrier=carrier, date=day, warehouse_id__in={row[1] for row in mine}).values_list(
+            "warehouse_id", "pk"
+        )
+    )
+    rolled = [row for row in mine if row[3] is not None]
+    # Re-linking is delete + insert: one statement each, whatever the number of parcels.
+    TaskParcel.objects.filter(waybill__pk__in_array=[row[0] for row in rolled]).delete()
+    TaskParcel.objects.bulk_create(
+        [TaskParcel(waybill_id=pk, task_id=tasks[w], first_task_date=first or day) for pk, w, _d, first in mine],
+        batch_size=1000,
+    )
+    # A task that got parcels back after its stop was closed is open again.
+    PickupTask.objects.filter(pk__in=tasks.values(), status=TaskStatus.CLOSED).update(
+        status=TaskStatus.OPEN, shift=None, closed_at=None
+    )
+    return len(mine), len(rolled)
+
+
+def _route_areas(carrier: Carrier) -> dict[int, set[str]]:
+    areas: dict[int, set[str]] = {}
+    for route_id, code in Route.divisions.through.objects.filter(route__carrier=carrier).values_list(
+        "route_id", "division_id"
+    ):
+        areas.setdefault(route_id, set()).add(code)
+    return areas
+
+
+def _auto_assign(carrier: Carrier, day: date) -> tuple[int, int]:
+    """Give unassigned tasks to shifts whose route covers the warehouse, up to capacity."""
+    areas = _route_areas(carrier)
+    shifts = list(Shift.objects.filter(carrier=carrier, date=day).annotate(load=Count("tasks")).order_by("load", "pk"))
+    room = {s.pk: s.capacity - s.load for s in shifts}
+    open_tasks = list(
+        PickupTask.objects.filter(carrier=carrier, date=day, shift__isnull=True)
+        .exclude(status=TaskStatus.CLOSED)
+        .select_related("warehouse")
+        .order_by("warehouse__division_id", "pk")
+    )
+    chosen: dict[int, list[int]] = {}
+    for task in open_tasks:
+        chain = {task.warehouse.division_id, *ancestor_codes(task.warehouse.division_id)}
+        fits = [s for s in shifts if room[s.pk] > 0 and areas.get(s.route_id, set()) & chain]
+        if not fits:
+            continue  # stays unassigned and is flagged on the dispatch board
+        shift = max(fits, key=lambda s: room[s.pk])
+        room[shift.pk] -= 1
+        chosen.setdefault(shift.pk, []).append(task.pk)
+    for shift_id, task_ids in chosen.items():
+        PickupTask.objects.filter(pk__in=task_ids).update(shift_id=shift_id, status=TaskStatus.ASSIGNED)
+    _renumber(carrier, day)
+    assigned = sum(len(ids) for ids in chosen.values())
+    return assigned, len(open_tasks) - assigned
+
+
+def _renumber(carrier: Carrier, day: date) -> None:
+    """Stops in route order: by area code, then warehouse, one UPDATE for the day."""
+    ordered = list(
+        PickupTask.objects.filter(carrier=carrier, date=day, shift__isnull=False)
+        .order_by("shift_id", "warehouse__division_id", "warehouse_id")
+        .values_list("pk", "shift_id")
+    )
+    if not ordered:
+        return
+    whens, counters = [], {}
+    for pk, shift_id in ordered:
+        counters[shift_id] = counters.get(shift_id, 0) + 1
+        whens.append(When(pk=pk, then=Value(counters[shift_id])))
+    PickupTask.objects.filter(pk__in=[pk for pk, _s in ordered]).update(sequence=Case(*whens, default=Value(0)))
+
+
+@transaction.atomic
+def day_plan(*, actor: Actor | None, carrier: Carrier | None = None, day: date | None = None) -> DayPlan:
+    """Plan a carrier's day: shifts, tasks with yesterday's leftovers, assignment. Idempotent."""
+    if actor is not None:
+        carrier = carrier_for(actor)
+    day = day or beijing_today()
+    # One planner per carrier at a time: the carrier row is the lock.
+    Carrier.objects.select_for_update().filter(pk=carrier.pk).get()
+    shifts = _ensure_shifts(carrier, day)
+    linked, rolled = _gather_parcels(carrier, day)
+    assigned, unassigned = _auto_assign(carrier, day)
+    plan = DayPlan(
+        date=day,
+        shifts=shifts,
+        tasks=PickupTask.objects.filter(carrier=carrier, date=day).count(),
+        parcels_linked=linked,
+        parcels_rolled_over=rolled,
+        assigned=assigned,
+        unassigned=PickupTask.objects.filter(carrier=carrier, date=day, shift__isnull=True)
+        .exclude(status=TaskStatus.CLOSED)
+        .count(),
+    )
+    if linked or assigned:
+        event_record(
+            actor=actor,
+            kind="dispatch.day_planned",
+            subject=carrier,
+            payload={
+                "date": day.isoformat(),
+                "parcels_linked": linked,
+                "parcels_rolled_over": rolled,
+                "assigned": assigned,
+                "unassigned": plan.unassigned,
+            },
+            owner=carrier.organisation,
+        )
+    return plan
+
+
+@transaction.atomic
+def task_assign(*, actor: Actor, task_id: int, shift_id: int | None) -> PickupTask:
+    """Dispatcher's override: put a stop on a driver's shift (or take it off)."""
+    carrier = carrier_for(actor)
+    task = PickupTask.objects.select_for_update().filter(pk=task_id, carrier=carrier).first()
+    if task is None:
+        raise NotFound(error_codes.TASK_NOT_FOUND, _("No such pickup task."), field="task_id")
+    if task.status == TaskStatus.CLOSED:
+        raise Conflict(error_codes.TASK_CLOSED, _("This stop is closed."))
+    shift = None
+    if shift_id:
+        shift = Shift.objects.select_related("driver").filter(pk=shift_id).first()
+        if shift is None or shift.carrier_id != carrier.pk:
+            # Another carrier's shift is as unknown to this carrier as a missing one.
+            raise NotFound(error_codes.SHIFT_NOT_FOUND, _("No such shift."), field="shift_id")
+        if shift.date != task.date:
+            raise ApplicationError(
+                error_codes.SHIFT_OTHER_DAY, _("The shift is on another day than the stop."), field="shift_id"
+            )
+    before = task.status
+    task.shift = shift
+    task.status = TaskStatus.ASSIGNED if shift else TaskStatus.OPEN
+    task.assigned_manually = True
+    task.save(update_fields=["shift", "status", "assigned_manually", "updated_at"])
+    _renumber(carrier, task.date)
+    event_record(
+        actor=actor,
+        kind="pickup_task.assigned",
+        subject=task,
+        from_state=before,
+        to_state=task.status,
+        payload={"driver": shift.driver.name if shift else None, "date": task.date.isoformat()},
+        owner=task.warehouse.merchant,
+        counterparty=carrier.organisation,
+    )
+    return task
+
+
+# -- at the warehouse ---------------------------------------------------------------------
+
+
+def _driver_task(driver: Driver, task_id: int, *, lock: bool = False) -> PickupTask:
+    tasks = PickupTask.objects.select_related("warehouse__merchant")
+    if lock:
+        tasks = tasks.select_for_update()
+    task = tasks.filter(pk=task_id, shift__driver=driver).first()
+    if task is None:
+        raise NotFound(error_codes.TASK_NOT_FOUND, _("No such stop on your list."), field="task_id")
+    return task
+
+
+@transaction.atomic
+def contact_record(*, actor: Actor, task_id: int, outcome: str, note: str = "") -> ContactAttempt:
+    """The driver called the warehouse contact (seed question 7: 司机联系商家)."""
+    driver = driver_for(actor)
+    task = _driver_task(driver, task_id)
+    if outcome not in ContactOutcome.values:
+        raise _invalid("outcome", _("Choose what came of the call."))
+    attempt = ContactAttempt.objects.create(task=task, driver=driver, outcome=outcome, note=(note or "").strip()[:200])
+    event_record(
+        actor=actor,
+        kind="pickup_task.contacted",
+        subject=task,
+        payload={"outcome": outcome, "note": attempt.note, "driver": driver.name},
+        owner=task.warehouse.merchant,
+        counterparty=driver.carrier.organisation,
+    )
+    return attempt
+
+
+_WAYBILL_NO = re.compile(r"^[A-Z]{2,4}[0-9]{11}$")
+
+
+def _find_waybill(raw: str) -> Waybill:
+    number = (raw or "").strip().upper()
+    waybill = (
+        Waybill.objects.select_for_update().select_related("carrier", "merchant").filter(waybill_no=number).first()
+        if _WAYBILL_NO.match(number)
+        else None
+    )
+    if waybill is None:
+        raise NotFound(
+            error_codes.WAYBILL_UNKNOWN,
+            _("Unknown waybill number: %(no)s.") % {"no": number or "—"},
+            field="waybill_no",
+        )
+    if waybill.status == WaybillStatus.VOIDED:
+        raise Conflict(
+            error_codes.WAYBILL_VOIDED,
+            _("Waybill %(no)s was voided by the merchant: do not take this parcel.") % {"no": number},
+            field="waybill_no",
+        )
+    return waybill
+
+
+@transaction.atomic
+def scan_pickup(*, actor: Actor, waybill_no: str) -> Waybill:
+    """The driver scans a parcel at the warehouse: collected."""
+    driver = driver_for(actor)
+    waybill = _find_waybill(waybill_no)
+    if waybill.status not in waybill_sources_of(WaybillStatus.COLLECTED):
+        raise Conflict(
+            error_codes.WAYBILL_ALREADY_SCANNED,
+            _("Waybill %(no)s was already scanned (%(status)s).")
+            % {"no": waybill.waybill_no, "status": waybill.get_status_display()},
+            field="waybill_no",
+        )
+    today = beijing_today()
+    link = TaskParcel.objects.select_related("task__carrier").filter(waybill=waybill).first()
+    task = link.task if link and link.task.date == today else None
+    if task is None:
+        # An unlisted parcel (a DROP OFF label, or one printed after planning) handed
+        # over at a stop the driver has today is collected with that stop.
+        task = PickupTask.objects.filter(warehouse_id=waybill.warehouse_id, date=today, carrier=driver.carrier).first()
+    if task is None or task.carrier_id != driver.carrier_id:
+        if task is not None or (link and link.task.carrier_id != driver.carrier_id):
+            owner = (task or link.task).carrier
+            raise Conflict(
+                error_codes.WAYBILL_OTHER_CARRIER,
+                _("Waybill %(no)s is in %(carrier)s's pickup today, not yours.")
+                % {"no": waybill.waybill_no, "carrier": owner.display_name},
+                field="waybill_no",
+            )
+        raise Conflict(
+            error_codes.WAYBILL_NOT_IN_STOPS,
+            _("Waybill %(no)s is not in any of today's stops of %(carrier)s.")
+            % {"no": waybill.waybill_no, "carrier": driver.carrier.display_name},
+            field="waybill_no",
+        )
+    moment = now()
+    waybill.status = WaybillStatus.COLLECTED
+    waybill.collected_at = moment
+    waybill.save(update_fields=["status", "collected_at", "updated_at"])
+    if link is None:
+        TaskParcel.objects.create(waybill=waybill, task=task, first_task_date=today)
+    elif link.task_id != task.pk:
+        link.task = task
+        link.save(update_fields=["task"])
+    Scan.objects.create(
+        waybill=waybill, kind=ScanKind.PICKUP, carrier=driver.carrier, task=task, driver=driver, scanned_by=actor.user
+    )
+    event_record(
+        actor=actor,
+        kind="waybill.collected",
+        subject=waybill,
+        from_state=WaybillStatus.ISSUED,
+        to_state=WaybillStatus.COLLECTED,
+        payload={"waybill_no": waybill.waybill_no, "driver": driver.name, "carrier": driver.carrier.code},
+        owner=waybill.merchant,
+        counterparty=driver.carrier.organisation,
+    )
+    return waybill
+
+
+@transaction.atomic
+def task_close(*, actor: Actor, task_id: int) -> PickupTask:
+    """Close a stop; parcels not collected roll over to the next day's task."""
+    if actor.is_driver:
+        task = _driver_task(driver_for(actor), task_id, lock=True)
+    else:
+        carrier = carrier_for(actor)
+        task = PickupTask.objects.select_for_update().filter(pk=task_id, carrier=carrier).first()
+        if task is None:
+            raise NotFound(error_codes.TASK_NOT_FOUND, _("No such pickup task."), field="task_id")
+    if task.status == TaskStatus.CLOSED:
+        raise Conflict(error_codes.TASK_CLOSED, _("This stop is already closed."))
+    before = task.status
+    task.status = TaskStatus.CLOSED
+    task.closed_at = now()
+    task.save(update_fields=["status", "closed_at", "updated_at"])
+    left = task.parcels.filter(waybill__status=WaybillStatus.ISSUED).count()
+    event_record(
+        actor=actor,
+        kind="pickup_task.closed",
+        subject=task,
+        from_state=before,
+        to_state=TaskStatus.CLOSED,
+        payload={"collected": task.parcels.filter(waybill__status__in=["collected", "received"]).count(), "left": left},
+        owner=task.warehouse.merchant,
+        counterparty=task.carrier.organisation,
+    )
+    return task
+
+
+# -- at the sorting centre ------------------------------------------------------------------
+
+
+@transaction.atomic
+def scan_inbound(*, actor: Actor, sorting_centre_code: str, waybill_no: str) -> Waybill:
+    """Inbound scan at the sorting centre: the first mile ends here."""
+    carrier = carrier_for(actor)
+    centre = SortingCentre.objects.filter(code=sorting_centre_code, carrier=carrier, is_active=True).first()
+    if centre is None:
+        raise NotFound(
+            error_codes.SORTING_CENTRE_NOT_FOUND, _("No such sorting centre of yours."), field="sorting_centre"
+        )
+    waybill = _find_waybill(waybill_no)
+    if waybill.status not in waybill_sources_of(WaybillStatus.RECEIVED):
+        raise Conflict(
+            error_codes.WAYBILL_ALREADY_SCANNED,
+            _("Waybill %(no)s was already received at a sorting centre.") % {"no": waybill.waybill_no},
+            field="waybill_no",
+        )
+    if waybill.status == WaybillStatus.COLLECTED:
+        collector = Scan.objects.filter(waybill=waybill, kind=ScanKind.PICKUP).order_by("-pk").first()
+        if collector is not None and collector.carrier_id != carrier.pk:
+            raise Conflict(
+                error_codes.WAYBILL_OTHER_CARRIER,
+                _("Waybill %(no)s was collected by %(carrier)s: it belongs at their sorting centre.")
+                % {"no": waybill.waybill_no, "carrier": collector.carrier.display_name},
+                field="waybill_no",
+            )
+    elif waybill.carrier_id != carrier.pk:
+        # A parcel the merchant brings in: accepted by the carrier now serving its area.
+        serving = serving_carriers({waybill.sender_division_id}, now())[waybill.sender_division_id]
+        if serving != carrier.pk:
+            raise Conflict(
+                error_codes.WAYBILL_OTHER_CARRIER,
+                _("Waybill %(no)s is addressed to %(carrier)s's sorting centre.")
+                % {"no": waybill.waybill_no, "carrier": waybill.carrier.display_name},
+                field="waybill_no",
+            )
+    before = waybill.status
+    moment = now()
+    waybill.status = WaybillStatus.RECEIVED
+    waybill.received_at = moment
+    waybill.save(update_fields=["status", "received_at", "updated_at"])
+    Scan.objects.create(
+        waybill=waybill, kind=ScanKind.INBOUND, carrier=carrier, sorting_centre=centre, scanned_by=actor.user
+    )
+    event_record(
+        actor=actor,
+        kind="waybill.received",
+        subject=waybill,
+        from_state=before,
+        to_state=WaybillStatus.RECEIVED,
+        payload={"waybill_no": waybill.waybill_no, "sorting_centre": centre.code},
+        owner=waybill.merchant,
+        counterparty=carrier.organisation,
+    )
+    return waybill

@@ -1,0 +1,325 @@
+"""Orders, arranging shipment (安排发货) and waybills (seed 000, questions 5, 8, 9, 14).
+
+A waybill is issued by the carrier serving the warehouse's area at that instant;
+it is PICK UP when the warehouse has an active subscription with that carrier,
+DROP OFF otherwise, and goes to that carrier's sorting centre. Those facts and
+the subscription state behind them are frozen on the waybill.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from firstmile.accounts.actor import Actor
+from firstmile.carriers.models import SortingCentre
+from firstmile.carriers.selectors import coverage_serving
+from firstmile.core import error_codes as core_codes
+from firstmile.core.clock import now
+from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
+from firstmile.events.services import event_record, event_record_bulk
+from firstmile.geo.selectors import ancestor_codes, division_full_name
+from firstmile.pickup.models import Warehouse
+from firstmile.pickup.selectors import pickup_states
+
+from . import error_codes
+from .models import (
+    HandoverMethod,
+    Order,
+    OrderStatus,
+    ShipByExtension,
+    Waybill,
+    WaybillStatus,
+    waybill_sources_of,
+)
+from .numbers import allocate_numbers
+
+MAX_BATCH = 1000
+
+
+def _merchant(actor: Actor) -> None:
+    if not actor.is_merchant:
+        raise Forbidden(core_codes.FORBIDDEN, _("Only a merchant ships orders."))
+
+
+def _invalid(field: str, message) -> ApplicationError:
+    return ApplicationError(core_codes.INVALID_INPUT, message, field=field)
+
+
+def extension_for(division_code: str, created_at: datetime) -> ShipByExtension | None:
+    """The largest ship-by extension granted to orders created then, from that area."""
+    return (
+        ShipByExtension.objects.filter(
+            division_id__in=[division_code, *ancestor_codes(division_code)],
+            created_from__lte=created_at,
+            created_to__gt=created_at,
+        )
+        .order_by("-extra_hours", "id")
+        .first()
+    )
+
+
+def ship_by_for(division_code: str, created_at: datetime) -> tuple[datetime, int, int, ShipByExtension | None]:
+    """(ship_by, base hours, extension hours, extension) for an order created then."""
+    base = settings.FIRSTMILE_BASE_HANDLING_HOURS
+    extension = extension_for(division_code, created_at)
+    extra = extension.extra_hours if extension else 0
+    return created_at + timedelta(hours=base + extra), base, extra, extension
+
+
+def _warehouse_of(actor: Actor, warehouse_code: str | None) -> Warehouse:
+    warehouses = Warehouse.objects.filter(merchant=actor.organisation)
+    warehouse = (
+        warehouses.filter(code=warehouse_code).first() if warehouse_code else warehouses.filter(is_default=True).first()
+    )
+    if warehouse is None:
+        if warehouse_code:
+            raise NotFound(
+                error_codes.WAREHOUSE_REQUIRED,
+                _("You have no warehouse with code %(code)s.") % {"code": warehouse_code},
+                field="warehouse_code",
+            )
+        raise ApplicationError(
+            error_codes.WAREHOUSE_REQUIRED,
+            _("Name the shipping warehouse: you have no default warehouse with an address."),
+            field="warehouse_code",
+        )
+    return warehouse
+
+
+@transaction.atomic
+def order_create(
+    *,
+    actor: Actor,
+    order_no: str,
+    warehouse_code: str | None = None,
+    item_summary: str = "",
+    erp_warehouse_code: str = "",
+    erp_warehouse_address: str = "",
+) -> Order:
+    """Record an order; its ship-by deadline is fixed now and never moves."""
+    _merchant(actor)
+    order_no = (order_no or "").strip()
+    if not order_no or len(order_no) > 64:
+        raise _invalid("order_no", _("Order number is required (at most 64 characters)."))
+    warehouse = _warehouse_of(actor, (warehouse_code or "").strip() or None)
+    if Order.objects.filter(merchant=actor.organisation, order_no=order_no).exists():
+        raise Conflict(error_codes.ORDER_NO_TAKEN, _("You already have an order with this number."), field="order_no")
+    created = now()
+    ship_by, base, extra, extension = ship_by_for(warehouse.division_id, created)
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                merchant=actor.organisation,
+                order_no=order_no,
+                warehouse=warehouse,
+                item_summary=(item_summary or "").strip()[:200],
+                erp_warehouse_code=(erp_warehouse_code or "").strip()[:40],
+                erp_warehouse_address=(erp_warehouse_address or "").strip()[:300],
+                handling_hours=base,
+                extension_hours=extra,
+                extension=extension,
+                ship_by=ship_by,
+            )
+    except IntegrityError:  # the same number created concurrently
+        raise Conflict(error_codes.ORDER_NO_TAKEN, _("You already have an order with this number."), field="order_no")
+    # created_at is set by the database; the deadline counts from our clock's instant.
+    Order.objects.filter(pk=order.pk).update(created_at=created)
+    order.created_at = created
+    event_record(
+        actor=actor,
+        kind="order.created",
+        subject=order,
+        to_state=OrderStatus.AWAITING_SHIPMENT,
+        payload={"order_no": order_no, "ship_by": ship_by.isoformat(), "extension_hours": extra},
+        owner=actor.organisation,
+    )
+    return order
+
+
+def _sorting_centre_for(carrier, warehouse: Warehouse) -> SortingCentre:
+    """The carrier's sorting centre nearest by region: same city, else same province, else its first."""
+    centres = list(SortingCentre.objects.filter(carrier=carrier, is_active=True).order_by("code"))
+    if not centres:
+        raise Conflict(
+            error_codes.NO_SORTING_CENTRE,
+            _("%(carrier)s has no sorting centre yet, so it cannot issue waybills.")
+            % {"carrier": carrier.display_name},
+        )
+    code = warehouse.division_id
+    for prefix_length in (4, 2):
+        for centre in centres:
+            if centre.division_id[:prefix_length] == code[:prefix_length]:
+                return centre
+    return centres[0]
+
+
+@transaction.atomic
+def shipment_arrange(*, actor: Actor, order_ids) -> list[Waybill]:
+    """安排发货 for one or many orders: issue each a waybill, all or none."""
+    _merchant(actor)
+    try:
+        ids = sorted({int(i) for i in order_ids})
+    except (TypeError, ValueError):
+        raise _invalid("order_ids", _("Order ids must be whole numbers."))
+    if not ids:
+        raise _invalid("order_ids", _("Select at least one order."))
+    if len(ids) > MAX_BATCH:
+        raise ApplicationError(
+            error_codes.TOO_MANY_ORDERS, _("At most %(n)s orders at once.") % {"n": MAX_BATCH}, field="order_ids"
+        )
+    orders = list(
+        Order.objects.select_for_update()
+        .select_related("warehouse")
+        .filter(merchant=actor.organisation, pk__in_array=ids)
+        .order_by("pk")
+    )
+    missing = sorted(set(ids) - {o.pk for o in orders})
+    if missing:
+        raise NotFound(
+            error_codes.ORDER_NOT_FOUND,
+            _("No such order: %(ids)s.") % {"ids": ", ".join(map(str, missing[:20]))},
+            field="order_ids",
+        )
+    shipped = [o.order_no for o in orders if o.status != OrderStatus.AWAITING_SHIPMENT]
+    if shipped:
+        raise Conflict(
+            error_codes.ORDER_NOT_AWAITING_SHIPMENT,
+            _("Already shipped or cancelled: %(orders)s.") % {"orders": ", ".join(shipped[:20])},
+            field="order_ids",
+            extra={"order_nos": shipped},
+        )
+    moment = now()
+    warehouses = {o.warehouse_id: o.warehouse for o in orders}
+    states = {s.warehouse.pk: s for s in pickup_states(warehouses.values(), moment)}
+    plans = {}
+    for warehouse in warehouses.values():
+        coverage = coverage_serving(warehouse.division_id, moment)
+        if coverage is None:
+            raise Conflict(
+                error_codes.NO_CARRIER_FOR_AREA,
+                _("No pickup carrier serves the area of warehouse %(warehouse)s, so no waybill can be issued there.")
+                % {"warehouse": warehouse.name},
+                field="order_ids",
+            )
+        state = states[warehouse.pk]
+        subscription = state.subscription
+        pickup = state.supports_pickup and subscription.carrier_id == coverage.carrier_id
+        plans[warehouse.pk] = {
+            "carrier": coverage.carrier,
+            "coverage": coverage,
+            "centre": _sorting_centre_for(coverage.carrier, warehouse),
+            "handover": HandoverMethod.PICKUP if pickup else HandoverMethod.DROP_OFF,
+            "subscription": subscription if pickup else None,
+            "state": state.kind,
+            "subscription_carrier": subscription.carrier.code if subscription else "",
+            "address": f"{division_full_name(warehouse.division)}{warehouse.address_detail}",
+        }
+    by_carrier: dict[int, list[Order]] = {}
+    for order in orders:
+        by_carrier.setdefault(plans[order.warehouse_id]["carrier"].pk, []).append(order)
+    waybills = []
+    for carrier_orders in by_carrier.values():
+        carrier = plans[carrier_orders[0].warehouse_id]["carrier"]
+        for order, number in zip(
+            carrier_orders, allocate_numbers(carrier.waybill_prefix, len(carrier_orders)), strict=True
+        ):
+            plan, warehouse = plans[order.warehouse_id], order.warehouse
+            waybills.append(
+                Waybill(
+                    waybill_no=number,
+                    order=order,
+                    merchant_id=order.merchant_id,
+                    carrier=carrier,
+                    coverage=plan["coverage"],
+                    handover_method=plan["handover"],
+                    sorting_centre=plan["centre"],
+                    warehouse=warehouse,
+                    warehouse_address_version=warehouse.address_version,
+                    sender_name=f"{warehouse.name} {warehouse.code}",
+                    sender_contact=warehouse.contact_name,
+                    sender_phone=warehouse.phone,
+                    sender_division_id=warehouse.division_id,
+                    sender_address=plan["address"],
+                    subscription=plan["subscription"],
+                    subscription_state=plan["state"],
+                    subscription_carrier_code=plan["subscription_carrier"],
+                    issued_at=moment,
+                )
+            )
+    Waybill.objects.bulk_create(waybills, batch_size=500)
+    Order.objects.filter(pk__in_array=ids).update(status=OrderStatus.SHIPPED, shipped_at=moment, updated_at=moment)
+    numbers = [w.waybill_no for w in waybills]
+    event_record_bulk(
+        actor=actor,
+        kind="waybill.issued",
+        subjects=Waybill.objects.filter(waybill_no__in_array=numbers),
+        to_state=WaybillStatus.ISSUED,
+        owner_field="merchant_id",
+        counterparty_field="carrier__organisation_id",
+        occurred_at=moment,
+    )
+    event_record_bulk(
+        actor=actor,
+        kind="order.shipped",
+        subjects=Order.objects.filter(pk__in_array=ids),
+        from_state=OrderStatus.AWAITING_SHIPMENT,
+        to_state=OrderStatus.SHIPPED,
+        owner_field="merchant_id",
+        occurred_at=moment,
+    )
+    return list(
+        Waybill.objects.select_related("carrier", "sorting_centre", "order")
+        .filter(waybill_no__in_array=numbers)
+        .order_by("order_id")
+    )
+
+
+@transaction.atomic
+def waybill_void(*, actor: Actor, waybill_id: int) -> Waybill:
+    """Cancel a label before pickup: the order awaits shipment again."""
+    _merchant(actor)
+    waybill = (
+        Waybill.objects.select_for_update()
+        .select_related("carrier__organisation")
+        .filter(pk=waybill_id, merchant=actor.organisation)
+        .first()
+    )
+    if waybill is None:
+        raise NotFound(error_codes.WAYBILL_NOT_FOUND, _("No such waybill."), field="waybill_id")
+    if waybill.status not in waybill_sources_of(WaybillStatus.VOIDED):
+        raise Conflict(
+            error_codes.WAYBILL_NOT_VOIDABLE,
+            _("Waybill %(no)s is %(status)s: only a label not yet collected or received can be voided.")
+            % {"no": waybill.waybill_no, "status": waybill.get_status_display()},
+        )
+    moment = now()
+    waybill.status = WaybillStatus.VOIDED
+    waybill.voided_at = moment
+    waybill.save(update_fields=["status", "voided_at", "updated_at"])
+    Order.objects.filter(pk=waybill.order_id).update(
+        status=OrderStatus.AWAITING_SHIPMENT, shipped_at=None, updated_at=moment
+    )
+    event_record(
+        actor=actor,
+        kind="waybill.voided",
+        subject=waybill,
+        from_state=WaybillStatus.ISSUED,
+        to_state=WaybillStatus.VOIDED,
+        payload={"waybill_no": waybill.waybill_no},
+        owner=actor.organisation,
+        counterparty=waybill.carrier.organisation,
+    )
+    return waybill
+
+
+def labels_printed(*, actor: Actor, waybills: list[Waybill]) -> None:
+    """Count a (re)print of these labels; printing changes no state, so no event."""
+    moment = now()
+    Waybill.objects.filter(pk__in_array=[w.pk for w in waybills], merchant=actor.organisation).update(
+        print_count=F("print_count") + 1, last_printed_at=moment
+    )
