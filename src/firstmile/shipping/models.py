@@ -149,3 +149,6 @@ class WaybillCounter(models.Model):
     are serialised anyway); PostgreSQL uses the sequence shipping_waybill_serial."""
 
     value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.value)

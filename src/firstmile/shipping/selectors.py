@@ -119,7 +119,8 @@ def explain_handover(waybill: Waybill) -> HandoverExplanation:
         reasons.append(
             str(
                 _(
-                    "The warehouse had an active pickup subscription (支持揽收) with %(carrier)s, so the label says PICK UP."
+                    "The warehouse had an active pickup subscription (支持揽收) with %(carrier)s, "
+                    "so the label says PICK UP."
                 )
                 % {"carrier": carrier}
             )
