@@ -67,6 +67,20 @@ def waybill_get(*, actor: Actor, waybill_id: int | None = None, waybill_no: str 
     return waybill
 
 
+def waybills_by_numbers(*, actor: Actor, numbers: list[str]) -> list[Waybill]:
+    """The actor's waybills with these numbers, in the order given; any unknown one is an error."""
+    wanted = [n.strip().upper() for n in numbers if n and n.strip()]
+    found = {w.waybill_no: w for w in waybill_list(actor=actor).filter(waybill_no__in=wanted)}
+    missing = [n for n in wanted if n not in found]
+    if missing or not wanted:
+        raise NotFound(
+            error_codes.WAYBILL_NOT_FOUND,
+            _("No such waybill: %(nos)s.") % {"nos": ", ".join(missing[:20]) or "—"},
+            field="waybill",
+        )
+    return [found[n] for n in wanted]
+
+
 def waybill_history(*, actor: Actor, waybill: Waybill) -> QuerySet[Event]:
     events = Event.objects.filter(
         Q(subject_type="shipping.waybill", subject_id=str(waybill.pk))

@@ -1,0 +1,192 @@
+import datetime as dt
+
+from ninja import Field, Router, Schema
+
+from firstmile.shipping.api import WaybillOut
+
+from .selectors import drivers, routes, shifts_of_day, task_board
+from .services import (
+    day_plan,
+    driver_create,
+    roster_set,
+    route_create,
+    scan_inbound,
+    scan_pickup,
+    task_assign,
+    task_close,
+)
+
+router = Router()
+
+
+class PlanIn(Schema):
+    date: dt.date | None = Field(None, description="Beijing date; today if omitted")
+
+
+class PlanOut(Schema):
+    date: dt.date
+    shifts: int
+    tasks: int
+    parcels_linked: int
+    parcels_rolled_over: int
+    assigned: int
+    unassigned: int
+
+
+class TaskOut(Schema):
+    id: int
+    date: dt.date
+    status: str
+    warehouse_code: str = Field(..., alias="warehouse.code")
+    warehouse_name: str = Field(..., alias="warehouse.name")
+    merchant: str = Field(..., alias="warehouse.merchant.name")
+    contact_name: str = Field(..., alias="warehouse.contact_name")
+    phone: str = Field(..., alias="warehouse.phone")
+    division_code: str = Field(..., alias="warehouse.division_id")
+    address_detail: str = Field(..., alias="warehouse.address_detail")
+    shift_id: int | None
+    driver: str | None
+    sequence: int
+    parcel_count: int
+    waiting: int
+
+    @staticmethod
+    def resolve_driver(obj):
+        return obj.shift.driver.name if obj.shift_id else None
+
+
+class ShiftOut(Schema):
+    id: int
+    date: dt.date
+    driver: str = Field(..., alias="driver.name")
+    driver_phone: str = Field(..., alias="driver.phone")
+    route: str = Field(..., alias="route.name")
+    capacity: int
+    load: int
+
+
+class AssignIn(Schema):
+    shift_id: int | None = Field(None, description="null takes the stop off any shift")
+
+
+class DriverIn(Schema):
+    name: str = Field(..., max_length=50)
+    phone: str = Field(..., max_length=32)
+    username: str = Field("", max_length=150, description="a login for the driver page (optional)")
+    password: str = Field("", max_length=128)
+
+
+class DriverOut(Schema):
+    id: int
+    name: str
+    phone: str
+    is_active: bool
+
+
+class RouteIn(Schema):
+    name: str = Field(..., max_length=50)
+    division_codes: list[str] = Field(..., min_length=1)
+
+
+class RouteOut(Schema):
+    id: int
+    name: str
+    division_codes: list[str]
+
+    @staticmethod
+    def resolve_division_codes(obj):
+        return sorted(d.code for d in obj.divisions.all())
+
+
+class RosterIn(Schema):
+    driver_id: int
+    route_id: int
+    day_type: str = Field(..., description="weekday or weekend")
+    capacity: int = Field(20, ge=1, le=200)
+
+
+class RosterOut(Schema):
+    id: int
+    driver_id: int
+    route_id: int
+    day_type: str
+    capacity: int
+
+
+class ScanIn(Schema):
+    waybill_no: str = Field(..., max_length=32)
+
+
+class InboundIn(ScanIn):
+    sorting_centre: str = Field(..., description="sorting centre code")
+
+
+class ScannedOut(Schema):
+    waybill: WaybillOut
+    at: dt.datetime
+
+
+@router.post("/dispatch/plan", response=PlanOut, summary="Plan a day: shifts, tasks (with leftovers), assignment")
+def plan(request, payload: PlanIn):
+    return day_plan(actor=request.auth, day=payload.date)
+
+
+@router.get("/dispatch/tasks", response=list[TaskOut], summary="Pickup tasks of a day")
+def tasks(request, date: dt.date | None = None):
+    return list(task_board(actor=request.auth, day=date))
+
+
+@router.get("/dispatch/shifts", response=list[ShiftOut], summary="Shifts of a day")
+def shifts(request, date: dt.date | None = None):
+    return list(shifts_of_day(actor=request.auth, day=date))
+
+
+@router.post("/dispatch/tasks/{int:task_id}/assign", response=TaskOut, summary="Put a stop on a shift (override)")
+def assign(request, task_id: int, payload: AssignIn):
+    task = task_assign(actor=request.auth, task_id=task_id, shift_id=payload.shift_id)
+    return task_board(actor=request.auth, day=task.date).get(pk=task.pk)
+
+
+@router.post("/dispatch/tasks/{int:task_id}/close", response=TaskOut, summary="Close a stop")
+def close(request, task_id: int):
+    task = task_close(actor=request.auth, task_id=task_id)
+    return task_board(actor=request.auth, day=task.date).get(pk=task.pk)
+
+
+@router.get("/dispatch/drivers", response=list[DriverOut])
+def list_drivers(request):
+    return list(drivers(actor=request.auth))
+
+
+@router.post("/dispatch/drivers", response={201: DriverOut})
+def create_driver(request, payload: DriverIn):
+    return 201, driver_create(actor=request.auth, **payload.dict())
+
+
+@router.get("/dispatch/routes", response=list[RouteOut])
+def list_routes(request):
+    return list(routes(actor=request.auth))
+
+
+@router.post("/dispatch/routes", response={201: RouteOut})
+def create_route(request, payload: RouteIn):
+    return 201, route_create(actor=request.auth, name=payload.name, division_codes=payload.division_codes)
+
+
+@router.post("/dispatch/roster", response=RosterOut, summary="Set a driver's weekday or weekend route")
+def set_roster(request, payload: RosterIn):
+    return roster_set(actor=request.auth, **payload.dict())
+
+
+@router.post("/scans/pickup", response=ScannedOut, summary="Driver: scan a parcel at the warehouse")
+def pickup_scan(request, payload: ScanIn):
+    waybill = scan_pickup(actor=request.auth, waybill_no=payload.waybill_no)
+    return {"waybill": waybill, "at": waybill.collected_at}
+
+
+@router.post("/scans/inbound", response=ScannedOut, summary="Sorting centre: inbound scan, the first mile ends")
+def inbound_scan(request, payload: InboundIn):
+    waybill = scan_inbound(
+        actor=request.auth, sorting_centre_code=payload.sorting_centre, waybill_no=payload.waybill_no
+    )
+    return {"waybill": waybill, "at": waybill.received_at}

@@ -1,0 +1,166 @@
+from datetime import datetime
+
+from django.http import HttpResponse
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+
+from firstmile.core.pagination import CursorPagination
+from firstmile.events.api import EventOut
+
+from .labels import render_labels
+from .selectors import (
+    explain_handover,
+    is_late,
+    label_data,
+    order_get,
+    order_list,
+    waybill_get,
+    waybill_history,
+    waybill_list,
+    waybills_by_numbers,
+)
+from .services import labels_printed, order_create, shipment_arrange, waybill_void
+
+router = Router()
+
+
+class OrderIn(Schema):
+    order_no: str = Field(..., max_length=64)
+    warehouse_code: str | None = Field(None, description="the shipping warehouse; your default one if omitted")
+    item_summary: str = Field("", max_length=200)
+    erp_warehouse_code: str = Field("", max_length=40, description="the warehouse code as your ERP has it")
+    erp_warehouse_address: str = Field("", max_length=300, description="the warehouse address as your ERP has it")
+
+
+class OrderOut(Schema):
+    id: int
+    order_no: str
+    warehouse_code: str = Field(..., alias="warehouse.code")
+    item_summary: str
+    status: str
+    created_at: datetime
+    ship_by: datetime
+    handling_hours: int
+    extension_hours: int
+    shipped_at: datetime | None
+    late: bool
+
+    @staticmethod
+    def resolve_late(obj):
+        return is_late(obj)
+
+
+class WaybillOut(Schema):
+    waybill_no: str
+    order_no: str = Field(..., alias="order.order_no")
+    carrier: str = Field(..., alias="carrier.code")
+    handover_method: str
+    sorting_centre: str = Field(..., alias="sorting_centre.name")
+    sorting_centre_code: str = Field(..., alias="sorting_centre.code")
+    warehouse_code: str = Field(..., alias="warehouse.code")
+    subscription_state: str
+    status: str
+    issued_at: datetime
+    collected_at: datetime | None
+    received_at: datetime | None
+    voided_at: datetime | None
+    label_url: str
+
+    @staticmethod
+    def resolve_label_url(obj):
+        return f"/api/v1/waybills/{obj.waybill_no}/label.pdf"
+
+
+class WaybillDetailOut(WaybillOut):
+    explanation: list[str]
+    erp_mismatch: str | None
+    history: list[EventOut]
+
+
+class ArrangeIn(Schema):
+    order_ids: list[int] = Field(..., min_length=1, max_length=1000)
+
+
+class ArrangedOut(Schema):
+    waybills: list[WaybillOut]
+    labels_url: str
+
+
+class LabelsIn(Schema):
+    waybill_nos: list[str] = Field(..., min_length=1, max_length=1000)
+
+
+def _pdf(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+@router.post("/orders", response={201: OrderOut}, summary="Create an order; its ship-by deadline is fixed now")
+def create_order(request, payload: OrderIn):
+    return 201, order_create(actor=request.auth, **payload.dict())
+
+
+@router.get("/orders", response=list[OrderOut], summary="Your orders, newest first")
+@paginate(CursorPagination, ordering=("-id",))
+def list_orders(request, status: str | None = None, late: bool | None = None):
+    return order_list(actor=request.auth, status=status, late=late)
+
+
+@router.get("/orders/{int:order_id}", response=OrderOut)
+def get_order(request, order_id: int):
+    return order_get(actor=request.auth, order_id=order_id)
+
+
+@router.post(
+    "/orders/arrange-shipment", response=ArrangedOut, summary="安排发货: issue waybills for one or many orders"
+)
+def arrange(request, payload: ArrangeIn):
+    waybills = shipment_arrange(actor=request.auth, order_ids=payload.order_ids)
+    query = "&".join(f"waybill={w.waybill_no}" for w in waybills)
+    return {"waybills": waybills, "labels_url": f"/api/v1/labels.pdf?{query}"}
+
+
+@router.get(
+    "/waybills", response=list[WaybillOut], summary="Parcels (merchant: yours; carrier: issued by or collected by you)"
+)
+@paginate(CursorPagination, ordering=("-id",))
+def list_waybills(request, status: str | None = None):
+    return waybill_list(actor=request.auth, status=status)
+
+
+@router.get(
+    "/waybills/{waybill_no}", response=WaybillDetailOut, summary="A parcel's status, history and why PICK UP / DROP OFF"
+)
+def get_waybill(request, waybill_no: str):
+    waybill = waybill_get(actor=request.auth, waybill_no=waybill_no)
+    explanation = explain_handover(waybill)
+    waybill.explanation = explanation.reasons
+    waybill.erp_mismatch = explanation.erp_mismatch
+    waybill.history = list(waybill_history(actor=request.auth, waybill=waybill))
+    return waybill
+
+
+@router.get("/waybills/{waybill_no}/label.pdf", summary="The label as a 100×150 mm PDF", response={200: None})
+def label(request, waybill_no: str):
+    waybill = waybill_get(actor=request.auth, waybill_no=waybill_no)
+    reprint = waybill.print_count > 0
+    pdf = render_labels([label_data(waybill, reprint=reprint)])
+    if request.auth.is_merchant:
+        labels_printed(actor=request.auth, waybills=[waybill])
+    return _pdf(pdf, f"{waybill.waybill_no}.pdf")
+
+
+@router.get("/labels.pdf", summary="Many labels in one PDF", response={200: None})
+def labels(request, waybill: Query[list[str]]):
+    found = waybills_by_numbers(actor=request.auth, numbers=waybill[:1000])
+    pdf = render_labels([label_data(w, reprint=w.print_count > 0) for w in found])
+    if request.auth.is_merchant:
+        labels_printed(actor=request.auth, waybills=found)
+    return _pdf(pdf, "labels.pdf")
+
+
+@router.post("/waybills/{waybill_no}/void", response=WaybillOut, summary="Cancel a label before pickup")
+def void(request, waybill_no: str):
+    waybill = waybill_get(actor=request.auth, waybill_no=waybill_no)
+    return waybill_void(actor=request.auth, waybill_id=waybill.pk)
