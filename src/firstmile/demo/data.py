@@ -17,8 +17,12 @@ from firstmile.accounts.services import api_token_issue, api_token_revoke, organ
 from firstmile.carriers.models import Carrier, CoverageArea, SortingCentre
 from firstmile.carriers.services import carrier_create, coverage_assign, sorting_centre_create
 from firstmile.core.clock import beijing
+from firstmile.dispatch.models import Driver
+from firstmile.dispatch.services import driver_create, roster_set, route_create
 from firstmile.pickup.models import Warehouse
 from firstmile.pickup.services import subscription_approve, warehouse_create
+from firstmile.shipping.models import Order
+from firstmile.shipping.services import order_create
 
 DEMO_PASSWORD = "firstmile-demo"
 DEMO_TOKEN_NAME = "demo integration"
@@ -42,9 +46,7 @@ ORGANISATIONS = [
 USERS = [
     ("platform", "ops", Role.ADMIN, "平台运营"),
     ("jt-express", "jt_dispatch", Role.ADMIN, "极兔调度"),
-    ("jt-express", "jt_driver", Role.DRIVER, "极兔司机 李师傅"),
     ("wanse", "ws_dispatch", Role.ADMIN, "万色调度"),
-    ("wanse", "ws_driver", Role.DRIVER, "万色司机 王师傅"),
     ("dg-lighting", "dg_merchant", Role.ADMIN, "东莞明亮 陈经理"),
     ("sz-gadgets", "sz_merchant", Role.ADMIN, "深圳小物 林店长"),
     ("fs-furniture", "fs_merchant", Role.ADMIN, "佛山家居 何老板"),
@@ -68,6 +70,16 @@ WAREHOUSES = [
     ("dg_merchant", "DG-CA-02", "东莞长安二号仓", "陈经理", "13800138000", "441900119", "锦厦社区振安路5号", False),
     ("sz_merchant", "SZ-FT-01", "深圳福田仓", "林店长", "0755-8300 1234", "440304004", "福华三路88号", False),
     ("fs_merchant", "FS-NH-01", "佛山南海仓", "何老板", "13900139000", "440605011", "海八路12号", False),
+]
+
+DRIVERS = [
+    # (carrier, dispatcher, username, name, phone, route name, route areas, weekday stops, weekend stops)
+    ("JT", "jt_dispatch", "jt_driver", "李师傅", "13900000001", "东莞全域", ["441900"], 25, 15),
+    ("WS", "ws_dispatch", "ws_driver", "王师傅", "13900000002", "东莞全域", ["441900"], 25, 15),
+]
+
+ORDERS = [
+    ("dg_merchant", "DG-HM-01", f"TT20230918{n:04d}", item) for n, item in enumerate(["LED 台灯", "吊灯", "壁灯"], 1)
 ]
 
 # Before the switchover, J&T collected in all three cities of seed 000 (question 2).
@@ -140,6 +152,22 @@ def load_demo() -> DemoLogins:
         )
         if approve and saved.decision.subscription_id:
             subscription_approve(actor=_actor_of("jt_dispatch"), subscription_ids=[saved.decision.subscription_id])
+
+    for carrier_code, dispatcher, username, name, phone, route_name, areas, weekday, weekend in DRIVERS:
+        if Driver.objects.filter(user__username=username).exists():
+            logins.users.append((Role.DRIVER, username, carriers[carrier_code].organisation.name))
+            continue
+        boss = _actor_of(dispatcher)
+        driver = driver_create(actor=boss, name=name, phone=phone, username=username, password=DEMO_PASSWORD)
+        route = route_create(actor=boss, name=route_name, division_codes=areas)
+        roster_set(actor=boss, driver_id=driver.pk, route_id=route.pk, day_type="weekday", capacity=weekday)
+        roster_set(actor=boss, driver_id=driver.pk, route_id=route.pk, day_type="weekend", capacity=weekend)
+        logins.users.append((Role.DRIVER, username, carriers[carrier_code].organisation.name))
+
+    for username, warehouse_code, order_no, item in ORDERS:
+        merchant = _actor_of(username)
+        if not Order.objects.filter(merchant=merchant.organisation, order_no=order_no).exists():
+            order_create(actor=merchant, order_no=order_no, warehouse_code=warehouse_code, item_summary=item)
 
     # Plaintext tokens cannot be shown again, so each run replaces the demo's
     # tokens with fresh ones and prints those.

@@ -1,8 +1,10 @@
 from django.urls import path
 
 from . import views
+from .carrier import dispatch as carrier_dispatch
 from .carrier import views as carrier
 from .driver import views as driver
+from .merchant import shipping as merchant_shipping
 from .merchant import views as merchant
 from .ops import views as ops
 
@@ -26,11 +28,31 @@ urlpatterns = [
         merchant.warehouse_cancel_pickup,
         name="merchant_warehouse_cancel_pickup",
     ),
+    path("merchant/orders/", merchant_shipping.orders, name="merchant_orders"),
+    path("merchant/orders/new/", merchant_shipping.order_new, name="merchant_order_new"),
+    path("merchant/orders/arrange/", merchant_shipping.arrange, name="merchant_arrange"),
+    path("merchant/orders/<int:order_id>/", merchant_shipping.order_detail, name="merchant_order"),
+    path(
+        "merchant/orders/<int:order_id>/void/<int:waybill_id>/",
+        merchant_shipping.waybill_void_view,
+        name="merchant_waybill_void",
+    ),
+    path("merchant/labels.pdf", merchant_shipping.labels, name="merchant_labels"),
+    path("merchant/pickup-help/", merchant_shipping.pickup_help, name="merchant_pickup_help"),
     path("carrier/", carrier.home, name="carrier_home"),
+    path("carrier/dispatch/", carrier_dispatch.board, name="carrier_dispatch"),
+    path("carrier/dispatch/plan/", carrier_dispatch.plan, name="carrier_dispatch_plan"),
+    path("carrier/dispatch/tasks/<int:task_id>/assign/", carrier_dispatch.assign, name="carrier_task_assign"),
+    path("carrier/team/", carrier_dispatch.team, name="carrier_team"),
+    path("carrier/team/save/", carrier_dispatch.team_action, name="carrier_team_action"),
+    path("carrier/inbound/", carrier_dispatch.inbound, name="carrier_inbound"),
     path("carrier/pickup-requests/", carrier.pickup_requests, name="carrier_pickup_requests"),
     path("carrier/pickup-requests/decide/", carrier.pickup_requests_decide, name="carrier_pickup_requests_decide"),
     path("ops/", ops.home, name="ops_home"),
     path("ops/coverage/", ops.coverage, name="ops_coverage"),
     path("ops/organisations/", ops.organisations, name="ops_organisations"),
     path("driver/", driver.home, name="driver_home"),
+    path("driver/scan/", driver.scan, name="driver_scan"),
+    path("driver/stops/<int:task_id>/contact/", driver.contact, name="driver_contact"),
+    path("driver/stops/<int:task_id>/close/", driver.close, name="driver_close"),
 ]

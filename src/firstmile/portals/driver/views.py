@@ -1,14 +1,68 @@
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from firstmile.carriers.selectors import carrier_of, sorting_centre_list
+from firstmile.carriers.selectors import sorting_centre_list
+from firstmile.core.errors import ApplicationError
+from firstmile.dispatch.models import ContactOutcome, Driver
+from firstmile.dispatch.selectors import driver_stops
+from firstmile.dispatch.services import contact_record, scan_pickup, task_close
 from firstmile.portals.access import portal_view
 
 
 @portal_view("driver")
 def home(request):
-    carrier = carrier_of(request.actor)
+    driver = Driver.objects.select_related("carrier").filter(user=request.user).first()
     return render(
         request,
         "portals/driver/home.html",
-        {"carrier": carrier, "sorting_centres": sorting_centre_list(carrier=carrier) if carrier else []},
+        {
+            "driver": driver,
+            "carrier": driver.carrier if driver else None,
+            "stops": driver_stops(driver=driver) if driver else [],
+            "sorting_centres": sorting_centre_list(carrier=driver.carrier) if driver else [],
+            "outcomes": ContactOutcome.choices,
+        },
     )
+
+
+@portal_view("driver")
+@require_POST
+def scan(request):
+    try:
+        waybill = scan_pickup(actor=request.actor, waybill_no=request.POST.get("waybill_no", ""))
+    except ApplicationError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("Collected %(no)s.") % {"no": waybill.waybill_no})
+    return redirect("portals:driver_home")
+
+
+@portal_view("driver")
+@require_POST
+def contact(request, task_id: int):
+    try:
+        contact_record(
+            actor=request.actor,
+            task_id=task_id,
+            outcome=request.POST.get("outcome", ""),
+            note=request.POST.get("note", ""),
+        )
+    except ApplicationError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("Call recorded."))
+    return redirect("portals:driver_home")
+
+
+@portal_view("driver")
+@require_POST
+def close(request, task_id: int):
+    try:
+        task = task_close(actor=request.actor, task_id=task_id)
+    except ApplicationError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("Stop %(name)s closed.") % {"name": task.warehouse.name})
+    return redirect("portals:driver_home")

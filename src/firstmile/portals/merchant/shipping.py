@@ -1,0 +1,151 @@
+"""Merchant pages for orders, arranging shipment, labels and the pickup help page."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from firstmile.core.clock import to_beijing
+from firstmile.core.errors import ApplicationError
+from firstmile.dispatch.selectors import warehouse_tasks
+from firstmile.pickup.selectors import pickup_states, warehouse_list
+from firstmile.portals.access import portal_view
+from firstmile.shipping.labels import render_labels
+from firstmile.shipping.models import OrderStatus
+from firstmile.shipping.selectors import (
+    explain_handover,
+    is_late,
+    label_data,
+    order_get,
+    order_list,
+    waybill_history,
+    waybills_by_numbers,
+)
+from firstmile.shipping.services import labels_printed, order_create, shipment_arrange, waybill_void
+
+TABS = [
+    ("awaiting_shipment", OrderStatus.AWAITING_SHIPMENT.label),
+    ("shipped", OrderStatus.SHIPPED.label),
+]
+
+
+@portal_view("merchant")
+def orders(request):
+    status = request.GET.get("status", "awaiting_shipment")
+    late = request.GET.get("late") == "1"
+    rows = order_list(actor=request.actor, status=status if status != "all" else None, late=late or None)
+    page = Paginator(rows.prefetch_related("waybills"), 50).get_page(request.GET.get("page"))
+    for order in page:
+        order.late = is_late(order)
+        order.live_waybill = next((w for w in order.waybills.all() if w.status != "voided"), None)
+    return render(
+        request,
+        "portals/merchant/orders.html",
+        {
+            "page": page,
+            "status": status,
+            "late": late,
+            "tabs": TABS,
+            "warehouses": warehouse_list(actor=request.actor),
+            "query": f"status={status}" + ("&late=1" if late else ""),
+        },
+    )
+
+
+@portal_view("merchant")
+@require_POST
+def order_new(request):
+    try:
+        order = order_create(
+            actor=request.actor,
+            order_no=request.POST.get("order_no", ""),
+            warehouse_code=request.POST.get("warehouse_code") or None,
+            item_summary=request.POST.get("item_summary", ""),
+        )
+    except ApplicationError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(
+            request,
+            _("Order %(no)s created: ship by %(when)s (Beijing time).")
+            % {"no": order.order_no, "when": _local(order.ship_by)},
+        )
+    return redirect("portals:merchant_orders")
+
+
+def _local(instant) -> str:
+    return to_beijing(instant).strftime("%Y-%m-%d %H:%M")
+
+
+@portal_view("merchant")
+@require_POST
+def arrange(request):
+    try:
+        waybills = shipment_arrange(actor=request.actor, order_ids=request.POST.getlist("order_ids"))
+    except ApplicationError as err:
+        messages.error(request, err.message)
+        return redirect(reverse("portals:merchant_orders"))
+    pickups = sum(1 for w in waybills if w.handover_method == "PICKUP")
+    messages.success(
+        request,
+        _("%(n)s waybill(s) issued: %(p)s PICK UP, %(d)s DROP OFF. Print the labels and stick them on the parcels.")
+        % {"n": len(waybills), "p": pickups, "d": len(waybills) - pickups},
+    )
+    numbers = ",".join(w.waybill_no for w in waybills)
+    return redirect(reverse("portals:merchant_orders") + f"?status=shipped&print={numbers}")
+
+
+@portal_view("merchant")
+def labels(request):
+    numbers = [n for value in request.GET.getlist("w") for n in value.split(",") if n]
+    found = waybills_by_numbers(actor=request.actor, numbers=numbers[:1000])
+    pdf = render_labels([label_data(w, reprint=w.print_count > 0) for w in found])
+    labels_printed(actor=request.actor, waybills=found)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="labels.pdf"'
+    return response
+
+
+@portal_view("merchant")
+def order_detail(request, order_id: int):
+    order = order_get(actor=request.actor, order_id=order_id)
+    waybills = list(order.waybills.select_related("carrier", "sorting_centre", "warehouse", "order").order_by("-pk"))
+    live = next((w for w in waybills if w.status != "voided"), None)
+    return render(
+        request,
+        "portals/merchant/order_detail.html",
+        {
+            "order": order,
+            "late": is_late(order),
+            "waybill": live,
+            "waybills": waybills,
+            "explanation": explain_handover(live) if live else None,
+            "history": waybill_history(actor=request.actor, waybill=live) if live else [],
+        },
+    )
+
+
+@portal_view("merchant")
+@require_POST
+def waybill_void_view(request, order_id: int, waybill_id: int):
+    try:
+        waybill = waybill_void(actor=request.actor, waybill_id=waybill_id)
+    except ApplicationError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(
+            request, _("Waybill %(no)s voided; the order awaits shipment again.") % {"no": waybill.waybill_no}
+        )
+    return redirect("portals:merchant_order", order_id=order_id)
+
+
+@portal_view("merchant")
+def pickup_help(request):
+    """Seed question 7: "no driver has called — is a driver arranged for my parcels?"."""
+    states = pickup_states(warehouse_list(actor=request.actor))
+    for state in states:
+        state.tasks = list(warehouse_tasks(actor=request.actor, warehouse=state.warehouse))
+    return render(request, "portals/merchant/pickup_help.html", {"states": states})
