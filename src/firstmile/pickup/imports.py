@@ -47,7 +47,8 @@ class ImportReport:
     warehouse_ids: list[int] = field(default_factory=list)
 
 
-def _rows_of(filename: str, content: bytes) -> list[list[str]]:
+def read_spreadsheet(filename: str, content: bytes) -> list[list[str]]:
+    """The rows of the first sheet of an .xlsx, or of a UTF-8/GBK .csv, as stripped strings."""
     if len(content) > MAX_BYTES:
         raise ApplicationError(core_codes.INVALID_INPUT, _("The file is larger than 5 MB."), field="file")
     name = filename.lower()
@@ -93,7 +94,7 @@ def _columns(heading_row: list[str]) -> dict[str, int]:
 def warehouse_import(*, actor: Actor, filename: str, content: bytes) -> dict:
     """Import every good row; report every bad one (row numbers as in the spreadsheet)."""
     _merchant(actor)
-    rows = _rows_of(filename, content)
+    rows = read_spreadsheet(filename, content)
     if not rows:
         raise ApplicationError(core_codes.INVALID_INPUT, _("The file is empty."), field="file")
     columns = _columns(rows[0])

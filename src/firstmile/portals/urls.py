@@ -30,6 +30,7 @@ urlpatterns = [
     ),
     path("merchant/orders/", merchant_shipping.orders, name="merchant_orders"),
     path("merchant/orders/new/", merchant_shipping.order_new, name="merchant_order_new"),
+    path("merchant/orders/import/", merchant_shipping.orders_import, name="merchant_orders_import"),
     path("merchant/orders/arrange/", merchant_shipping.arrange, name="merchant_arrange"),
     path("merchant/orders/<int:order_id>/", merchant_shipping.order_detail, name="merchant_order"),
     path(

@@ -1,12 +1,13 @@
 from datetime import datetime
 
 from django.http import HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, File, Query, Router, Schema, UploadedFile
 from ninja.pagination import paginate
 
 from firstmile.core.pagination import CursorPagination
 from firstmile.events.api import EventOut
 
+from .imports import order_import
 from .labels import render_labels
 from .selectors import (
     explain_handover,
@@ -99,6 +100,25 @@ def _pdf(content: bytes, name: str) -> HttpResponse:
 @router.post("/orders", response={201: OrderOut}, summary="Create an order; its ship-by deadline is fixed now")
 def create_order(request, payload: OrderIn):
     return 201, order_create(actor=request.auth, **payload.dict())
+
+
+class ImportRowError(Schema):
+    row: int
+    field: str | None
+    code: str
+    message: str
+
+
+class OrderImportOut(Schema):
+    imported: int
+    failed: int
+    errors: list[ImportRowError]
+    order_ids: list[int]
+
+
+@router.post("/orders/import", response=OrderImportOut, summary="Import orders from an .xlsx or .csv file")
+def import_orders(request, file: File[UploadedFile]):
+    return order_import(actor=request.auth, filename=file.name or "", content=file.read())
 
 
 @router.get("/orders", response=list[OrderOut], summary="Your orders, newest first")

@@ -1,0 +1,72 @@
+"""Bulk import of orders from a spreadsheet (.xlsx or .csv), one order a row.
+
+Good rows become orders (each with its ship-by deadline fixed at import);
+bad rows are reported by row number and column and nothing of them is saved.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from firstmile.accounts.actor import Actor
+from firstmile.core import error_codes as core_codes
+from firstmile.core.errors import ApplicationError
+from firstmile.pickup.imports import read_spreadsheet
+
+from .services import _merchant, order_create
+
+MAX_ROWS = 5000
+HEADINGS = {
+    "order_no": ("订单号", "order_no", "order number"),
+    "warehouse_code": ("发货仓库编码", "仓库编码", "warehouse_code", "warehouse code"),
+    "item_summary": ("商品", "items", "item_summary"),
+    "erp_warehouse_code": ("ERP仓库编码", "erp_warehouse_code"),
+}
+TEMPLATE_HEADINGS = ["订单号", "发货仓库编码", "商品", "ERP仓库编码"]
+
+
+def order_import(*, actor: Actor, filename: str, content: bytes) -> dict:
+    _merchant(actor)
+    rows = read_spreadsheet(filename, content)
+    if not rows:
+        raise ApplicationError(core_codes.INVALID_INPUT, _("The file is empty."), field="file")
+    lowered = [h.strip().lower() for h in rows[0]]
+    columns = {}
+    for key, names in HEADINGS.items():
+        for index, heading in enumerate(lowered):
+            if heading in {n.lower() for n in names}:
+                columns[key] = index
+                break
+    if "order_no" not in columns:
+        raise ApplicationError(
+            core_codes.INVALID_INPUT, _("Missing columns: %(columns)s.") % {"columns": "订单号"}, field="file"
+        )
+    body = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(row)]
+    if len(body) > MAX_ROWS:
+        raise ApplicationError(
+            core_codes.INVALID_INPUT, _("At most %(n)s rows per file.") % {"n": MAX_ROWS}, field="file"
+        )
+    report = {"imported": 0, "failed": 0, "errors": [], "order_ids": []}
+
+    def cell(row, key):
+        index = columns.get(key)
+        return row[index] if index is not None and index < len(row) else ""
+
+    for number, row in body:
+        try:
+            with transaction.atomic():
+                order = order_create(
+                    actor=actor,
+                    order_no=cell(row, "order_no"),
+                    warehouse_code=cell(row, "warehouse_code") or None,
+                    item_summary=cell(row, "item_summary"),
+                    erp_warehouse_code=cell(row, "erp_warehouse_code"),
+                )
+        except ApplicationError as err:
+            report["failed"] += 1
+            report["errors"].append({"row": number, "field": err.field, "code": err.code, "message": str(err.message)})
+            continue
+        report["imported"] += 1
+        report["order_ids"].append(order.pk)
+    return report
