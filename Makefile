@@ -23,3 +23,5 @@ check: lint test
 bench:
 	scripts/bootstrap.sh
 	PYTHONPATH=. .venv/bin/python bench/subscription_bulk_approve.py
+	PYTHONPATH=. .venv/bin/python bench/waybill_issuing.py
+	.venv/bin/python bench/labels.py

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Install what Firstmile needs on a fresh machine with Python 3.11: uv, then the
-# locked dependency set into .venv. With --browser, also Debian's Chromium for
-# the end-to-end tests (never a downloaded browser).
+# Install what Firstmile needs on a fresh machine with Python 3.11: uv, the locked
+# dependency set into .venv, and Debian's CJK font for labels (fonts-wqy-zenhei).
+# With --browser, also Debian's Chromium for the end-to-end tests (never a
+# downloaded browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,12 +11,14 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 uv sync --frozen --quiet
 
+debs=()
+[[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc || -n "${FIRSTMILE_LABEL_FONT:-}" ]] || debs+=(fonts-wqy-zenhei)
 if [[ "${1:-}" == "--browser" ]] && ! command -v chromium >/dev/null 2>&1; then
-  if [[ $(id -u) -eq 0 ]]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    sudo apt-get update -qq
-    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  fi
+  debs+=(chromium)
+fi
+if (( ${#debs[@]} )); then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${debs[@]}" >/dev/null
 fi
