@@ -234,3 +234,13 @@ def test_bad_driver_and_route_input(dispatcher):
     with pytest.raises(ApplicationError) as err:
         route_create(actor=dispatcher, name="x", division_codes=["999999"])
     assert err.value.field == "division_codes"
+
+
+def test_plan_day_command_plans_every_carrier(merchant, hongmei, dispatcher, crew, capsys):
+    from django.core.management import call_command
+
+    with time_machine.travel(MONDAY, tick=False):
+        _ship(merchant, 2)
+        call_command("plan_day")
+    out = capsys.readouterr().out
+    assert "JT 2023-09-18: 1 stops, 2 parcels linked (0 rolled over), 1 assigned, 0 without a driver" in out
