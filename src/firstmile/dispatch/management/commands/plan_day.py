@@ -22,5 +22,6 @@ class Command(BaseCommand):
             plan = day_plan(actor=None, carrier=c, day=day)
             self.stdout.write(
                 f"{c.code} {plan.date}: {plan.tasks} stops, {plan.parcels_linked} parcels linked "
-                f"({plan.parcels_rolled_over} rolled over), {plan.assigned} assigned, {plan.unassigned} without a driver"
+                f"({plan.parcels_rolled_over} rolled over), {plan.assigned} assigned, "
+                f"{plan.unassigned} without a driver"
             )
