@@ -73,15 +73,17 @@ def read_spreadsheet(filename: str, content: bytes) -> list[list[str]]:
     raise ApplicationError(core_codes.INVALID_INPUT, _("Upload an .xlsx or .csv file."), field="file")
 
 
-def _columns(heading_row: list[str]) -> dict[str, int]:
-    found = {}
+def match_columns(heading_row: list[str], headings: dict[str, tuple[str, ...]], required: list[str]) -> dict[str, int]:
+    """Column index of each known heading (Chinese or English, any case); missing required ones are an error."""
     lowered = [h.strip().lower() for h in heading_row]
-    for key, names in HEADINGS.items():
+    found = {}
+    for key, names in headings.items():
+        accepted = {n.lower() for n in names}
         for index, heading in enumerate(lowered):
-            if heading in names:
+            if heading in accepted:
                 found[key] = index
                 break
-    missing = [HEADINGS[key][0] for key in ("name", "code", "contact_name", "phone", "address") if key not in found]
+    missing = [headings[key][0] for key in required if key not in found]
     if missing:
         raise ApplicationError(
             core_codes.INVALID_INPUT,
@@ -97,7 +99,7 @@ def warehouse_import(*, actor: Actor, filename: str, content: bytes) -> dict:
     rows = read_spreadsheet(filename, content)
     if not rows:
         raise ApplicationError(core_codes.INVALID_INPUT, _("The file is empty."), field="file")
-    columns = _columns(rows[0])
+    columns = match_columns(rows[0], HEADINGS, ["name", "code", "contact_name", "phone", "address"])
     body = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(cell for cell in row)]
     if len(body) > MAX_ROWS:
         raise ApplicationError(

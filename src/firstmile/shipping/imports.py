@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from firstmile.accounts.actor import Actor
 from firstmile.core import error_codes as core_codes
 from firstmile.core.errors import ApplicationError
-from firstmile.pickup.imports import read_spreadsheet
+from firstmile.pickup.imports import match_columns, read_spreadsheet
 
 from .services import _merchant, order_create
 
@@ -31,17 +31,7 @@ def order_import(*, actor: Actor, filename: str, content: bytes) -> dict:
     rows = read_spreadsheet(filename, content)
     if not rows:
         raise ApplicationError(core_codes.INVALID_INPUT, _("The file is empty."), field="file")
-    lowered = [h.strip().lower() for h in rows[0]]
-    columns = {}
-    for key, names in HEADINGS.items():
-        for index, heading in enumerate(lowered):
-            if heading in {n.lower() for n in names}:
-                columns[key] = index
-                break
-    if "order_no" not in columns:
-        raise ApplicationError(
-            core_codes.INVALID_INPUT, _("Missing columns: %(columns)s.") % {"columns": "订单号"}, field="file"
-        )
+    columns = match_columns(rows[0], HEADINGS, ["order_no"])
     body = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(row)]
     if len(body) > MAX_ROWS:
         raise ApplicationError(

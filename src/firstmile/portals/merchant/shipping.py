@@ -13,6 +13,7 @@ from firstmile.core.errors import ApplicationError
 from firstmile.dispatch.selectors import warehouse_tasks
 from firstmile.pickup.selectors import pickup_states, warehouse_list
 from firstmile.portals.access import portal_view
+from firstmile.portals.imports import spreadsheet_import_page
 from firstmile.shipping.imports import TEMPLATE_HEADINGS, order_import
 from firstmile.shipping.labels import render_labels
 from firstmile.shipping.models import OrderStatus
@@ -154,18 +155,6 @@ def pickup_help(request):
 
 @portal_view("merchant")
 def orders_import(request):
-    report, error = None, None
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        try:
-            if upload is None:
-                raise ApplicationError("invalid_input", _("Choose a file to upload."), field="file")
-            report = order_import(actor=request.actor, filename=upload.name, content=upload.read())
-        except ApplicationError as err:
-            error = err
-    return render(
-        request,
-        "portals/merchant/orders_import.html",
-        {"report": report, "error": error, "headings": TEMPLATE_HEADINGS},
-        status=400 if error else 200,
+    return spreadsheet_import_page(
+        request, importer=order_import, template="portals/merchant/orders_import.html", headings=TEMPLATE_HEADINGS
     )

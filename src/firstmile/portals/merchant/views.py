@@ -10,6 +10,7 @@ from firstmile.pickup.imports import TEMPLATE_HEADINGS, warehouse_import
 from firstmile.pickup.selectors import pickup_state, pickup_states, warehouse_get, warehouse_list, warehouse_timeline
 from firstmile.pickup.services import subscription_cancel, warehouse_create, warehouse_update
 from firstmile.portals.access import portal_view
+from firstmile.portals.imports import spreadsheet_import_page
 from firstmile.portals.regions import build_picker
 
 WAREHOUSE_FIELDS = ("name", "code", "contact_name", "phone", "division", "address_detail")
@@ -153,18 +154,9 @@ def warehouse_cancel_pickup(request, warehouse_id: int):
 
 @portal_view("merchant")
 def warehouse_import_view(request):
-    report, error = None, None
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        try:
-            if upload is None:
-                raise ApplicationError("invalid_input", _("Choose a file to upload."), field="file")
-            report = warehouse_import(actor=request.actor, filename=upload.name, content=upload.read())
-        except ApplicationError as err:
-            error = err
-    return render(
+    return spreadsheet_import_page(
         request,
-        "portals/merchant/warehouse_import.html",
-        {"report": report, "error": error, "headings": TEMPLATE_HEADINGS},
-        status=400 if error else 200,
+        importer=warehouse_import,
+        template="portals/merchant/warehouse_import.html",
+        headings=TEMPLATE_HEADINGS,
     )
