@@ -80,6 +80,9 @@ class CoverageArea(BaseModel):
     carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="coverage")
     valid_from = models.DateTimeField(_("valid from"))
     valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)
+    # Set when a switchover has pushed the area's addresses to this carrier: from
+    # then on, a re-saved address asks this carrier for pickup, effective at valid_from.
+    requests_from = models.DateTimeField(_("takes pickup requests from"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("coverage area")

@@ -31,6 +31,37 @@ def coverage_serving(division_code: str, at: datetime | None = None) -> Coverage
     )
 
 
+def coverage_taking_requests(division_code: str, at: datetime | None = None) -> CoverageArea | None:
+    """The carrier a pickup request for this division goes to at ``at``.
+
+    Normally the one serving now; once a switchover has pushed the area, the
+    incoming carrier (its coverage starts later, at the cutover).
+    """
+    at = at or now()
+    upcoming = (
+        CoverageArea.objects.select_related("carrier", "division")
+        .filter(
+            division_id__in=[division_code, *ancestor_codes(division_code)],
+            requests_from__lte=at,
+            valid_from__gt=at,
+        )
+        .order_by(Length("division_id").desc(), "valid_from")
+        .first()
+    )
+    return upcoming or coverage_serving(division_code, at)
+
+
+def upcoming_coverage(division_code: str, at: datetime | None = None) -> CoverageArea | None:
+    """The next change of carrier planned for a division after ``at``, if any."""
+    at = at or now()
+    return (
+        CoverageArea.objects.select_related("carrier", "division")
+        .filter(division_id__in=[division_code, *ancestor_codes(division_code)], valid_from__gt=at)
+        .order_by("valid_from", Length("division_id").desc())
+        .first()
+    )
+
+
 def carrier_serving(division_code: str, at: datetime | None = None) -> Carrier | None:
     """Which carrier serves a division at instant ``at`` (now by default)."""
     coverage = coverage_serving(division_code, at)

@@ -101,7 +101,11 @@ class PickupSubscription(BaseModel):
     decided_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reject_reason = models.CharField(_("reject reason"), max_length=32, choices=RejectReason.choices, blank=True)
     reject_note = models.CharField(_("note"), max_length=200, blank=True)
+    # Pickup runs from effective_from (approval, when empty) until ended_at; both
+    # may lie in the future, as when a switchover hands an area over at its cutover.
+    effective_from = models.DateTimeField(_("effective from"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    origin = models.CharField(_("origin"), max_length=64, blank=True)  # e.g. "switchover.batch:3"
 
     class Meta:
         verbose_name = _("pickup subscription")
@@ -113,10 +117,12 @@ class PickupSubscription(BaseModel):
                 condition=Q(status=SubscriptionStatus.PENDING_REVIEW),
                 name="one_pending_subscription_per_warehouse",
             ),
+            # One open-ended active subscription; an outgoing one has its end set
+            # (the cutover), so the incoming carrier's can be approved beside it.
             models.UniqueConstraint(
                 fields=["warehouse"],
-                condition=Q(status=SubscriptionStatus.ACTIVE),
-                name="one_active_subscription_per_warehouse",
+                condition=Q(status=SubscriptionStatus.ACTIVE, ended_at__isnull=True),
+                name="one_open_ended_active_subscription_per_warehouse",
             ),
         ]
         indexes = [
@@ -131,6 +137,13 @@ class PickupSubscription(BaseModel):
     @property
     def phone_display(self) -> str:
         return display_cn_phone(self.phone)
+
+    def is_active_at(self, instant) -> bool:
+        return (
+            self.status == SubscriptionStatus.ACTIVE
+            and (self.effective_from is None or self.effective_from <= instant)
+            and (self.ended_at is None or self.ended_at > instant)
+        )
 
 
 class CoverageDecision(models.TextChoices):

@@ -24,24 +24,36 @@ class PickupStateKind:
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     NOT_COVERED = "not_covered"
+    SCHEDULED = "scheduled"  # approved, starts later (the incoming carrier of a switchover)
+    ENDED = "ended"  # active until an instant now past (the outgoing carrier of a switchover)
     NONE = "none"  # no decision recorded (a warehouse older than this feature)
 
 
 @dataclass
 class PickupState:
-    """Where a warehouse stands on pickup, and why: seed question 14's "支持揽收" mark."""
+    """Where a warehouse stands on pickup at an instant, and why: seed question 14's "支持揽收" mark.
+
+    ``subscription`` is the one in force at ``at`` if any, else the latest request;
+    ``upcoming`` is a request or subscription with another carrier that starts later
+    (a switchover in progress).
+    """
 
     warehouse: Warehouse
     subscription: PickupSubscription | None
     decision: PickupDecision | None
     at: datetime
+    upcoming: PickupSubscription | None = None
 
     @property
     def kind(self) -> str:
         sub = self.subscription
         if sub is not None:
             if sub.status == SubscriptionStatus.ACTIVE:
-                return PickupStateKind.ACTIVE
+                if sub.is_active_at(self.at):
+                    return PickupStateKind.ACTIVE
+                if sub.effective_from and sub.effective_from > self.at:
+                    return PickupStateKind.SCHEDULED
+                return PickupStateKind.ENDED
             if sub.status == SubscriptionStatus.PENDING_REVIEW:
                 return PickupStateKind.OVERDUE if self.at > sub.review_due_at else PickupStateKind.PENDING
             if sub.status == SubscriptionStatus.REJECTED:
@@ -76,6 +88,8 @@ STATE_LABELS = {
     PickupStateKind.REJECTED: _("Pickup rejected"),
     PickupStateKind.CANCELLED: _("Pickup cancelled"),
     PickupStateKind.NOT_COVERED: _("Outside pickup coverage"),
+    PickupStateKind.SCHEDULED: _("Pickup approved, starts later"),
+    PickupStateKind.ENDED: _("Pickup ended"),
     PickupStateKind.NONE: _("No pickup"),
 }
 
@@ -102,19 +116,37 @@ def pickup_states(warehouses, at: datetime | None = None) -> list[PickupState]:
     warehouses = list(warehouses)
     at = at or now()
     ids = [w.pk for w in warehouses]
-    subscriptions = {
-        s.warehouse_id: s
-        for s in PickupSubscription.objects.select_related("carrier")
+    current: dict[int, list[PickupSubscription]] = {}
+    for sub in (
+        PickupSubscription.objects.select_related("carrier")
         .filter(warehouse_id__in=ids, address_version=F("warehouse__address_version"))
         .order_by("requested_at", "id")
-    }
+    ):
+        current.setdefault(sub.warehouse_id, []).append(sub)
     decisions = {
         d.warehouse_id: d
         for d in PickupDecision.objects.filter(
             warehouse_id__in=ids, address_version=F("warehouse__address_version")
         ).order_by("decided_at", "id")
     }
-    return [PickupState(w, subscriptions.get(w.pk), decisions.get(w.pk), at) for w in warehouses]
+    states = []
+    for w in warehouses:
+        subs = current.get(w.pk, [])
+        in_force = next((sub for sub in reversed(subs) if sub.is_active_at(at)), None)
+        chosen = in_force or (subs[-1] if subs else None)
+        upcoming = next(
+            (
+                sub
+                for sub in reversed(subs)
+                if sub is not chosen
+                and sub.effective_from
+                and sub.effective_from > at
+                and sub.status in (SubscriptionStatus.PENDING_REVIEW, SubscriptionStatus.ACTIVE)
+            ),
+            None,
+        )
+        states.append(PickupState(w, chosen, decisions.get(w.pk), at, upcoming))
+    return states
 
 
 def pickup_state(warehouse: Warehouse, at: datetime | None = None) -> PickupState:
@@ -185,8 +217,14 @@ def subscription_get(*, actor: Actor, subscription_id: int) -> PickupSubscriptio
     return subscription
 
 
-def active_subscription(warehouse_id: int, carrier_id: int) -> PickupSubscription | None:
-    """The warehouse's active subscription with this carrier, if any (labels use it)."""
-    return PickupSubscription.objects.filter(
-        warehouse_id=warehouse_id, carrier_id=carrier_id, status=SubscriptionStatus.ACTIVE
-    ).first()
+def active_subscription(warehouse_id: int, carrier_id: int, at: datetime | None = None) -> PickupSubscription | None:
+    """The warehouse's subscription with this carrier in force at ``at``, if any."""
+    at = at or now()
+    return (
+        PickupSubscription.objects.filter(
+            warehouse_id=warehouse_id, carrier_id=carrier_id, status=SubscriptionStatus.ACTIVE
+        )
+        .filter(Q(effective_from__isnull=True) | Q(effective_from__lte=at))
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+        .first()
+    )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.carriers.models import Carrier
-from firstmile.carriers.selectors import carrier_of, coverage_serving
+from firstmile.carriers.selectors import carrier_of, coverage_taking_requests
 from firstmile.core import error_codes as core_codes
 from firstmile.core.clock import now
 from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
@@ -151,7 +151,7 @@ def _supersede_current(actor, warehouse: Warehouse, moment) -> None:
 def _request_pickup(actor, warehouse: Warehouse, moment) -> PickupDecision:
     """Ask the carrier covering the address now; record the decision either way."""
     _supersede_current(actor, warehouse, moment)
-    coverage = coverage_serving(warehouse.division_id, moment)
+    coverage = coverage_taking_requests(warehouse.division_id, moment)
     if coverage is None:
         decision = PickupDecision.objects.create(
             warehouse=warehouse,
@@ -180,6 +180,8 @@ def _request_pickup(actor, warehouse: Warehouse, moment) -> PickupDecision:
         phone=warehouse.phone,
         requested_at=moment,
         review_due_at=moment + REVIEW_WINDOW,
+        # A request to the incoming carrier of a pushed switchover starts at its cutover.
+        effective_from=coverage.valid_from if coverage.valid_from > moment else None,
     )
     _subscription_event(actor, subscription, "subscription.requested", "")
     return PickupDecision.objects.create(
@@ -412,22 +414,28 @@ def subscription_reject(*, actor: Actor, subscription_ids, reason: str, note: st
 
 @transaction.atomic
 def subscription_cancel(*, actor: Actor, warehouse_id: int) -> PickupSubscription:
-    """The merchant gives up pickup for a warehouse: from now on it self-sends (DROP OFF)."""
+    """The merchant gives up pickup for a warehouse: from now on it self-sends (DROP OFF).
+
+    Cancels every request or subscription the warehouse has open, the incoming
+    carrier's included during a switchover.
+    """
     warehouse = _own_warehouse(actor, warehouse_id, lock=True)
-    subscription = (
+    moment = now()
+    subscriptions = list(
         PickupSubscription.objects.select_for_update()
         .select_related("carrier__organisation", "warehouse__merchant")
         .filter(warehouse=warehouse, status__in=sources_of(SubscriptionStatus.CANCELLED))
-        .first()
+        .exclude(ended_at__lte=moment)
+        .order_by("pk")
     )
-    if subscription is None:
+    if not subscriptions:
         raise Conflict(
             error_codes.NOTHING_TO_CANCEL, _("This warehouse has no pickup request or subscription to cancel.")
         )
-    before = subscription.status
-    moment = now()
-    subscription.status = SubscriptionStatus.CANCELLED
-    subscription.ended_at = moment
-    subscription.save(update_fields=["status", "ended_at", "updated_at"])
-    _subscription_event(actor, subscription, "subscription.cancelled", before)
-    return subscription
+    for subscription in subscriptions:
+        before = subscription.status
+        subscription.status = SubscriptionStatus.CANCELLED
+        subscription.ended_at = moment
+        subscription.save(update_fields=["status", "ended_at", "updated_at"])
+        _subscription_event(actor, subscription, "subscription.cancelled", before)
+    return subscriptions[-1]
