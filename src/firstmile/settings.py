@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "firstmile.pickup",
     "firstmile.shipping",
     "firstmile.dispatch",
+    "firstmile.switchover",
     "firstmile.api",
     "firstmile.portals",
     "firstmile.demo",

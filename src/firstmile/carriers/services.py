@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.models import Organisation, OrganisationKind
 from firstmile.core import error_codes as core_codes
+from firstmile.core.clock import now
 from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
 from firstmile.events.services import event_record
 from firstmile.geo.models import Division
@@ -198,3 +199,57 @@ def coverage_end(*, actor: Actor | None, coverage_id: int, valid_to: datetime) -
         owner=coverage.carrier.organisation,
     )
     return coverage
+
+
+def _planned_row(division_code: str, carrier: Carrier, valid_from: datetime) -> CoverageArea:
+    Division.objects.select_for_update().filter(code=division_code).get()
+    row = (
+        CoverageArea.objects.select_for_update()
+        .filter(division_id=division_code, carrier=carrier, valid_from=valid_from)
+        .first()
+    )
+    if row is None:
+        raise NotFound(error_codes.COVERAGE_NOT_FOUND, _("No such coverage."), field="valid_from")
+    if row.valid_from <= now():
+        raise Conflict(error_codes.COVERAGE_ALREADY_STARTED, _("This coverage has already started."))
+    return row
+
+
+@transaction.atomic
+def coverage_reschedule(
+    *, actor: Actor | None, division_code: str, carrier: Carrier, valid_from: datetime, new_valid_from: datetime
+) -> CoverageArea:
+    """Move a planned change of carrier to another instant; the outgoing row follows."""
+    _require_platform(actor)
+    row = _planned_row(division_code, carrier, valid_from)
+    new_valid_from = _aware(new_valid_from, "cutover_at")
+    previous = CoverageArea.objects.select_for_update().filter(division_id=division_code, valid_to=valid_from)
+    if previous.filter(valid_from__gte=new_valid_from).exists():
+        raise _invalid("cutover_at", _("The new time is before the outgoing coverage even starts."))
+    previous.update(valid_to=new_valid_from, updated_at=now())
+    row.valid_from = new_valid_from
+    row.save(update_fields=["valid_from", "updated_at"])
+    event_record(
+        actor=actor,
+        kind="coverage.rescheduled",
+        subject=row,
+        payload={"division": division_code, "from": valid_from.isoformat(), "to": new_valid_from.isoformat()},
+        owner=carrier.organisation,
+    )
+    return row
+
+
+@transaction.atomic
+def coverage_retract(*, actor: Actor | None, division_code: str, carrier: Carrier, valid_from: datetime) -> None:
+    """Withdraw a planned change of carrier: the outgoing coverage runs on as before."""
+    _require_platform(actor)
+    row = _planned_row(division_code, carrier, valid_from)
+    CoverageArea.objects.filter(division_id=division_code, valid_to=valid_from).update(valid_to=None, updated_at=now())
+    event_record(
+        actor=actor,
+        kind="coverage.retracted",
+        subject=row,
+        payload={"division": division_code, "valid_from": valid_from.isoformat()},
+        owner=carrier.organisation,
+    )
+    row.delete()

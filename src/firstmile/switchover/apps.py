@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SwitchoverConfig(AppConfig):
+    name = "firstmile.switchover"
+    label = "switchover"
+    verbose_name = _("Switchover")
