@@ -8,6 +8,7 @@ from firstmile.events.api import router as events_router
 from firstmile.geo.api import router as geo_router
 from firstmile.pickup.api import router as pickup_router
 from firstmile.shipping.api import router as shipping_router
+from firstmile.switchover.api import router as switchover_router
 
 from . import errors
 from .auth import ApiTokenAuth, PortalSessionAuth
@@ -34,5 +35,6 @@ api.add_router("/events", events_router, tags=["events"])
 api.add_router("/", pickup_router, tags=["pickup"])
 api.add_router("/", shipping_router, tags=["shipping"])
 api.add_router("/", dispatch_router, tags=["dispatch"])
+api.add_router("/", switchover_router, tags=["switchover"])
 
 urlpatterns = [path("", api.urls)]

@@ -6,6 +6,7 @@ from .carrier import views as carrier
 from .driver import views as driver
 from .merchant import shipping as merchant_shipping
 from .merchant import views as merchant
+from .ops import switchover as ops_switchover
 from .ops import views as ops
 
 app_name = "portals"
@@ -52,6 +53,11 @@ urlpatterns = [
     path("ops/", ops.home, name="ops_home"),
     path("ops/coverage/", ops.coverage, name="ops_coverage"),
     path("ops/organisations/", ops.organisations, name="ops_organisations"),
+    path("ops/switchovers/", ops_switchover.switchovers, name="ops_switchovers"),
+    path("ops/switchovers/<int:switchover_id>/batches/", ops_switchover.batch_new, name="ops_batch_new"),
+    path("ops/batches/<int:batch_id>/", ops_switchover.batch, name="ops_batch"),
+    path("ops/batches/<int:batch_id>/progress/", ops_switchover.batch_progress, name="ops_batch_progress"),
+    path("ops/batches/<int:batch_id>/action/", ops_switchover.batch_action, name="ops_batch_action"),
     path("driver/", driver.home, name="driver_home"),
     path("driver/scan/", driver.scan, name="driver_scan"),
     path("driver/stops/<int:task_id>/contact/", driver.contact, name="driver_contact"),

@@ -12,6 +12,7 @@ from firstmile.pickup.services import subscription_cancel, warehouse_create, war
 from firstmile.portals.access import portal_view
 from firstmile.portals.imports import spreadsheet_import_page
 from firstmile.portals.regions import build_picker
+from firstmile.switchover.selectors import switch_notices
 
 WAREHOUSE_FIELDS = ("name", "code", "contact_name", "phone", "division", "address_detail")
 
@@ -26,6 +27,7 @@ def home(request):
             "carriers": carrier_list(actor=request.actor),
             "picker": build_picker("division", None),
             "states": pickup_states(warehouses),
+            "notices": switch_notices(actor=request.actor),
         },
     )
 

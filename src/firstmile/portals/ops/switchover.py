@@ -1,0 +1,129 @@
+"""Ops pages for carrier switchovers: plans, batches, the push and its dashboard."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from firstmile.carriers.selectors import carrier_list
+from firstmile.core import error_codes
+from firstmile.core.errors import ApplicationError
+from firstmile.portals.access import portal_view
+from firstmile.portals.regions import build_picker
+from firstmile.portals.views import parse_beijing_input
+from firstmile.switchover.selectors import batch_dashboard, batch_get, push_failures, switchover_list
+from firstmile.switchover.services import (
+    batch_cancel,
+    batch_postpone,
+    batch_push,
+    batch_schedule,
+    switchover_create,
+)
+
+
+def _instant(value: str, field: str):
+    instant = parse_beijing_input(value)
+    if instant is None:
+        raise ApplicationError(
+            error_codes.INVALID_INPUT, _("Enter the cutover as a Beijing date and time."), field=field
+        )
+    return instant
+
+
+@portal_view("ops")
+def switchovers(request):
+    if request.method == "POST":
+        try:
+            switchover_create(
+                actor=request.actor,
+                name=request.POST.get("name", ""),
+                from_carrier=request.POST.get("from_carrier", ""),
+                to_carrier=request.POST.get("to_carrier", ""),
+            )
+        except ApplicationError as err:
+            messages.error(request, err.message)
+        else:
+            messages.success(request, _("Switchover planned. Now schedule its batches."))
+            return redirect("portals:ops_switchovers")
+    return render(
+        request,
+        "portals/ops/switchovers.html",
+        {
+            "switchovers": switchover_list(actor=request.actor),
+            "carriers": carrier_list(actor=request.actor),
+            "picker": build_picker("area", None),
+        },
+    )
+
+
+@portal_view("ops")
+@require_POST
+def batch_new(request, switchover_id: int):
+    codes = [c.strip() for c in request.POST.get("division_codes", "").replace("，", ",").split(",") if c.strip()]
+    if request.POST.get("area"):
+        codes.append(request.POST["area"])
+    try:
+        batch = batch_schedule(
+            actor=request.actor,
+            switchover_id=switchover_id,
+            name=request.POST.get("name", ""),
+            cutover_at=_instant(request.POST.get("cutover_at", ""), "cutover_at"),
+            division_codes=codes,
+            extension_days_before=int(request.POST.get("extension_days_before") or 1),
+            extension_days_after=int(request.POST.get("extension_days_after") or 0),
+            extension_days=int(request.POST.get("extension_days") or 3),
+        )
+    except ApplicationError as err:
+        messages.error(request, err.message)
+        return redirect("portals:ops_switchovers")
+    except ValueError:
+        messages.error(request, _("Enter whole numbers of days."))
+        return redirect("portals:ops_switchovers")
+    messages.success(request, _("Batch %(name)s scheduled.") % {"name": batch.name})
+    return redirect("portals:ops_batch", batch_id=batch.pk)
+
+
+@portal_view("ops")
+def batch(request, batch_id: int):
+    return render(
+        request,
+        "portals/ops/batch.html",
+        {
+            "board": batch_dashboard(actor=request.actor, batch_id=batch_id),
+            "failures": push_failures(actor=request.actor, batch_id=batch_id)[:200],
+        },
+    )
+
+
+@portal_view("ops")
+def batch_progress(request, batch_id: int):
+    return render(
+        request, "portals/ops/batch_progress.html", {"batch": batch_get(actor=request.actor, batch_id=batch_id)}
+    )
+
+
+@portal_view("ops")
+@require_POST
+def batch_action(request, batch_id: int):
+    action = request.POST.get("action")
+    try:
+        if action == "push":
+            report = batch_push(actor=request.actor, batch_id=batch_id)
+            messages.success(
+                request,
+                _("Push done: %(pushed)s warehouses pushed, %(failed)s failed.")
+                % {"pushed": report.pushed, "failed": report.failed},
+            )
+        elif action == "postpone":
+            batch_postpone(
+                actor=request.actor,
+                batch_id=batch_id,
+                cutover_at=_instant(request.POST.get("cutover_at", ""), "cutover_at"),
+            )
+            messages.success(request, _("Cutover moved."))
+        elif action == "cancel":
+            batch_cancel(actor=request.actor, batch_id=batch_id)
+            messages.success(request, _("Batch cancelled: the outgoing carrier goes on serving its areas."))
+    except ApplicationError as err:
+        messages.error(request, err.message)
+    return redirect("portals:ops_batch", batch_id=batch_id)

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from firstmile.accounts.actor import Actor
+from firstmile.carriers.selectors import upcoming_coverage
+from firstmile.core.clock import now
+from firstmile.core.errors import NotFound
+from firstmile.pickup.models import Warehouse
+from firstmile.pickup.selectors import pickup_state
+from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus
+
+from . import error_codes
+from .models import BatchStatus, PushItem, PushOutcome, Switchover, SwitchoverBatch
+
+
+def switchover_list(*, actor: Actor) -> QuerySet[Switchover]:
+    if not actor.is_platform:
+        return Switchover.objects.none()
+    return Switchover.objects.select_related("from_carrier", "to_carrier").prefetch_related("batches__areas__division")
+
+
+def batch_get(*, actor: Actor, batch_id: int) -> SwitchoverBatch:
+    batch = (
+        SwitchoverBatch.objects.select_related("switchover__from_carrier", "switchover__to_carrier")
+        .filter(pk=batch_id)
+        .first()
+        if actor.is_platform
+        else None
+    )
+    if batch is None:
+        raise NotFound(error_codes.BATCH_NOT_FOUND, _("No such switchover batch."), field="batch_id")
+    return batch
+
+
+def _area_filter(batch: SwitchoverBatch, field: str) -> Q:
+    lengths = {"province": 2, "city": 4, "county": 6, "town": 9}
+    q = Q()
+    for code, level in batch.areas.values_list("division_id", "division__level"):
+        q |= Q(**{f"{field}__pk__startswith": code[: lengths.get(level, len(code))]})
+    return q
+
+
+@dataclass
+class BatchDashboard:
+    batch: SwitchoverBatch
+    pushed: int
+    failed: int
+    approved: int
+    rejected: int
+    pending: int
+    overdue: int
+    withdrawn: int
+    labels_since_cutover: dict[str, int]
+    in_flight_uncollected: int
+    cut_over: bool
+
+
+def batch_dashboard(*, actor: Actor, batch_id: int, at: datetime | None = None) -> BatchDashboard:
+    """Per batch: what the push did, how the review goes, and the parcels on either side of the cutover."""
+    batch = batch_get(actor=actor, batch_id=batch_id)
+    at = at or now()
+    items = PushItem.objects.filter(batch=batch).aggregate(
+        pushed=Count("pk", filter=Q(outcome=PushOutcome.PUSHED)),
+        failed=Count("pk", filter=Q(outcome=PushOutcome.FAILED)),
+        approved=Count("pk", filter=Q(outcome=PushOutcome.PUSHED, subscription__status="active")),
+        rejected=Count("pk", filter=Q(outcome=PushOutcome.PUSHED, subscription__status="rejected")),
+        pending=Count("pk", filter=Q(outcome=PushOutcome.PUSHED, subscription__status="pending_review")),
+        overdue=Count(
+            "pk",
+            filter=Q(
+                outcome=PushOutcome.PUSHED,
+                subscription__status="pending_review",
+                subscription__review_due_at__lt=at,
+            ),
+        ),
+        withdrawn=Count(
+            "pk", filter=Q(outcome=PushOutcome.PUSHED, subscription__status__in=["cancelled", "superseded"])
+        ),
+    )
+    in_area = Waybill.objects.filter(_area_filter(batch, "sender_division"))
+    labels = dict(
+        in_area.filter(issued_at__gte=batch.cutover_at)
+        .values_list("carrier__code")
+        .annotate(n=Count("pk"))
+        .order_by("carrier__code")
+    )
+    in_flight = in_area.filter(
+        carrier=batch.switchover.from_carrier,
+        issued_at__lt=batch.cutover_at,
+        status=WaybillStatus.ISSUED,
+        handover_method=HandoverMethod.PICKUP,
+    ).count()
+    return BatchDashboard(
+        batch=batch,
+        labels_since_cutover=labels,
+        in_flight_uncollected=in_flight,
+        cut_over=batch.status != BatchStatus.CANCELLED and batch.cutover_at <= at,
+        **items,
+    )
+
+
+def push_failures(*, actor: Actor, batch_id: int) -> QuerySet[PushItem]:
+    batch = batch_get(actor=actor, batch_id=batch_id)
+    return (
+        PushItem.objects.filter(batch=batch, outcome=PushOutcome.FAILED)
+        .select_related("warehouse__merchant", "warehouse__division")
+        .order_by("warehouse_id")
+    )
+
+
+@dataclass
+class SwitchNotice:
+    """Seed question 8, for one warehouse: a switch coming, or the proof that it happened."""
+
+    warehouse: Warehouse
+    coming: object | None  # the upcoming CoverageArea
+    request: object | None  # the warehouse's request with the incoming carrier, if any
+    latest_label: Waybill | None  # evidence after the switch: prefix, PICK UP, destination
+    switched: bool
+
+
+def switch_notices(*, actor: Actor, at: datetime | None = None) -> list[SwitchNotice]:
+    """For each of a merchant's warehouses: a carrier change coming, or one that has happened."""
+    at = at or now()
+    notices = []
+    for warehouse in Warehouse.objects.filter(merchant=actor.organisation).select_related("division"):
+        coming = upcoming_coverage(warehouse.division_id, at)
+        state = pickup_state(warehouse, at)
+        latest = (
+            Waybill.objects.filter(warehouse=warehouse)
+            .exclude(status=WaybillStatus.VOIDED)
+            .select_related("carrier", "sorting_centre")
+            .order_by("-issued_at")
+            .first()
+        )
+        switched = bool(
+            latest
+            and latest.coverage
+            and SwitchoverBatch.objects.filter(
+                switchover__to_carrier=latest.carrier_id,
+                cutover_at=latest.coverage.valid_from,
+                status__in=[BatchStatus.SCHEDULED, BatchStatus.PUSHED],
+            ).exists()
+        )
+        if coming or switched:
+            notices.append(SwitchNotice(warehouse, coming, state.upcoming, latest if switched else None, switched))
+    return notices

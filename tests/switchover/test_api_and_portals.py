@@ -1,0 +1,78 @@
+import pytest
+
+from firstmile.accounts.models import Role
+from firstmile.carriers.selectors import carrier_serving
+from firstmile.pickup.models import PickupSubscription
+from firstmile.switchover.models import SwitchoverBatch
+
+from .. import factories
+from .conftest import CUTOVER
+
+pytestmark = pytest.mark.django_db
+
+
+def test_ops_plans_schedules_and_pushes_over_the_api(api, ops, jt, ws, hongmei, clock):
+    client = api(factories.token(ops.organisation))
+    created = client.post("/switchovers", {"name": "极兔 → 万色", "from_carrier": "JT", "to_carrier": "WS"})
+    assert created.status_code == 201
+    batch = client.post(
+        f"/switchovers/{created.json()['id']}/batches",
+        {"name": "东莞", "cutover_at": "2023-09-19T00:00:00+08:00", "division_codes": ["441900"]},
+    )
+    assert batch.status_code == 201
+    batch_id = batch.json()["id"]
+    pushed = client.post(f"/switchover-batches/{batch_id}/push", {}).json()
+    assert (pushed["pushed"], pushed["failed"], pushed["batch"]["status"]) == (1, 0, "pushed")
+    board = client.get(f"/switchover-batches/{batch_id}").json()
+    assert (board["pushed"], board["pending"], board["cut_over"]) == (1, 1, False)
+    again = client.post(
+        f"/switchovers/{created.json()['id']}/batches",
+        {"name": "again", "cutover_at": "2023-09-20T00:00:00+08:00", "division_codes": ["441900"]},
+    )
+    assert again.status_code == 409
+    assert again.json()["field"] == "division_codes"
+
+
+def test_merchants_and_carriers_cannot_touch_switchovers(api, merchant, jt, ws, clock):
+    for org in (merchant.organisation, ws.organisation):
+        client = api(factories.token(org))
+        response = client.post("/switchovers", {"name": "x", "from_carrier": "JT", "to_carrier": "WS"})
+        assert response.status_code == 403
+    assert not SwitchoverBatch.objects.exists()
+
+
+def test_ops_portal_flow_and_merchant_notice(client, ops, merchant, jt, ws, hongmei, clock):
+    client.force_login(ops.user)
+    client.post("/ops/switchovers/", {"name": "极兔 → 万色", "from_carrier": "JT", "to_carrier": "WS"})
+    switchover_id = client.get("/ops/switchovers/").context["switchovers"][0].pk
+    response = client.post(
+        f"/ops/switchovers/{switchover_id}/batches/",
+        {"name": "东莞", "cutover_at": "2023-09-19T00:00", "area": "441900"},
+        follow=True,
+    )
+    assert "东莞" in response.content.decode()
+    batch = SwitchoverBatch.objects.get()
+    assert batch.cutover_at == CUTOVER
+    assert carrier_serving("441900125", CUTOVER) == ws
+    response = client.post(f"/ops/batches/{batch.pk}/action/", {"action": "push"}, follow=True)
+    assert "1 个仓库已推送" in response.content.decode()
+    bad = client.post(
+        f"/ops/batches/{batch.pk}/action/", {"action": "postpone", "cutover_at": "2023-09-01T00:00"}, follow=True
+    )
+    assert "切换时间必须在未来" in bad.content.decode()
+    client.force_login(merchant.user)
+    page = client.get("/merchant/").content.decode()
+    assert ws.name_zh in page and "2023-09-19 00:00" in page
+    assert PickupSubscription.objects.filter(carrier=ws).exists()
+
+
+def test_the_new_carrier_sees_the_pushed_request_tagged(client, ops, jt, ws, hongmei, clock):
+    from firstmile.switchover.services import batch_push, batch_schedule, switchover_create
+
+    s = switchover_create(actor=ops, name="x", from_carrier="JT", to_carrier="WS")
+    b = batch_schedule(actor=ops, switchover_id=s.pk, name="东莞", cutover_at=CUTOVER, division_codes=["441900"])
+    batch_push(actor=ops, batch_id=b.pk)
+    client.force_login(factories.user(ws.organisation, Role.STAFF))
+    page = client.get("/carrier/pickup-requests/").content.decode()
+    assert "DG-HM" in page
+    assert "09-19 00:00" in page
