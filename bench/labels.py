@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from reportlab.graphics.barcode.code128 import Code128  # noqa: E402
-from reportlab.lib.units import mm  # noqa: E402
-from reportlab.pdfgen.canvas import Canvas  # noqa: E402
+from reportlab.graphics.barcode.code128 import Code128
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 
-from firstmile.shipping.labels import PAGE, LabelData, render_labels  # noqa: E402
-from firstmile.shipping.numbers import format_number  # noqa: E402
+from firstmile.shipping.labels import PAGE, LabelData, render_labels
+from firstmile.shipping.numbers import format_number
 
 
 def labels(n: int) -> list[LabelData]:

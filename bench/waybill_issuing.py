@@ -102,9 +102,7 @@ def seed(workers: int, orders_each: int):
             division_code="441900125",
             address_detail=f"工业路{w}号",
         ).warehouse
-        subscription_approve(
-            actor=staff, subscription_ids=[PickupSubscription.objects.get(warehouse=warehouse).pk]
-        )
+        subscription_approve(actor=staff, subscription_ids=[PickupSubscription.objects.get(warehouse=warehouse).pk])
         ship_by, base, extra, _ext = ship_by_for(warehouse.division_id, beijing(2023, 9, 1))
         orders = Order.objects.bulk_create(
             [

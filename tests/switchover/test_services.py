@@ -14,7 +14,7 @@ from firstmile.pickup.selectors import PickupStateKind, pickup_state
 from firstmile.pickup.services import subscription_approve, warehouse_update
 from firstmile.shipping.models import ShipByExtension
 from firstmile.shipping.services import order_create, shipment_arrange
-from firstmile.switchover.models import BatchStatus, PushItem
+from firstmile.switchover.models import BatchStatus, PushFailure
 from firstmile.switchover.services import batch_cancel, batch_postpone, batch_push, batch_schedule, switchover_create
 
 from .. import factories
@@ -60,6 +60,8 @@ def test_push_approve_cutover_and_the_new_label(plan, merchant, hongmei, changan
     assert (pushed.status, pushed.effective_from, pushed.warehouse) == ("pending_review", CUTOVER, hongmei)
     assert Event.objects.filter(kind="subscription.requested", subject_id=str(pushed.pk)).exists()
     subscription_approve(actor=ws_staff, subscription_ids=[pushed.pk])
+    # Approving the handover ends J&T's pickup at the cutover, not before.
+    assert PickupSubscription.objects.get(carrier__code="JT", warehouse=hongmei).ended_at == CUTOVER
     # Before the cutover J&T still collects: labels are J&T's, PICK UP.
     clock.move_to(CUTOVER - timedelta(seconds=1))
     state = pickup_state(hongmei)
@@ -120,11 +122,13 @@ def test_a_warehouse_with_a_pending_request_fails_the_push_and_repush_picks_it_u
     assert (report.pushed, report.failed) == (0, 0)  # no active J&T subscription any more
     subscription_approve(actor=jt_staff, subscription_ids=[PickupSubscription.objects.get(status="pending_review").pk])
     assert batch_push(actor=ops, batch_id=plan.pk).pushed == 1
-    assert PushItem.objects.get(warehouse=hongmei).outcome == "pushed"
+    assert not PushFailure.objects.exists()
+    assert PickupSubscription.objects.filter(origin=f"switchover.batch:{plan.pk}", warehouse=hongmei).exists()
 
 
-def test_postpone_moves_coverage_extension_and_requests(plan, merchant, hongmei, ops, jt, ws):
+def test_postpone_moves_coverage_extension_and_requests(plan, merchant, hongmei, ops, jt, ws, ws_staff):
     batch_push(actor=ops, batch_id=plan.pk)
+    subscription_approve(actor=ws_staff, subscription_ids=[PickupSubscription.objects.get(carrier=ws).pk])
     later = CUTOVER + timedelta(days=7)
     batch_postpone(actor=ops, batch_id=plan.pk, cutover_at=later)
     assert carrier_serving("441900125", CUTOVER) == jt
@@ -134,8 +138,9 @@ def test_postpone_moves_coverage_extension_and_requests(plan, merchant, hongmei,
     assert PickupSubscription.objects.get(carrier=jt).ended_at == later
 
 
-def test_cancel_leaves_the_outgoing_carrier_in_place(plan, merchant, hongmei, ops, jt, ws):
+def test_cancel_leaves_the_outgoing_carrier_in_place(plan, merchant, hongmei, ops, jt, ws, ws_staff):
     batch_push(actor=ops, batch_id=plan.pk)
+    subscription_approve(actor=ws_staff, subscription_ids=[PickupSubscription.objects.get(carrier=ws).pk])
     batch_cancel(actor=ops, batch_id=plan.pk)
     assert carrier_serving("441900125", CUTOVER + timedelta(days=30)) == jt
     assert not CoverageArea.objects.filter(carrier=ws).exists()
@@ -185,4 +190,4 @@ def test_only_the_platform_runs_switchovers(plan, merchant, jt_staff):
     for actor in (merchant, jt_staff):
         with pytest.raises(Forbidden):
             batch_push(actor=actor, batch_id=plan.pk)
-    assert not PushItem.objects.exists()
+    assert not PickupSubscription.objects.filter(origin__startswith="switchover").exists()

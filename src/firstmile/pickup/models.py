@@ -129,6 +129,8 @@ class PickupSubscription(BaseModel):
             models.Index(fields=["carrier", "status", "requested_at"]),
             models.Index(fields=["warehouse", "status"]),
             models.Index(fields=["carrier", "status", "review_due_at"]),
+            # A switchover push finds the requests it just wrote by origin and instant.
+            models.Index(fields=["origin", "requested_at"], condition=~Q(origin=""), name="subscription_origin_idx"),
         ]
 
     def __str__(self) -> str:

@@ -338,6 +338,8 @@ def _decide(*, actor: Actor, subscription_ids, to: str, kind: str, reason: str =
     allowed = sources_of(to)
     moment = now()
     mine = PickupSubscription.objects.filter(pk__in_array=ids, carrier=carrier)
+    if to == SubscriptionStatus.ACTIVE:
+        _end_outgoing(mine.filter(status__in=allowed, effective_from__isnull=False), moment)
     changed = mine.filter(status__in=allowed).update(
         status=to,
         decided_at=moment,
@@ -360,6 +362,21 @@ def _decide(*, actor: Actor, subscription_ids, to: str, kind: str, reason: str =
         occurred_at=moment,
     )
     return changed
+
+
+def _end_outgoing(starting, moment) -> None:
+    """An approved handover request ends the warehouse's current subscription where the new one starts.
+
+    (A switchover's incoming carrier approves ahead of the cutover; the outgoing
+    carrier's pickup then runs until the cutover and no longer.)
+    """
+    # One UPDATE per distinct start instant (a batch's requests share its cutover).
+    for start in starting.values_list("effective_from", flat=True).distinct().order_by():
+        PickupSubscription.objects.filter(
+            status=SubscriptionStatus.ACTIVE,
+            ended_at__isnull=True,
+            warehouse_id__in=starting.filter(effective_from=start).values("warehouse_id"),
+        ).update(ended_at=start, updated_at=moment)
 
 
 def _refuse_partial(ids: list[int], mine, moment) -> None:

@@ -81,26 +81,20 @@ class BatchArea(models.Model):
         return f"{self.batch_id}:{self.division_id}"
 
 
-class PushOutcome(models.TextChoices):
-    PUSHED = "pushed", _("Pushed")
-    FAILED = "failed", _("Failed")
+class PushFailure(models.Model):
+    """A warehouse the address push could not take, and why; a later push retries it.
 
+    Pushed warehouses need no row of their own: their request (origin = the
+    batch) is the record.
+    """
 
-class PushItem(models.Model):
-    """One warehouse in a batch's address push (地址推送) and how it went."""
-
-    batch = models.ForeignKey(SwitchoverBatch, on_delete=models.CASCADE, related_name="push_items")
+    batch = models.ForeignKey(SwitchoverBatch, on_delete=models.CASCADE, related_name="push_failures")
     warehouse = models.ForeignKey("pickup.Warehouse", on_delete=models.CASCADE, related_name="+")
-    subscription = models.ForeignKey(
-        "pickup.PickupSubscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    outcome = models.CharField(max_length=8, choices=PushOutcome.choices)
-    reason = models.CharField(max_length=32, blank=True)
-    pushed_at = models.DateTimeField()
+    reason = models.CharField(max_length=32)
+    attempted_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["batch", "warehouse"], name="push_item_once_per_warehouse")]
-        indexes = [models.Index(fields=["batch", "outcome"])]
+        constraints = [models.UniqueConstraint(fields=["batch", "warehouse"], name="push_failure_once_per_warehouse")]
 
     def __str__(self) -> str:
-        return f"{self.batch_id}:{self.warehouse_id} {self.outcome}"
+        return f"{self.batch_id}:{self.warehouse_id} {self.reason}"

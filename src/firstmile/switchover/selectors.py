@@ -10,12 +10,12 @@ from firstmile.accounts.actor import Actor
 from firstmile.carriers.selectors import upcoming_coverage
 from firstmile.core.clock import now
 from firstmile.core.errors import NotFound
-from firstmile.pickup.models import Warehouse
+from firstmile.pickup.models import PickupSubscription, Warehouse
 from firstmile.pickup.selectors import pickup_state
 from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus
 
 from . import error_codes
-from .models import BatchStatus, PushItem, PushOutcome, Switchover, SwitchoverBatch
+from .models import BatchStatus, PushFailure, Switchover, SwitchoverBatch
 
 
 def switchover_list(*, actor: Actor) -> QuerySet[Switchover]:
@@ -64,24 +64,15 @@ def batch_dashboard(*, actor: Actor, batch_id: int, at: datetime | None = None) 
     """Per batch: what the push did, how the review goes, and the parcels on either side of the cutover."""
     batch = batch_get(actor=actor, batch_id=batch_id)
     at = at or now()
-    items = PushItem.objects.filter(batch=batch).aggregate(
-        pushed=Count("pk", filter=Q(outcome=PushOutcome.PUSHED)),
-        failed=Count("pk", filter=Q(outcome=PushOutcome.FAILED)),
-        approved=Count("pk", filter=Q(outcome=PushOutcome.PUSHED, subscription__status="active")),
-        rejected=Count("pk", filter=Q(outcome=PushOutcome.PUSHED, subscription__status="rejected")),
-        pending=Count("pk", filter=Q(outcome=PushOutcome.PUSHED, subscription__status="pending_review")),
-        overdue=Count(
-            "pk",
-            filter=Q(
-                outcome=PushOutcome.PUSHED,
-                subscription__status="pending_review",
-                subscription__review_due_at__lt=at,
-            ),
-        ),
-        withdrawn=Count(
-            "pk", filter=Q(outcome=PushOutcome.PUSHED, subscription__status__in=["cancelled", "superseded"])
-        ),
+    items = PickupSubscription.objects.filter(origin=batch.origin).aggregate(
+        pushed=Count("pk"),
+        approved=Count("pk", filter=Q(status="active")),
+        rejected=Count("pk", filter=Q(status="rejected")),
+        pending=Count("pk", filter=Q(status="pending_review")),
+        overdue=Count("pk", filter=Q(status="pending_review", review_due_at__lt=at)),
+        withdrawn=Count("pk", filter=Q(status__in=["cancelled", "superseded"])),
     )
+    items["failed"] = PushFailure.objects.filter(batch=batch).count()
     in_area = Waybill.objects.filter(_area_filter(batch, "sender_division"))
     labels = dict(
         in_area.filter(issued_at__gte=batch.cutover_at)
@@ -104,10 +95,10 @@ def batch_dashboard(*, actor: Actor, batch_id: int, at: datetime | None = None) 
     )
 
 
-def push_failures(*, actor: Actor, batch_id: int) -> QuerySet[PushItem]:
+def push_failures(*, actor: Actor, batch_id: int) -> QuerySet[PushFailure]:
     batch = batch_get(actor=actor, batch_id=batch_id)
     return (
-        PushItem.objects.filter(batch=batch, outcome=PushOutcome.FAILED)
+        PushFailure.objects.filter(batch=batch)
         .select_related("warehouse__merchant", "warehouse__division")
         .order_by("warehouse_id")
     )

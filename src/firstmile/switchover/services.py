@@ -33,7 +33,7 @@ from firstmile.pickup.services import REVIEW_WINDOW
 from firstmile.shipping.models import ShipByExtension
 
 from . import error_codes
-from .models import BatchArea, BatchStatus, PushItem, PushOutcome, Switchover, SwitchoverBatch
+from .models import BatchArea, BatchStatus, Switchover, SwitchoverBatch
 
 PUSH_CHUNK = 20_000
 
@@ -254,8 +254,8 @@ def batch_postpone(*, actor: Actor | None, batch_id: int, cutover_at: datetime) 
 
 
 def _outgoing_of(batch: SwitchoverBatch):
-    """The outgoing carrier's subscriptions this batch's push set to end at its cutover."""
-    pushed = PushItem.objects.filter(batch=batch, outcome=PushOutcome.PUSHED).values("warehouse_id")
+    """The outgoing carrier's subscriptions that approvals of this batch's requests set to end at its cutover."""
+    pushed = PickupSubscription.objects.filter(origin=batch.origin).values("warehouse_id")
     return PickupSubscription.objects.filter(
         carrier=batch.switchover.from_carrier, status=SubscriptionStatus.ACTIVE, warehouse_id__in=pushed
     )
@@ -278,12 +278,13 @@ def batch_cancel(*, actor: Actor | None, batch_id: int) -> SwitchoverBatch:
     ShipByExtension.objects.filter(source=batch.origin, created_from__gt=F("created_to")).update(
         created_from=F("created_to")
     )
-    _outgoing_of(batch).filter(ended_at=batch.cutover_at).update(ended_at=None, updated_at=moment)
     withdrawn = PickupSubscription.objects.filter(
         origin=batch.origin, status__in=[SubscriptionStatus.PENDING_REVIEW, SubscriptionStatus.ACTIVE]
     )
     withdrawn_ids = list(withdrawn.values_list("pk", flat=True))
     withdrawn.update(status=SubscriptionStatus.CANCELLED, ended_at=moment, updated_at=moment)
+    # Only once the incoming requests are withdrawn can the outgoing pickup run open-ended again.
+    _outgoing_of(batch).filter(ended_at=batch.cutover_at).update(ended_at=None, updated_at=moment)
     if withdrawn_ids:
         event_record_bulk(
             actor=actor,
@@ -341,10 +342,10 @@ def _candidates(batch: SwitchoverBatch) -> tuple[str, list]:
           ON a.warehouse_id = w.id AND a.carrier_id = %s AND a.status = 'active' AND a.ended_at IS NULL
          AND a.address_version = w.address_version
         WHERE {clause}
-          AND NOT EXISTS (SELECT 1 FROM switchover_pushitem i
-                          WHERE i.batch_id = %s AND i.warehouse_id = w.id AND i.outcome = 'pushed')
+          AND NOT EXISTS (SELECT 1 FROM pickup_pickupsubscription b
+                          WHERE b.warehouse_id = w.id AND b.origin = %s AND b.status IN ('pending_review', 'active'))
     """
-    return sql, [batch.switchover.from_carrier_id, *params, batch.pk]
+    return sql, [batch.switchover.from_carrier_id, *params, batch.origin]
 
 
 def batch_push(*, actor: Actor | None, batch_id: int, chunk: int = PUSH_CHUNK) -> PushReport:
@@ -379,6 +380,11 @@ def batch_push(*, actor: Actor | None, batch_id: int, chunk: int = PUSH_CHUNK) -
             pushed += done[0]
             failed += done[1]
             after = upto
+    if pushed and connection.vendor == "postgresql":
+        # Tens of thousands of new requests make the planner's statistics stale, and the
+        # incoming carrier's bulk review comes next: refresh them now, not at autovacuum's leisure.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE pickup_pickupsubscription")
     with transaction.atomic():
         before = batch.status
         batch = _live_batch(batch_id)
@@ -400,27 +406,23 @@ def batch_push(*, actor: Actor | None, batch_id: int, chunk: int = PUSH_CHUNK) -
 
 @transaction.atomic
 def _push_chunk(actor, batch: SwitchoverBatch, after: int, upto: int) -> tuple[int, int]:
-    """Push the warehouses with id in (after, upto]: four set-based statements."""
+    """Push the warehouses with id in (after, upto]: three set-based statements and the events."""
     moment = now()
     # Raw SQL gets the database's own form of an instant (SQLite stores naive UTC text).
-    at, cutover = (connection.ops.adapt_datetimefield_value(v) for v in (moment, batch.cutover_at))
-    due = connection.ops.adapt_datetimefield_value(moment + REVIEW_WINDOW)
+    at, cutover, due = (
+        connection.ops.adapt_datetimefield_value(v) for v in (moment, batch.cutover_at, moment + REVIEW_WINDOW)
+    )
     origin = batch.origin
-    incoming, outgoing = batch.switchover.to_carrier, batch.switchover.from_carrier
+    incoming = batch.switchover.to_carrier
     from_sql, params = _candidates(batch)
     in_range = " AND w.id > %s AND w.id <= %s"
-    no_pending = (
-        " AND NOT EXISTS (SELECT 1 FROM pickup_pickupsubscription p"
-        " WHERE p.warehouse_id = w.id AND p.status = 'pending_review')"
-    )
+    pending = "SELECT 1 FROM pickup_pickupsubscription p WHERE p.warehouse_id = w.id AND p.status = 'pending_review'"
     with connection.cursor() as cursor:
         # A warehouse with a request of its own pending cannot take a second one.
         cursor.execute(
-            f"""INSERT INTO switchover_pushitem (batch_id, warehouse_id, subscription_id, outcome, reason, pushed_at)
-                SELECT %s, w.id, NULL, 'failed', 'pending_request', %s {from_sql}{in_range}
-                  AND EXISTS (SELECT 1 FROM pickup_pickupsubscription p
-                              WHERE p.warehouse_id = w.id AND p.status = 'pending_review')
-                ON CONFLICT (batch_id, warehouse_id) DO UPDATE SET pushed_at = EXCLUDED.pushed_at""",
+            f"""INSERT INTO switchover_pushfailure (batch_id, warehouse_id, reason, attempted_at)
+                SELECT %s, w.id, 'pending_request', %s {from_sql}{in_range} AND EXISTS ({pending})
+                ON CONFLICT (batch_id, warehouse_id) DO UPDATE SET attempted_at = EXCLUDED.attempted_at""",
             [batch.pk, at, *params, after, upto],
         )
         failed = cursor.rowcount
@@ -431,26 +433,15 @@ def _push_chunk(actor, batch: SwitchoverBatch, after: int, upto: int) -> tuple[i
                    reject_reason, reject_note, effective_from, ended_at, origin)
                 SELECT %s, %s, w.id, %s, 'pending_review', w.address_version, w.division_id,
                    w.address_detail, w.contact_name, w.phone, %s, %s, NULL, NULL,
-                   '', '', %s, NULL, %s {from_sql}{in_range}{no_pending}""",
+                   '', '', %s, NULL, %s {from_sql}{in_range} AND NOT EXISTS ({pending})""",
             [at, at, incoming.pk, at, due, cutover, origin, *params, after, upto],
         )
         pushed = cursor.rowcount
-        # The outgoing carrier's pickup ends at the cutover for every warehouse pushed.
+        # Warehouses that failed an earlier push and went through now.
         cursor.execute(
-            """UPDATE pickup_pickupsubscription SET ended_at = %s, updated_at = %s
-                WHERE carrier_id = %s AND status = 'active' AND ended_at IS NULL
-                  AND warehouse_id IN (SELECT warehouse_id FROM pickup_pickupsubscription
-                                        WHERE origin = %s AND requested_at = %s)""",
-            [cutover, at, outgoing.pk, origin, at],
-        )
-        cursor.execute(
-            """INSERT INTO switchover_pushitem (batch_id, warehouse_id, subscription_id, outcome, reason, pushed_at)
-                SELECT %s, s.warehouse_id, s.id, 'pushed', '', %s FROM pickup_pickupsubscription s
-                 WHERE s.origin = %s AND s.requested_at = %s
-                ON CONFLICT (batch_id, warehouse_id) DO UPDATE
-                   SET subscription_id = EXCLUDED.subscription_id, outcome = 'pushed', reason = '',
-                       pushed_at = EXCLUDED.pushed_at""",
-            [batch.pk, at, origin, at],
+            """DELETE FROM switchover_pushfailure WHERE batch_id = %s AND warehouse_id IN
+                 (SELECT warehouse_id FROM pickup_pickupsubscription WHERE origin = %s AND requested_at = %s)""",
+            [batch.pk, origin, at],
         )
     event_record_bulk(
         actor=actor,
