@@ -41,7 +41,7 @@ def labels(n: int) -> list[LabelData]:
             sender_phone="138 0013 8000",
             sender_address="广东省东莞市洪梅镇洪屋涡村工业路3号",
             order_no=f"TT2023091800{i:06d}",
-            printed_at=datetime(2023, 9, 19, 10, 0),
+            printed_at=datetime(2023, 9, 19, 10, 0, tzinfo=BEIJING),
         )
         for i in range(n)
     ]

@@ -96,7 +96,7 @@ def main() -> None:
         from firstmile.switchover.services import batch_push, batch_schedule, switchover_create
         from tests import factories
 
-        jt, ws, merchant = seed(args.warehouses)
+        _jt, ws, merchant = seed(args.warehouses)
         ops = factories.actor(kind=OrganisationKind.PLATFORM)
         merchant_user = factories.user(merchant, Role.ADMIN)
         switchover = switchover_create(actor=ops, name="JT → WS", from_carrier="JT", to_carrier="WS")
