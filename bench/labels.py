@@ -16,6 +16,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
@@ -41,7 +42,7 @@ def labels(n: int) -> list[LabelData]:
             sender_phone="138 0013 8000",
             sender_address="广东省东莞市洪梅镇洪屋涡村工业路3号",
             order_no=f"TT2023091800{i:06d}",
-            printed_at=datetime(2023, 9, 19, 10, 0, tzinfo=BEIJING),
+            printed_at=datetime(2023, 9, 19, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
         )
         for i in range(n)
     ]
