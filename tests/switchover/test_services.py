@@ -191,3 +191,16 @@ def test_only_the_platform_runs_switchovers(plan, merchant, jt_staff):
         with pytest.raises(Forbidden):
             batch_push(actor=actor, batch_id=plan.pk)
     assert not PickupSubscription.objects.filter(origin__startswith="switchover").exists()
+
+
+def test_without_the_new_carriers_approval_pickup_ends_at_the_cutover(plan, merchant, hongmei, ops, clock):
+    batch_push(actor=ops, batch_id=plan.pk)
+    clock.move_to(CUTOVER - timedelta(seconds=1))
+    assert pickup_state(hongmei).kind == PickupStateKind.ACTIVE
+    clock.move_to(CUTOVER)
+    state = pickup_state(hongmei)
+    assert (state.kind, state.handover_method) == (PickupStateKind.ENDED, "DROP_OFF")
+    assert state.upcoming is None or state.upcoming.carrier.code == "WS"
+    order = order_create(actor=merchant, order_no="UNAPPROVED")
+    [label] = shipment_arrange(actor=merchant, order_ids=[order.pk])
+    assert (label.waybill_no[:2], label.handover_method) == ("WS", "DROP_OFF")

@@ -106,3 +106,15 @@ def sorting_centre_list(*, carrier: Carrier | None = None) -> QuerySet[SortingCe
     if carrier is not None:
         centres = centres.filter(carrier=carrier)
     return centres.order_by("carrier__code", "code")
+
+
+def serving_carrier_ids(division_codes: set[str], at: datetime | None = None) -> dict[str, int | None]:
+    """Carrier id serving each division at ``at``, in one query over all their ancestors."""
+    at = at or now()
+    wanted = {code: [code, *ancestor_codes(code)] for code in division_codes}
+    all_codes = {c for chain in wanted.values() for c in chain}
+    rows = CoverageArea.objects.filter(division_id__in=all_codes, valid_from__lte=at).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=at)
+    )
+    by_code = {row.division_id: row.carrier_id for row in rows}
+    return {code: next((by_code[c] for c in chain if c in by_code), None) for code, chain in wanted.items()}

@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.models import Role
 from firstmile.accounts.services import user_create
-from firstmile.carriers.models import Carrier, CoverageArea, SortingCentre
-from firstmile.carriers.selectors import carrier_of
+from firstmile.carriers.models import Carrier, SortingCentre
+from firstmile.carriers.selectors import carrier_of, serving_carrier_ids
 from firstmile.core import error_codes as core_codes
 from firstmile.core.clock import beijing_day_bounds, beijing_today, now
 from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
@@ -178,17 +178,6 @@ class DayPlan:
     unassigned: int
 
 
-def serving_carriers(division_codes: set[str], at) -> dict[str, int | None]:
-    """Carrier id serving each division at ``at``, in one query over all their ancestors."""
-    wanted = {code: [code, *ancestor_codes(code)] for code in division_codes}
-    all_codes = {c for chain in wanted.values() for c in chain}
-    rows = CoverageArea.objects.filter(division_id__in=all_codes, valid_from__lte=at).filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gt=at)
-    )
-    by_code = {row.division_id: row.carrier_id for row in rows}
-    return {code: next((by_code[c] for c in chain if c in by_code), None) for code, chain in wanted.items()}
-
-
 def _ensure_shifts(carrier: Carrier, day: date) -> int:
     booked = set(Shift.objects.filter(carrier=carrier, date=day).values_list("driver_id", flat=True))
     entries = RosterEntry.objects.filter(carrier=carrier, day_type=day_type_of(day), driver__is_active=True).exclude(
@@ -215,7 +204,7 @@ def _gather_parcels(carrier: Carrier, day: date) -> tuple[int, int]:
     if not candidates:
         return 0, 0
     # Whoever serves the area on the day collects, whatever carrier printed the label.
-    serving = serving_carriers({row[2] for row in candidates}, start)
+    serving = serving_carrier_ids({row[2] for row in candidates}, start)
     mine = [row for row in candidates if serving[row[2]] == carrier.pk]
     if not mine:
         return 0, 0
@@ -547,7 +536,7 @@ def scan_inbound(*, actor: Actor, sorting_centre_code: str, waybill_no: str) -> 
             )
     elif waybill.carrier_id != carrier.pk:
         # A parcel the merchant brings in: accepted by the carrier now serving its area.
-        serving = serving_carriers({waybill.sender_division_id}, now())[waybill.sender_division_id]
+        serving = serving_carrier_ids({waybill.sender_division_id}, now())[waybill.sender_division_id]
         if serving != carrier.pk:
             raise Conflict(
                 error_codes.WAYBILL_OTHER_CARRIER,

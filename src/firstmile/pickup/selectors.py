@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.carriers.models import Carrier
-from firstmile.carriers.selectors import carrier_of
+from firstmile.carriers.selectors import carrier_of, serving_carrier_ids
 from firstmile.core.clock import now
 from firstmile.core.errors import NotFound
 from firstmile.events.models import Event
@@ -43,13 +43,16 @@ class PickupState:
     decision: PickupDecision | None
     at: datetime
     upcoming: PickupSubscription | None = None
+    serving_carrier_id: int | None = None  # who serves the warehouse's area at ``at``
 
     @property
     def kind(self) -> str:
         sub = self.subscription
         if sub is not None:
             if sub.status == SubscriptionStatus.ACTIVE:
-                if sub.is_active_at(self.at):
+                # A subscription with a carrier that no longer serves the area (after a
+                # switchover the incoming carrier did not take up) no longer gives pickup.
+                if sub.is_active_at(self.at) and sub.carrier_id == self.serving_carrier_id:
                     return PickupStateKind.ACTIVE
                 if sub.effective_from and sub.effective_from > self.at:
                     return PickupStateKind.SCHEDULED
@@ -129,6 +132,7 @@ def pickup_states(warehouses, at: datetime | None = None) -> list[PickupState]:
             warehouse_id__in=ids, address_version=F("warehouse__address_version")
         ).order_by("decided_at", "id")
     }
+    serving = serving_carrier_ids({w.division_id for w in warehouses}, at)
     states = []
     for w in warehouses:
         subs = current.get(w.pk, [])
@@ -145,7 +149,7 @@ def pickup_states(warehouses, at: datetime | None = None) -> list[PickupState]:
             ),
             None,
         )
-        states.append(PickupState(w, chosen, decisions.get(w.pk), at, upcoming))
+        states.append(PickupState(w, chosen, decisions.get(w.pk), at, upcoming, serving[w.division_id]))
     return states
 
 
