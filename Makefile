@@ -25,3 +25,4 @@ bench:
 	PYTHONPATH=. .venv/bin/python bench/subscription_bulk_approve.py
 	PYTHONPATH=. .venv/bin/python bench/waybill_issuing.py
 	.venv/bin/python bench/labels.py
+	PYTHONPATH=. .venv/bin/python bench/switchover_push.py
