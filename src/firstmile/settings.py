@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "firstmile.shipping",
     "firstmile.dispatch",
     "firstmile.switchover",
+    "firstmile.reverse",
     "firstmile.api",
     "firstmile.portals",
     "firstmile.demo",
@@ -134,6 +135,9 @@ LANGUAGES = [
     ("en", _("English")),
 ]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+
+MEDIA_URL = "media/"
+MEDIA_ROOT = DATA_DIR / "media"
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
