@@ -7,6 +7,7 @@ from firstmile.dispatch.api import router as dispatch_router
 from firstmile.events.api import router as events_router
 from firstmile.geo.api import router as geo_router
 from firstmile.pickup.api import router as pickup_router
+from firstmile.reverse.api import router as reverse_router
 from firstmile.shipping.api import router as shipping_router
 from firstmile.switchover.api import router as switchover_router
 
@@ -36,5 +37,6 @@ api.add_router("/", pickup_router, tags=["pickup"])
 api.add_router("/", shipping_router, tags=["shipping"])
 api.add_router("/", dispatch_router, tags=["dispatch"])
 api.add_router("/", switchover_router, tags=["switchover"])
+api.add_router("/", reverse_router, tags=["reverse"])
 
 urlpatterns = [path("", api.urls)]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import reverse_views, views
 from .carrier import dispatch as carrier_dispatch
 from .carrier import views as carrier
 from .driver import views as driver
@@ -41,7 +41,22 @@ urlpatterns = [
     ),
     path("merchant/labels.pdf", merchant_shipping.labels, name="merchant_labels"),
     path("merchant/pickup-help/", merchant_shipping.pickup_help, name="merchant_pickup_help"),
+    path("merchant/reverse/", reverse_views.reverse_orders, name="merchant_reverse"),
+    path("merchant/reverse/export/", reverse_views.reverse_export, name="merchant_reverse_export"),
+    path("merchant/reverse/register/", reverse_views.reverse_register, name="merchant_reverse_register"),
+    path(
+        "merchant/reverse/confirm-destruction/",
+        reverse_views.reverse_confirm_destruction,
+        name="merchant_reverse_confirm_destruction",
+    ),
+    path("merchant/reverse/<int:reverse_order_id>/", reverse_views.reverse_detail, name="merchant_reverse_detail"),
     path("carrier/", carrier.home, name="carrier_home"),
+    path("carrier/reverse/", reverse_views.carrier_reverse, name="carrier_reverse"),
+    path(
+        "carrier/reverse/<int:reverse_order_id>/action/",
+        reverse_views.carrier_reverse_action,
+        name="carrier_reverse_action",
+    ),
     path("carrier/dispatch/", carrier_dispatch.board, name="carrier_dispatch"),
     path("carrier/dispatch/plan/", carrier_dispatch.plan, name="carrier_dispatch_plan"),
     path("carrier/dispatch/tasks/<int:task_id>/assign/", carrier_dispatch.assign, name="carrier_task_assign"),

@@ -191,11 +191,8 @@ def _refuse_unless(orders: list[ReverseOrder], ok, code: str, message) -> None:
         )
 
 
-@transaction.atomic
-def register_pickup(
+def registration_validate(
     *,
-    actor: Actor,
-    reverse_order_ids,
     method: str,
     phone: str,
     expected_pickup_at: datetime | None = None,
@@ -204,10 +201,11 @@ def register_pickup(
     division_code: str = "",
     address_detail: str = "",
     note: str = "",
-) -> list[ReverseOrder]:
-    """登记提货 for one order or a batch: one method and one set of details for all, final once submitted."""
-    _merchant(actor)
-    ids = _ids(reverse_order_ids)
+) -> dict:
+    """The registration details, checked and normalised; raises naming the first bad field.
+
+    The portal shows these on its confirmation screen before anything is submitted.
+    """
     if method not in PickupMethod.values:
         raise _invalid("method", _("Choose self-pickup or forwarding."))
     phone = normalise_cn_phone(phone, field="phone")
@@ -237,6 +235,16 @@ def register_pickup(
             "division": division,
             "address_detail": _required(address_detail, "address_detail", _("Detail address")),
         }
+    return details
+
+
+@transaction.atomic
+def register_pickup(*, actor: Actor, reverse_order_ids, **registration) -> list[ReverseOrder]:
+    """登记提货 for one order or a batch: one method and one set of details for all, final once submitted."""
+    _merchant(actor)
+    ids = _ids(reverse_order_ids)
+    details = registration_validate(**registration)
+    method = details["method"]
     orders = _own_orders_locked(actor, ids)
     _refuse_unless(
         orders,

@@ -1,0 +1,242 @@
+import datetime as dt
+
+from django.http import HttpResponse
+from ninja import Field, Router, Schema
+
+from firstmile.events.api import EventOut
+
+from .exports import export_csv, export_xlsx
+from .selectors import (
+    ReverseFilters,
+    carrier_worklist,
+    page_after,
+    reverse_get,
+    reverse_list,
+    reverse_timeline,
+    tab_counts,
+)
+from .services import (
+    confirm_destruction,
+    exception_close,
+    exception_raise,
+    forward,
+    hand_over,
+    record_destruction,
+    register_pickup,
+    reverse_order_create,
+)
+
+router = Router()
+
+
+class ReverseIn(Schema):
+    merchant_code: str
+    order_no: str = Field(..., max_length=64)
+    reverse_type: str = Field(..., description="customs_failed, intercept_refused or warehouse_intercepted")
+    disposition: str = Field("return", description="return or destroy (destroy only when customs failed)")
+    business_mode: str = Field(..., description="consignment_sale, consignment or pop")
+    warehouse_code: str
+    warehouse_name: str
+    owner_id: str
+    owner_name: str
+    reverse_no: str = ""
+    sales_return_no: str = ""
+    product_id: str = ""
+    product_name: str = ""
+    goods_id: str = ""
+    goods_name: str = ""
+
+
+class RegistrationOut(Schema):
+    method: str
+    expected_pickup_at: dt.datetime | None
+    person_name: str
+    recipient_name: str
+    phone: str
+    division_code: str | None = Field(None, alias="division_id")
+    address_detail: str
+    note: str
+    created_at: dt.datetime
+
+
+class ReverseOut(Schema):
+    id: int
+    reverse_no: str
+    sales_return_no: str
+    order_no: str
+    product_id: str
+    product_name: str
+    goods_id: str
+    goods_name: str
+    warehouse_code: str
+    warehouse_name: str
+    owner_id: str
+    owner_name: str
+    business_mode: str
+    reverse_type: str
+    disposition: str
+    tab: str
+    status: str
+    pickup_method: str
+    exception_state: str
+    completion_kind: str
+    tracking_no: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ReverseDetailOut(ReverseOut):
+    registration: RegistrationOut | None
+    history: list[EventOut]
+
+    @staticmethod
+    def resolve_registration(obj):
+        return getattr(obj, "registration", None)
+
+
+class ReversePageOut(Schema):
+    results: list[ReverseOut]
+    next_cursor: str | None
+    tab_counts: dict[str, int]
+
+
+class RegisterIn(Schema):
+    reverse_order_ids: list[int] = Field(..., min_length=1, max_length=500)
+    method: str = Field(..., description="self_pickup or forward")
+    phone: str
+    expected_pickup_at: dt.datetime | None = None
+    person_name: str = ""
+    recipient_name: str = ""
+    division_code: str = ""
+    address_detail: str = ""
+    note: str = Field("", max_length=200)
+
+
+class IdsIn(Schema):
+    reverse_order_ids: list[int] = Field(..., min_length=1, max_length=500)
+
+
+class HandOverIn(Schema):
+    person_name: str
+    phone: str
+
+
+class ForwardIn(Schema):
+    tracking_no: str = Field(..., max_length=40)
+
+
+class ExceptionIn(Schema):
+    kind: str = Field(..., description="no_show, person_mismatch, undeliverable, parcel_damaged or other")
+    description: str = Field(..., max_length=300)
+
+
+class ExceptionOut(Schema):
+    id: int
+    kind: str
+    description: str
+    resolution: str
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+class CloseIn(Schema):
+    resolution: str = Field(..., max_length=300)
+
+
+FILTER_DOC = (
+    "Filters: number (reverse / order / sales return number), product, goods, owner (id or part of the name), "
+    "warehouse, created_from, created_to, updated_from, updated_to (Beijing time), pickup_method, exception_state, "
+    "business_mode, status, tab (all, customs_failed, return, destroy, intercept_refused, warehouse_intercepted), "
+    "sort (-created_at, created_at, -updated_at, updated_at), cursor, page_size."
+)
+
+
+@router.get(
+    "/reverse-orders",
+    response=ReversePageOut,
+    summary="Reverse orders with every filter and tab counts",
+    description=FILTER_DOC,
+)
+def list_reverse(request, cursor: str | None = None, page_size: int = 50):
+    filters = ReverseFilters.from_params(request.GET)
+    page = page_after(
+        reverse_list(actor=request.auth, filters=filters),
+        sort=filters.sort,
+        cursor=cursor,
+        size=min(max(page_size, 1), 500),
+    )
+    return {
+        "results": page.rows,
+        "next_cursor": page.next_cursor,
+        "tab_counts": tab_counts(actor=request.auth, filters=filters),
+    }
+
+
+@router.get(
+    "/reverse-orders/export", summary="The filtered list as .xlsx or .csv", response={200: None}, description=FILTER_DOC
+)
+def export(request, format: str = "xlsx"):
+    rows = reverse_list(actor=request.auth, filters=ReverseFilters.from_params(request.GET))
+    if format == "csv":
+        response = HttpResponse(export_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="reverse-orders.csv"'
+    else:
+        response = HttpResponse(
+            export_xlsx(rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = 'attachment; filename="reverse-orders.xlsx"'
+    return response
+
+
+@router.post("/reverse-orders", response={201: ReverseOut}, summary="Consolidation warehouse: raise a reverse order")
+def create(request, payload: ReverseIn):
+    return 201, reverse_order_create(actor=request.auth, **payload.dict())
+
+
+@router.get("/reverse-orders/{int:reverse_order_id}", response=ReverseDetailOut)
+def get(request, reverse_order_id: int):
+    order = reverse_get(actor=request.auth, reverse_order_id=reverse_order_id)
+    order.history = list(reverse_timeline(actor=request.auth, order=order))
+    return order
+
+
+@router.post("/reverse-orders/register-pickup", response=list[ReverseOut], summary="登记提货, one or a batch; final")
+def register(request, payload: RegisterIn):
+    return register_pickup(actor=request.auth, **payload.dict())
+
+
+@router.post("/reverse-orders/confirm-destruction", response=list[ReverseOut], summary="确认销毁, one or a batch")
+def destroy(request, payload: IdsIn):
+    return confirm_destruction(actor=request.auth, reverse_order_ids=payload.reverse_order_ids)
+
+
+@router.get(
+    "/reverse-worklist", response=list[ReverseOut], summary="Warehouse: awaiting pickup / destruction / exceptions"
+)
+def worklist(request, status: str = "awaiting_pickup"):
+    return list(carrier_worklist(actor=request.auth, status=status)[:500])
+
+
+@router.post("/reverse-orders/{int:reverse_order_id}/hand-over", response=ReverseOut)
+def hand_over_view(request, reverse_order_id: int, payload: HandOverIn):
+    return hand_over(actor=request.auth, reverse_order_id=reverse_order_id, **payload.dict())
+
+
+@router.post("/reverse-orders/{int:reverse_order_id}/forward", response=ReverseOut)
+def forward_view(request, reverse_order_id: int, payload: ForwardIn):
+    return forward(actor=request.auth, reverse_order_id=reverse_order_id, tracking_no=payload.tracking_no)
+
+
+@router.post("/reverse-orders/{int:reverse_order_id}/destroyed", response=ReverseOut)
+def destroyed_view(request, reverse_order_id: int):
+    return record_destruction(actor=request.auth, reverse_order_id=reverse_order_id)
+
+
+@router.post("/reverse-orders/{int:reverse_order_id}/exceptions", response={201: ExceptionOut})
+def raise_exception(request, reverse_order_id: int, payload: ExceptionIn):
+    return 201, exception_raise(actor=request.auth, reverse_order_id=reverse_order_id, **payload.dict())
+
+
+@router.post("/reverse-exceptions/{int:exception_id}/close", response=ExceptionOut)
+def close_exception(request, exception_id: int, payload: CloseIn):
+    return exception_close(actor=request.auth, exception_id=exception_id, resolution=payload.resolution)

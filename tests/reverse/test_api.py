@@ -1,0 +1,109 @@
+import io
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from openpyxl import load_workbook
+
+from firstmile.reverse.models import ReverseOrder
+
+from .. import factories
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2024, 7, 24, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def warehouse_api(api, warehouse_operator):
+    return api(factories.token(warehouse_operator.organisation))
+
+
+@pytest.fixture
+def merchant_api(api, merchant):
+    return api(factories.token(merchant.organisation))
+
+
+def _raise(client, **extra):
+    body = {
+        "merchant_code": "dg-lighting",
+        "order_no": "TT1",
+        "reverse_type": "intercept_refused",
+        "business_mode": "pop",
+        "warehouse_code": "HZ-1",
+        "warehouse_name": "杭州集货仓",
+        "owner_id": "OW1",
+        "owner_name": "东莞明亮",
+        **extra,
+    }
+    return client.post("/reverse-orders", body)
+
+
+def test_warehouse_raises_merchant_registers_warehouse_hands_over(warehouse_api, merchant_api):
+    created = _raise(warehouse_api)
+    assert created.status_code == 201
+    order_id = created.json()["id"]
+    page = merchant_api.get("/reverse-orders", tab="intercept_refused").json()
+    assert [r["id"] for r in page["results"]] == [order_id]
+    assert page["tab_counts"]["all"] == 1
+    registered = merchant_api.post(
+        "/reverse-orders/register-pickup",
+        {
+            "reverse_order_ids": [order_id],
+            "method": "self_pickup",
+            "phone": "13800138000",
+            "person_name": "陈经理",
+            "expected_pickup_at": "2024-07-26T10:00:00+08:00",
+        },
+    )
+    assert registered.status_code == 200
+    assert registered.json()[0]["status"] == "awaiting_pickup"
+    assert [r["id"] for r in warehouse_api.get("/reverse-worklist").json()] == [order_id]
+    done = warehouse_api.post(f"/reverse-orders/{order_id}/hand-over", {"person_name": "陈经理", "phone": "13800138000"})
+    assert done.json()["status"] == "completed"
+    detail = merchant_api.get(f"/reverse-orders/{order_id}").json()
+    assert detail["registration"]["person_name"] == "陈经理"
+    assert [e["kind"] for e in detail["history"]] == [
+        "reverse_order.created",
+        "reverse_order.pickup_registered",
+        "reverse_order.handed_over",
+    ]
+
+
+def test_bad_input_over_the_api(warehouse_api, merchant_api):
+    assert _raise(warehouse_api, reverse_type="lost").json()["field"] == "reverse_type"
+    assert _raise(warehouse_api, disposition="destroy").json()["field"] == "disposition"
+    order_id = _raise(warehouse_api).json()["id"]
+    response = merchant_api.post(
+        "/reverse-orders/register-pickup",
+        {"reverse_order_ids": [order_id], "method": "forward", "phone": "13800138000", "recipient_name": "陈"},
+    )
+    assert (response.status_code, response.json()["field"]) == (400, "division")
+    assert merchant_api.get("/reverse-orders", tab="nope").status_code == 400
+    assert ReverseOrder.objects.get().status == "awaiting_merchant"
+
+
+def test_another_merchant_and_another_carrier_see_nothing(warehouse_api, api, merchant):
+    order_id = _raise(warehouse_api).json()["id"]
+    stranger = api(factories.token(factories.organisation()))
+    assert stranger.get(f"/reverse-orders/{order_id}").status_code == 404
+    assert stranger.get("/reverse-orders").json()["results"] == []
+    other_carrier = api(factories.token(factories.carrier("QX").organisation))
+    assert other_carrier.post(f"/reverse-orders/{order_id}/forward", {"tracking_no": "SF1"}).status_code == 404
+
+
+def test_export_the_filtered_list(warehouse_api, merchant_api):
+    _raise(warehouse_api, order_no="A1")
+    _raise(warehouse_api, order_no="B2", reverse_type="customs_failed", disposition="destroy")
+    xlsx = merchant_api.client.get("/api/v1/reverse-orders/export?tab=destroy", headers=merchant_api.headers)
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "逆向管理单号"
+    assert [r[2] for r in rows[1:]] == ["B2"]
+    csv = merchant_api.client.get("/api/v1/reverse-orders/export?format=csv", headers=merchant_api.headers)
+    assert csv.content.decode("utf-8-sig").count("\n") == 3
