@@ -64,7 +64,9 @@ def test_warehouse_raises_merchant_registers_warehouse_hands_over(warehouse_api,
     assert registered.status_code == 200
     assert registered.json()[0]["status"] == "awaiting_pickup"
     assert [r["id"] for r in warehouse_api.get("/reverse-worklist").json()] == [order_id]
-    done = warehouse_api.post(f"/reverse-orders/{order_id}/hand-over", {"person_name": "陈经理", "phone": "13800138000"})
+    done = warehouse_api.post(
+        f"/reverse-orders/{order_id}/hand-over", {"person_name": "陈经理", "phone": "13800138000"}
+    )
     assert done.json()["status"] == "completed"
     detail = merchant_api.get(f"/reverse-orders/{order_id}").json()
     assert detail["registration"]["person_name"] == "陈经理"
