@@ -21,6 +21,8 @@ from firstmile.dispatch.models import Driver
 from firstmile.dispatch.services import driver_create, roster_set, route_create
 from firstmile.pickup.models import Warehouse
 from firstmile.pickup.services import subscription_approve, warehouse_create
+from firstmile.reverse.models import ReverseOrder
+from firstmile.reverse.services import reverse_order_create
 from firstmile.shipping.models import Order
 from firstmile.shipping.services import order_create
 
@@ -80,6 +82,17 @@ DRIVERS = [
 
 ORDERS = [
     ("dg_merchant", "DG-HM-01", f"TT20230918{n:04d}", item) for n, item in enumerate(["LED 台灯", "吊灯", "壁灯"], 1)
+]
+
+# Parcels coming back through Wanse's direct-mail consolidation warehouse (seed 003).
+REVERSE_ORDERS = [
+    # (reverse no, order no, type, disposition, product, goods, business mode)
+    ("RV2407240001", "TT2407100001", "intercept_refused", "return", "LED 台灯", "台灯 白色", "pop"),
+    ("RV2407240002", "TT2407100002", "intercept_refused", "return", "吊灯", "吊灯 金色", "pop"),
+    ("RV2407240003", "TT2407100003", "warehouse_intercepted", "return", "壁灯", "壁灯 黑色", "consignment"),
+    ("RV2407240004", "TT2407100004", "customs_failed", "return", "落地灯", "落地灯 白色", "consignment_sale"),
+    ("RV2407240005", "TT2407100005", "customs_failed", "destroy", "灯泡套装", "E27 灯泡 10 只", "pop"),
+    ("RV2407240006", "TT2407100006", "customs_failed", "destroy", "充电台灯", "锂电台灯", "pop"),
 ]
 
 # Before the switchover, J&T collected in all three cities of seed 000 (question 2).
@@ -168,6 +181,28 @@ def load_demo() -> DemoLogins:
         merchant = _actor_of(username)
         if not Order.objects.filter(merchant=merchant.organisation, order_no=order_no).exists():
             order_create(actor=merchant, order_no=order_no, warehouse_code=warehouse_code, item_summary=item)
+
+    warehouse_operator = _actor_of("ws_dispatch")
+    for reverse_no, order_no, kind, disposition, product, goods, mode in REVERSE_ORDERS:
+        if not ReverseOrder.objects.filter(reverse_no=reverse_no).exists():
+            reverse_order_create(
+                actor=warehouse_operator,
+                merchant_code="dg-lighting",
+                reverse_no=reverse_no,
+                order_no=order_no,
+                sales_return_no=f"SR{order_no[2:]}",
+                reverse_type=kind,
+                disposition=disposition,
+                business_mode=mode,
+                warehouse_code="WS-HZ-DM",
+                warehouse_name="万色杭州直邮集货仓",
+                owner_id="OW-DG-001",
+                owner_name="东莞明亮灯饰",
+                product_id=f"P{order_no[-4:]}",
+                product_name=product,
+                goods_id=f"G{order_no[-4:]}",
+                goods_name=goods,
+            )
 
     # Plaintext tokens cannot be shown again, so each run replaces the demo's
     # tokens with fresh ones and prints those.
