@@ -104,3 +104,32 @@ def test_warehouse_worklist_and_hand_over(client, merchant, make_order, warehous
     )
     order.refresh_from_db()
     assert order.status == ReverseStatus.COMPLETED
+
+
+def test_warehouse_raises_one_by_form_and_many_by_spreadsheet(client, merchant, warehouse_operator):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(factories.user(warehouse_operator.organisation, Role.STAFF))
+    form = {
+        "merchant_code": "dg-lighting",
+        "order_no": "F1",
+        "reverse_type": "intercept_refused",
+        "disposition": "return",
+        "business_mode": "pop",
+        "warehouse_code": "W",
+        "warehouse_name": "仓",
+        "owner_id": "O",
+        "owner_name": "主",
+    }
+    assert client.post("/carrier/reverse/new/", form).status_code == 302
+    bad = client.post("/carrier/reverse/new/", {**form, "disposition": "destroy"})
+    assert bad.status_code == 400
+    content = (
+        "商家编码,订单号,逆向类型,处理方式,经营方式,仓库编码,仓库名称,货主ID,货主名称\n"
+        "dg-lighting,S1,清关失败,销毁,代销,W,仓,O,主\n"
+        "dg-lighting,S2,拦截拒收,销毁,POP,W,仓,O,主\n"
+        "nobody,S3,拦截拒收,退运,POP,W,仓,O,主\n"
+    )
+    page = client.post("/carrier/reverse/import/", {"file": SimpleUploadedFile("r.csv", content.encode())})
+    assert "1 个已导入，2 个有错误" in page.content.decode()
+    assert ReverseOrder.objects.filter(order_no="S1", disposition="destroy", business_mode="consignment_sale").exists()

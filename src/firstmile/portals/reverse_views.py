@@ -10,10 +10,20 @@ from django.views.decorators.http import require_POST
 
 from firstmile.core.errors import ApplicationError
 from firstmile.portals.access import portal_view
+from firstmile.portals.imports import spreadsheet_import_page
 from firstmile.portals.regions import build_picker
 from firstmile.portals.views import parse_beijing_input
 from firstmile.reverse.exports import export_csv, export_xlsx
-from firstmile.reverse.models import BusinessMode, ExceptionKind, ExceptionState, PickupMethod, ReverseStatus
+from firstmile.reverse.imports import TEMPLATE_HEADINGS, reverse_import
+from firstmile.reverse.models import (
+    BusinessMode,
+    Disposition,
+    ExceptionKind,
+    ExceptionState,
+    PickupMethod,
+    ReverseStatus,
+    ReverseType,
+)
 from firstmile.reverse.selectors import (
     TAB_LABELS,
     TABS,
@@ -34,6 +44,7 @@ from firstmile.reverse.services import (
     record_destruction,
     register_pickup,
     registration_validate,
+    reverse_order_create,
 )
 
 FILTER_KEYS = [
@@ -260,3 +271,54 @@ def carrier_reverse_action(request, reverse_order_id: int):
     else:
         messages.success(request, _("Saved."))
     return redirect(_back(request, url("portals:carrier_reverse")))
+
+
+@portal_view("carrier")
+def carrier_reverse_import(request):
+    return spreadsheet_import_page(
+        request, importer=reverse_import, template="portals/reverse/carrier_import.html", headings=TEMPLATE_HEADINGS
+    )
+
+
+@portal_view("carrier")
+def carrier_reverse_new(request):
+    form = {key: request.POST.get(key, "").strip() for key in NEW_FIELDS}
+    error = None
+    if request.method == "POST":
+        try:
+            order = reverse_order_create(actor=request.actor, **form)
+        except ApplicationError as err:
+            error = err
+        else:
+            messages.success(request, _("Reverse order %(no)s raised.") % {"no": order.reverse_no})
+            return redirect(url("portals:carrier_reverse") + "?status=awaiting_merchant")
+    return render(
+        request,
+        "portals/reverse/carrier_new.html",
+        {
+            "form": form,
+            "error": error,
+            "types": ReverseType.choices,
+            "dispositions": Disposition.choices,
+            "modes": BusinessMode.choices,
+        },
+        status=400 if error else 200,
+    )
+
+
+NEW_FIELDS = (
+    "merchant_code",
+    "order_no",
+    "sales_return_no",
+    "reverse_type",
+    "disposition",
+    "business_mode",
+    "warehouse_code",
+    "warehouse_name",
+    "owner_id",
+    "owner_name",
+    "product_id",
+    "product_name",
+    "goods_id",
+    "goods_name",
+)
