@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 
 @contextlib.contextmanager
-def fresh_database(prefix: str):
+def fresh_database(prefix: str, keep: bool = False):
     server = os.environ.get("FIRSTMILE_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
     name = f"{prefix}_{os.getpid()}_{int(time.time())}"
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
@@ -32,5 +32,6 @@ def fresh_database(prefix: str):
         yield name
     finally:
         connections.close_all()
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        if not keep:
+            with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

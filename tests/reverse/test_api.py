@@ -109,3 +109,73 @@ def test_export_the_filtered_list(warehouse_api, merchant_api):
     assert [r[2] for r in rows[1:]] == ["B2"]
     csv = merchant_api.client.get("/api/v1/reverse-orders/export?format=csv", headers=merchant_api.headers)
     assert csv.content.decode("utf-8-sig").count("\n") == 3
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_destruction_with_time_and_photo_seen_only_by_its_merchant(
+    warehouse_api, merchant_api, api, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    order_id = _raise(warehouse_api, reverse_type="customs_failed", disposition="destroy").json()["id"]
+    assert (
+        merchant_api.post("/reverse-orders/confirm-destruction", {"reverse_order_ids": [order_id]}).status_code == 200
+    )
+
+    def destroyed(**data):
+        return warehouse_api.client.post(
+            f"/api/v1/reverse-orders/{order_id}/destroyed", data, headers=warehouse_api.headers
+        )
+
+    later = time_machine.travel(datetime(2024, 7, 24, 4, 0, tzinfo=UTC), tick=False)  # 12:00 Beijing
+    later.start()
+    for moment in ("2024-07-24T12:01:00+08:00", "2024-07-24T09:59:00+08:00"):  # future; before confirming
+        refused = destroyed(destroyed_at=moment)
+        assert (refused.status_code, refused.json()["field"]) == (400, "destroyed_at")
+    not_an_image = destroyed(photo=SimpleUploadedFile("x.jpg", b"not a picture", content_type="image/jpeg"))
+    assert (not_an_image.status_code, not_an_image.json()["field"]) == (400, "photo")
+    assert ReverseOrder.objects.get().status == "awaiting_destruction"
+
+    done = destroyed(
+        destroyed_at="2024-07-24T11:30:00+08:00", photo=SimpleUploadedFile("p.png", _png(), content_type="image/png")
+    )
+    later.stop()
+    assert done.status_code == 200, done.content
+    body = done.json()
+    assert body["status"] == "completed"
+    assert body["has_destruction_photo"] is True
+    assert body["completed_at"].startswith("2024-07-24T11:30:00")
+    photo = merchant_api.client.get(
+        f"/api/v1/reverse-orders/{order_id}/destruction-photo", headers=merchant_api.headers
+    )
+    assert photo.status_code == 200
+    assert b"".join(photo.streaming_content).startswith(b"\x89PNG")
+    stranger = api(factories.token(factories.organisation()))
+    assert stranger.get(f"/reverse-orders/{order_id}/destruction-photo").status_code == 404
+
+
+def test_warehouse_imports_a_spreadsheet_over_the_api(warehouse_api, merchant):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = (
+        "商家编码,订单号,逆向类型,处理方式,经营方式,仓库编码,仓库名称,货主ID,货主名称\n"
+        "dg-lighting,S1,仓拦截成功,退运,寄售,W,仓,O,主\n"
+        "dg-lighting,S2,仓拦截成功,,寄售,W,仓,,主\n"
+    ).encode()
+    response = warehouse_api.client.post(
+        "/api/v1/reverse-orders/import",
+        {"file": SimpleUploadedFile("r.csv", content)},
+        headers=warehouse_api.headers,
+    )
+    report = response.json()
+    assert (report["imported"], report["failed"]) == (1, 1)
+    assert report["errors"][0]["row"] == 3 and report["errors"][0]["field"] == "owner_id"
+    assert ReverseOrder.objects.get().reverse_type == "warehouse_intercepted"

@@ -133,3 +133,37 @@ def test_warehouse_raises_one_by_form_and_many_by_spreadsheet(client, merchant, 
     page = client.post("/carrier/reverse/import/", {"file": SimpleUploadedFile("r.csv", content.encode())})
     assert "1 个已导入，2 个有错误" in page.content.decode()
     assert ReverseOrder.objects.filter(order_no="S1", disposition="destroy", business_mode="consignment_sale").exists()
+
+
+def test_destruction_recorded_with_photo_in_the_portal(
+    client, merchant, other_merchant, make_order, warehouse_operator, settings, tmp_path
+):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from firstmile.reverse.services import confirm_destruction
+
+    settings.MEDIA_ROOT = tmp_path
+    order = make_order(reverse_type="customs_failed", disposition="destroy")
+    confirm_destruction(actor=merchant, reverse_order_ids=[order.pk])
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "gray").save(buffer, format="JPEG")
+    client.force_login(factories.user(warehouse_operator.organisation, Role.STAFF))
+    page = client.get("/carrier/reverse/?status=awaiting_destruction").content.decode()
+    assert 'name="destroyed_at"' in page
+    client.post(
+        f"/carrier/reverse/{order.pk}/action/",
+        {"action": "destroyed", "destroyed_at": "", "photo": SimpleUploadedFile("d.jpg", buffer.getvalue())},
+    )
+    order.refresh_from_db()
+    assert (order.status, order.completion_kind) == (ReverseStatus.COMPLETED, "destroyed")
+    client.force_login(merchant.user)
+    detail = client.get(f"/merchant/reverse/{order.pk}/").content.decode()
+    assert f"/merchant/reverse/{order.pk}/destruction-photo/" in detail
+    photo = client.get(f"/merchant/reverse/{order.pk}/destruction-photo/")
+    assert photo.status_code == 200
+    assert b"".join(photo.streaming_content)[:2] == b"\xff\xd8"
+    client.force_login(other_merchant.user)
+    assert client.get(f"/merchant/reverse/{order.pk}/destruction-photo/").status_code == 404

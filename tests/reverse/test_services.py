@@ -180,14 +180,15 @@ def test_filters_tabs_and_counts(merchant, make_order, clock):
     )
 
 
-def test_keyset_pages_walk_every_row_once(merchant, make_order, clock):
+@pytest.mark.parametrize("sort", ["-created_at", "created_at", "-updated_at", "updated_at"])
+def test_keyset_pages_walk_every_row_once(merchant, make_order, clock, sort):
     for i in range(7):
         clock.move_to(NOW + timedelta(minutes=i % 3))  # ties on created_at too
         make_order()
-    rows = reverse_list(actor=merchant, filters=ReverseFilters())
+    rows = reverse_list(actor=merchant, filters=ReverseFilters(sort=sort))
     seen, cursor = [], None
     while True:
-        page = page_after(rows, sort="-created_at", cursor=cursor, size=3)
+        page = page_after(rows, sort=sort, cursor=cursor, size=3)
         seen += [o.pk for o in page.rows]
         cursor = page.next_cursor
         if not cursor:

@@ -1,7 +1,7 @@
 """Reverse management pages: the merchant's filterable list and actions, the warehouse's work lists."""
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse as url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,6 +29,7 @@ from firstmile.reverse.selectors import (
     TABS,
     ReverseFilters,
     carrier_worklist,
+    destruction_photo_get,
     page_after,
     reverse_get,
     reverse_list,
@@ -252,7 +253,12 @@ def carrier_reverse_action(request, reverse_order_id: int):
                 actor=request.actor, reverse_order_id=reverse_order_id, tracking_no=request.POST.get("tracking_no", "")
             )
         elif action == "destroyed":
-            record_destruction(actor=request.actor, reverse_order_id=reverse_order_id, photo=request.FILES.get("photo"))
+            record_destruction(
+                actor=request.actor,
+                reverse_order_id=reverse_order_id,
+                photo=request.FILES.get("photo"),
+                destroyed_at=parse_beijing_input(request.POST.get("destroyed_at", "")),
+            )
         elif action == "exception":
             exception_raise(
                 actor=request.actor,
@@ -322,3 +328,21 @@ NEW_FIELDS = (
     "goods_id",
     "goods_name",
 )
+
+
+def _photo_response(request, reverse_order_id: int):
+    try:
+        photo = destruction_photo_get(actor=request.actor, reverse_order_id=reverse_order_id)
+    except ApplicationError:
+        raise Http404
+    return FileResponse(photo.open("rb"), filename=photo.name.rsplit("/", 1)[-1])
+
+
+@portal_view("merchant")
+def merchant_destruction_photo(request, reverse_order_id: int):
+    return _photo_response(request, reverse_order_id)
+
+
+@portal_view("carrier")
+def carrier_destruction_photo(request, reverse_order_id: int):
+    return _photo_response(request, reverse_order_id)

@@ -52,6 +52,16 @@ urlpatterns = [
     path("merchant/reverse/<int:reverse_order_id>/", reverse_views.reverse_detail, name="merchant_reverse_detail"),
     path("carrier/", carrier.home, name="carrier_home"),
     path("carrier/reverse/", reverse_views.carrier_reverse, name="carrier_reverse"),
+    path(
+        "merchant/reverse/<int:reverse_order_id>/destruction-photo/",
+        reverse_views.merchant_destruction_photo,
+        name="merchant_destruction_photo",
+    ),
+    path(
+        "carrier/reverse/<int:reverse_order_id>/destruction-photo/",
+        reverse_views.carrier_destruction_photo,
+        name="carrier_destruction_photo",
+    ),
     path("carrier/reverse/new/", reverse_views.carrier_reverse_new, name="carrier_reverse_new"),
     path("carrier/reverse/import/", reverse_views.carrier_reverse_import, name="carrier_reverse_import"),
     path(

@@ -1,14 +1,16 @@
 import datetime as dt
 
-from django.http import HttpResponse
-from ninja import Field, Router, Schema
+from django.http import FileResponse, HttpResponse
+from ninja import Field, File, Form, Router, Schema, UploadedFile
 
 from firstmile.events.api import EventOut
 
 from .exports import export_csv, export_xlsx
+from .imports import reverse_import
 from .selectors import (
     ReverseFilters,
     carrier_worklist,
+    destruction_photo_get,
     page_after,
     reverse_get,
     reverse_list,
@@ -80,9 +82,16 @@ class ReverseOut(Schema):
     pickup_method: str
     exception_state: str
     completion_kind: str
+    completed_at: dt.datetime | None
+    destruction_confirmed_at: dt.datetime | None
     tracking_no: str
+    has_destruction_photo: bool
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_has_destruction_photo(obj):
+        return bool(obj.destruction_photo)
 
 
 class ReverseDetailOut(ReverseOut):
@@ -200,6 +209,32 @@ def get(request, reverse_order_id: int):
     return order
 
 
+class ImportErrorOut(Schema):
+    row: int
+    field: str | None
+    code: str
+    message: str
+
+
+class ReverseImportOut(Schema):
+    imported: int
+    failed: int
+    errors: list[ImportErrorOut]
+    ids: list[int]
+
+
+@router.post(
+    "/reverse-orders/import",
+    response=ReverseImportOut,
+    summary="Warehouse: raise reverse orders from an .xlsx or .csv file",
+    description="Headings as the portal's template (商家编码, 订单号, 逆向类型, 处理方式, 经营方式, "
+    "仓库编码, 仓库名称, "
+    "货主ID, 货主名称, …) or the field names. Good rows are saved; bad rows come back by row and field.",
+)
+def import_reverse_orders(request, file: File[UploadedFile]):
+    return reverse_import(actor=request.auth, filename=file.name or "", content=file.read())
+
+
 @router.post("/reverse-orders/register-pickup", response=list[ReverseOut], summary="登记提货, one or a batch; final")
 def register(request, payload: RegisterIn):
     return register_pickup(actor=request.auth, **payload.dict())
@@ -227,9 +262,32 @@ def forward_view(request, reverse_order_id: int, payload: ForwardIn):
     return forward(actor=request.auth, reverse_order_id=reverse_order_id, tracking_no=payload.tracking_no)
 
 
-@router.post("/reverse-orders/{int:reverse_order_id}/destroyed", response=ReverseOut)
-def destroyed_view(request, reverse_order_id: int):
-    return record_destruction(actor=request.auth, reverse_order_id=reverse_order_id)
+@router.post(
+    "/reverse-orders/{int:reverse_order_id}/destroyed",
+    response=ReverseOut,
+    summary="Warehouse: the parcel was destroyed",
+    description="multipart/form-data: destroyed_at (optional, ISO 8601 with offset; default now), "
+    "photo (optional JPEG/PNG/WebP/GIF, at most 10 MB).",
+)
+def destroyed_view(
+    request,
+    reverse_order_id: int,
+    destroyed_at: Form[dt.datetime | None] = None,
+    photo: File[UploadedFile] = None,
+):
+    return record_destruction(
+        actor=request.auth, reverse_order_id=reverse_order_id, photo=photo, destroyed_at=destroyed_at
+    )
+
+
+@router.get(
+    "/reverse-orders/{int:reverse_order_id}/destruction-photo",
+    response={200: None},
+    summary="The destruction photo (merchant of the order or the warehouse)",
+)
+def destruction_photo(request, reverse_order_id: int):
+    photo = destruction_photo_get(actor=request.auth, reverse_order_id=reverse_order_id)
+    return FileResponse(photo.open("rb"), filename=photo.name.rsplit("/", 1)[-1])
 
 
 @router.post("/reverse-orders/{int:reverse_order_id}/exceptions", response={201: ExceptionOut})

@@ -299,7 +299,9 @@ def confirm_destruction(*, actor: Actor, reverse_order_ids) -> list[ReverseOrder
         _("Destruction is already confirmed for: %(orders)s."),
     )
     moment = now()
-    ReverseOrder.objects.filter(pk__in=ids).update(status=ReverseStatus.AWAITING_DESTRUCTION, updated_at=moment)
+    ReverseOrder.objects.filter(pk__in=ids).update(
+        status=ReverseStatus.AWAITING_DESTRUCTION, destruction_confirmed_at=moment, updated_at=moment
+    )
     event_record_bulk(
         actor=actor,
         kind="reverse_order.destruction_confirmed",
@@ -331,11 +333,13 @@ def _carrier_order(actor: Actor, reverse_order_id: int) -> ReverseOrder:
     return order
 
 
-def _complete(actor, order: ReverseOrder, kind: str, event_kind: str, payload: dict, **extra) -> ReverseOrder:
+def _complete(
+    actor, order: ReverseOrder, kind: str, event_kind: str, payload: dict, at: datetime | None = None, **extra
+) -> ReverseOrder:
     before = order.status
     order.status = ReverseStatus.COMPLETED
     order.completion_kind = kind
-    order.completed_at = now()
+    order.completed_at = at or now()
     order.completed_by = actor.user
     for key, value in extra.items():
         setattr(order, key, value)
@@ -385,9 +389,33 @@ def forward(*, actor: Actor, reverse_order_id: int, tracking_no: str) -> Reverse
     )
 
 
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+
+
+def _destruction_photo_check(photo) -> None:
+    # Only real images are kept: the file is opened and checked, whatever its name says.
+    from PIL import Image, UnidentifiedImageError
+
+    if photo.size > PHOTO_MAX_BYTES:
+        raise _invalid("photo", _("The photo is larger than 10 MB."))
+    try:
+        with Image.open(photo) as image:
+            image.verify()
+            kind = image.format
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise _invalid("photo", _("The photo is not a JPEG, PNG, WebP or GIF image."))
+    if kind not in PHOTO_FORMATS:
+        raise _invalid("photo", _("The photo is not a JPEG, PNG, WebP or GIF image."))
+    photo.seek(0)
+    photo.name = f"destroyed.{PHOTO_FORMATS[kind]}"
+
+
 @transaction.atomic
-def record_destruction(*, actor: Actor, reverse_order_id: int, photo=None) -> ReverseOrder:
-    """The parcel was destroyed (time and operator recorded, a photo if taken)."""
+def record_destruction(
+    *, actor: Actor, reverse_order_id: int, photo=None, destroyed_at: datetime | None = None
+) -> ReverseOrder:
+    """The parcel was destroyed: when (now unless given), by whom, and a photo if one was taken."""
     order = _carrier_order(actor, reverse_order_id)
     if order.status != ReverseStatus.AWAITING_DESTRUCTION:
         raise Conflict(
@@ -395,8 +423,19 @@ def record_destruction(*, actor: Actor, reverse_order_id: int, photo=None) -> Re
             _("Reverse order %(no)s is not awaiting destruction: the merchant has not confirmed it.")
             % {"no": order.reverse_no},
         )
-    extra = {"destruction_photo": photo} if photo else {}
-    return _complete(actor, order, CompletionKind.DESTROYED, "reverse_order.destroyed", {}, **extra)
+    if destroyed_at is not None:
+        if timezone.is_naive(destroyed_at):
+            raise _invalid("destroyed_at", _("Give the time with its time zone."))
+        if destroyed_at > now():
+            raise _invalid("destroyed_at", _("The destruction time cannot be in the future."))
+        if destroyed_at < order.destruction_confirmed_at:
+            raise _invalid("destroyed_at", _("The destruction time is before the merchant confirmed destruction."))
+    extra = {}
+    if photo:
+        _destruction_photo_check(photo)
+        extra["destruction_photo"] = photo
+    payload = {"with_photo": bool(photo)}
+    return _complete(actor, order, CompletionKind.DESTROYED, "reverse_order.destroyed", payload, destroyed_at, **extra)
 
 
 @transaction.atomic
