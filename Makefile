@@ -26,3 +26,4 @@ bench:
 	PYTHONPATH=. .venv/bin/python bench/waybill_issuing.py
 	.venv/bin/python bench/labels.py
 	PYTHONPATH=. .venv/bin/python bench/switchover_push.py
+	PYTHONPATH=. .venv/bin/python bench/reverse_list.py

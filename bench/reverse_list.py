@@ -282,7 +282,7 @@ def measure_deep(actor, runs: int) -> list[dict]:
 
     print(
         f"\n{'deep pages (50 a page), by keyset cursor':<40} {'p1 p50':>8} {'p1000 p50':>8} {'ratio':>6} "
-        f"{'p1 p95':>8} {'p1000 p95':>8} {'ratio':>6} {'SQL p1':>7} {'SQL p1000':>8}"
+        f"{'p1 p95':>8} {'p1000 p95':>8} {'ratio':>6} {'SQL p1':>7} {'SQL p1000':>8} {'p2 p50':>8} {'p1000/p2':>8}"
     )
     out = []
     for name, params in [
@@ -293,10 +293,11 @@ def measure_deep(actor, runs: int) -> list[dict]:
         ("owner name part, newest first", {"owner": "货主1"}),
     ]:
         filters = ReverseFilters.from_params(params)
-        cursor = None
+        cursor = second = None
         for page in range(1, 1000):
             rows = reverse_list(actor=actor, filters=filters)
             cursor = page_after(rows, sort=filters.sort, cursor=cursor).next_cursor
+            second = second or cursor
             if cursor is None:
                 raise SystemExit(f"{name}: only {page} pages; page 1,000 needs a larger merchant")
         first_call = lambda f=filters: page_after(  # noqa: E731
@@ -305,12 +306,15 @@ def measure_deep(actor, runs: int) -> list[dict]:
         deep_call = lambda f=filters, c=cursor: page_after(  # noqa: E731
             reverse_list(actor=actor, filters=f), sort=f.sort, cursor=c
         )
+        second_call = lambda f=filters, c=second: page_after(  # noqa: E731
+            reverse_list(actor=actor, filters=f), sort=f.sort, cursor=c
+        )
         _, first_sql = timed(first_call, 1)
         _, deep_sql = timed(deep_call, 1)
-        # Interleaved, so drift on a busy machine hits both alike.
-        first, deep = [], []
+        # Interleaved, so drift on a busy machine hits all alike.
+        first, deep, page2 = [], [], []
         for _ in range(runs * 5):
-            for call, samples in ((first_call, first), (deep_call, deep)):
+            for call, samples in ((first_call, first), (deep_call, deep), (second_call, page2)):
                 started = time.perf_counter()
                 call()
                 samples.append((time.perf_counter() - started) * 1000)
@@ -325,11 +329,13 @@ def measure_deep(actor, runs: int) -> list[dict]:
         }
         row["ratio"] = row["p1000_p50"] / row["p1_p50"]
         row["ratio_p95"] = row["p1000"] / row["p1"]
+        row["p2_p50"] = statistics.median(page2)
+        row["ratio_p2"] = row["p1000_p50"] / row["p2_p50"]
         out.append(row)
         print(
             f"{name:<40} {row['p1_p50']:>6.1f}ms {row['p1000_p50']:>6.1f}ms {row['ratio']:>5.2f}x "
             f"{row['p1']:>6.1f}ms {row['p1000']:>6.1f}ms {row['ratio_p95']:>5.2f}x "
-            f"{row['sql_p1']:>5.2f}ms {row['sql_p1000']:>6.2f}ms",
+            f"{row['sql_p1']:>5.2f}ms {row['sql_p1000']:>6.2f}ms {row['p2_p50']:>6.1f}ms {row['ratio_p2']:>5.2f}x",
             flush=True,
         )
     return out
