@@ -232,7 +232,7 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20, method="inclusive")[18] if len(samples) > 1 else samples[0]
 
 
-def measure_merchant(label: str, merchant_id: int, runs: int) -> list[dict]:
+def measure_merchant(label: str, merchant_id: int, runs: int) -> tuple[list[dict], object]:
     from firstmile.accounts.actor import Actor
     from firstmile.accounts.models import Organisation, Role, User
     from firstmile.reverse.models import ReverseOrder
