@@ -4,7 +4,7 @@ from firstmile.accounts.actor import Actor
 from firstmile.accounts.models import ApiToken, OrganisationKind, Role, User
 from firstmile.accounts.selectors import api_token_authenticate, user_list
 from firstmile.accounts.services import api_token_issue, api_token_revoke, user_create
-from firstmile.core.errors import ApplicationError, Conflict, ErrorKind, Forbidden
+from firstmile.core.errors import ApplicationError, Conflict, ErrorKind, Forbidden, NotFound
 from firstmile.events.models import Event
 
 from .. import factories
@@ -58,7 +58,7 @@ def test_a_merchant_cannot_issue_or_revoke_tokens_of_another_organisation():
     mine, theirs = factories.organisation(), factories.organisation()
     me = factories.actor(mine)
     token, _raw = api_token_issue(actor=None, organisation=theirs, name="ERP")
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         api_token_issue(actor=me, organisation=theirs, name="mine now")
     with pytest.raises(ApplicationError) as err:
         api_token_revoke(actor=me, token_id=token.pk)

@@ -58,4 +58,4 @@ def test_another_carrier_sees_no_tasks_and_cannot_assign(api, jt, merchant, hong
 def test_merchants_cannot_use_the_dispatch_api(api, merchant):
     client = api(factories.token(merchant.organisation))
     assert client.post("/dispatch/plan", {}).status_code == 403
-    assert client.get("/dispatch/tasks").json() == []
+    assert client.get("/dispatch/tasks").status_code == 403

@@ -176,7 +176,9 @@ def test_scanning_a_voided_waybill_is_refused_and_changes_nothing(merchant, hong
 def test_another_carriers_driver_cannot_scan_the_parcel(merchant, hongmei, dispatcher, crew):
     ws = factories.carrier("WS", with_centre_in="441900125")
     ws_admin = factories.actor(ws.organisation, kind=OrganisationKind.CARRIER)
-    ws_driver = driver_create(actor=ws_admin, name="赵师傅", phone="13900000009", username="zhao", password="x" * 10)
+    ws_driver = driver_create(
+        actor=ws_admin, name="赵师傅", phone="13900000009", username="zhao", password=factories.PASSWORD
+    )
     with time_machine.travel(MONDAY, tick=False):
         [waybill] = _ship(merchant)
         day_plan(actor=dispatcher)

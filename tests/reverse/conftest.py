@@ -1,7 +1,7 @@
 import pytest
 
 from firstmile.accounts.models import OrganisationKind, Role
-from firstmile.reverse.services import reverse_order_create
+from firstmile.reverse.services import consolidation_agree, reverse_order_create
 
 from .. import factories
 
@@ -14,13 +14,17 @@ def warehouse_operator(db):
 
 
 @pytest.fixture
-def merchant(db):
-    return factories.actor(factories.organisation(OrganisationKind.MERCHANT, code="dg-lighting"))
+def merchant(db, warehouse_operator):
+    actor = factories.actor(factories.organisation(OrganisationKind.MERCHANT, code="dg-lighting"))
+    consolidation_agree(actor=None, carrier_code="WS", merchant_code="dg-lighting")
+    return actor
 
 
 @pytest.fixture
-def other_merchant(db):
-    return factories.actor(factories.organisation(OrganisationKind.MERCHANT, code="other-shop"))
+def other_merchant(db, warehouse_operator):
+    actor = factories.actor(factories.organisation(OrganisationKind.MERCHANT, code="other-shop"))
+    consolidation_agree(actor=None, carrier_code="WS", merchant_code="other-shop")
+    return actor
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from firstmile.events.models import Event
 from firstmile.reverse.models import ExceptionState, PickupRegistration, ReverseException, ReverseOrder, ReverseStatus
 from firstmile.reverse.services import (
     confirm_destruction,
+    consolidation_agree,
     exception_close,
     exception_raise,
     forward,
@@ -42,6 +43,7 @@ class ReverseMachine(RuleBasedStateMachine):
         carrier = factories.carrier("WS")
         self.warehouse = factories.actor(carrier.organisation, kind=OrganisationKind.CARRIER, role=Role.STAFF)
         self.merchant = factories.actor(factories.organisation(OrganisationKind.MERCHANT, code="m1"))
+        consolidation_agree(actor=None, carrier_code="WS", merchant_code="m1")
         self.orders = [
             reverse_order_create(
                 actor=self.warehouse,

@@ -40,8 +40,25 @@ class Actor:
         return self.kind == OrganisationKind.PLATFORM
 
     @property
+    def role(self) -> str:
+        """A person's role, or the role the token was issued with."""
+        if self.user is not None:
+            return self.user.role
+        return self.token.role if self.token is not None else Role.STAFF
+
+    @property
     def is_driver(self) -> bool:
         return self.user is not None and self.user.role == Role.DRIVER
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def require(self, operation: str) -> None:
+        """Refuse (403) unless this actor's role may perform ``operation`` (see permissions.py)."""
+        from .permissions import Operation, require
+
+        require(self, Operation(operation))
 
     def __str__(self) -> str:
         who = self.user.username if self.user else f"token:{self.token.prefix}" if self.token else "?"

@@ -64,6 +64,13 @@ class ApiToken(BaseModel):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=100)
+    # An integration acts in a role like a person does; drivers work only through their page.
+    role = models.CharField(
+        _("role"),
+        max_length=16,
+        choices=[(Role.ADMIN.value, Role.ADMIN.label), (Role.STAFF.value, Role.STAFF.label)],
+        default=Role.STAFF,
+    )
     prefix = models.CharField(_("prefix"), max_length=16, db_index=True)
     digest = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)

@@ -10,6 +10,7 @@ from firstmile.core.errors import ApplicationError, ErrorKind
 from . import error_codes
 from .actor import Actor
 from .models import ApiToken, Organisation, User
+from .permissions import Operation, require
 from .services import TOKEN_SCHEME, token_digest
 
 _TOKEN_SHAPE = re.compile(r"^fm_[A-Za-z0-9_-]{40,64}$")
@@ -41,6 +42,7 @@ def api_token_authenticate(raw: str) -> ApiToken:
 
 
 def api_token_list(*, actor: Actor) -> QuerySet[ApiToken]:
+    require(actor, Operation.TOKEN_MANAGE)
     tokens = ApiToken.objects.select_related("organisation")
     if not actor.is_platform:
         tokens = tokens.filter(organisation=actor.organisation)
@@ -48,6 +50,7 @@ def api_token_list(*, actor: Actor) -> QuerySet[ApiToken]:
 
 
 def user_list(*, actor: Actor) -> QuerySet[User]:
+    require(actor, Operation.USER_MANAGE)
     users = User.objects.select_related("organisation")
     if not actor.is_platform:
         users = users.filter(organisation=actor.organisation)

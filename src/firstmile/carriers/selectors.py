@@ -7,6 +7,7 @@ from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
+from firstmile.accounts.permissions import Operation, require
 from firstmile.core.clock import now
 from firstmile.core.errors import NotFound
 from firstmile.geo.selectors import ancestor_codes
@@ -89,6 +90,7 @@ def coverage_list(
     *, actor: Actor, at: datetime | None = None, carrier_code: str | None = None
 ) -> QuerySet[CoverageArea]:
     """Coverage rows: all of them for the platform, its own for a carrier, none for merchants."""
+    require(actor, Operation.RECORDS_VIEW)
     rows = CoverageArea.objects.select_related("carrier", "division")
     if actor.is_carrier:
         rows = rows.filter(carrier__organisation=actor.organisation)

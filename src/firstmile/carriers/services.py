@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.models import Organisation, OrganisationKind
+from firstmile.accounts.permissions import Operation, require
 from firstmile.core import error_codes as core_codes
 from firstmile.core.clock import now
-from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
+from firstmile.core.errors import ApplicationError, Conflict, NotFound
 from firstmile.events.services import event_record
 from firstmile.geo.models import Division
 from firstmile.geo.selectors import division_get
@@ -22,11 +23,6 @@ from .models import Carrier, CoverageArea, SortingCentre
 _PREFIX = re.compile(r"^[A-Z]{2,4}$")
 _CODE = re.compile(r"^[A-Z0-9]{2,8}$")
 _HOTLINE = re.compile(r"^[0-9+\-() ]{5,32}$")
-
-
-def _require_platform(actor: Actor | None) -> None:
-    if actor is not None and not actor.is_platform:
-        raise Forbidden(core_codes.FORBIDDEN, _("Only platform operations may do this."))
 
 
 def _invalid(field: str, message) -> ApplicationError:
@@ -48,7 +44,7 @@ def carrier_create(
     service_weekdays: str = "1234567",
 ) -> Carrier:
     """Register a pickup carrier for a carrier organisation."""
-    _require_platform(actor)
+    require(actor, Operation.CARRIER_MANAGE)
     if organisation.kind != OrganisationKind.CARRIER:
         raise ApplicationError(
             error_codes.NOT_A_CARRIER_ORGANISATION,
@@ -98,11 +94,52 @@ def carrier_create(
 
 
 @transaction.atomic
+def carrier_settings_update(
+    *,
+    actor: Actor | None,
+    carrier_code: str,
+    hotline: str,
+    service_opens: time,
+    service_closes: time,
+    service_weekdays: str,
+) -> Carrier:
+    """A carrier's admin keeps the hotline and hours merchants are told to call (seed Q7)."""
+    require(actor, Operation.CARRIER_SETTINGS)
+    carriers = Carrier.objects.select_for_update()
+    if actor is not None and not actor.is_platform:
+        carriers = carriers.filter(organisation=actor.organisation)
+    carrier = carriers.filter(code=carrier_code).first()
+    if carrier is None:
+        raise NotFound(core_codes.NOT_FOUND, _("No such carrier."), field="carrier_code")
+    hotline = (hotline or "").strip()
+    if not _HOTLINE.match(hotline):
+        raise _invalid("hotline", _("Hotline: digits, spaces and + - ( ) only."))
+    if service_closes <= service_opens:
+        raise _invalid("service_closes", _("Service must close after it opens."))
+    if not service_weekdays or not set(service_weekdays) <= set("1234567"):
+        raise _invalid("service_weekdays", _("Service weekdays: digits 1 (Monday) to 7 (Sunday)."))
+    before = {"hotline": carrier.hotline, "hours": carrier.service_hours}
+    carrier.hotline = hotline
+    carrier.service_opens = service_opens
+    carrier.service_closes = service_closes
+    carrier.service_weekdays = "".join(sorted(set(service_weekdays)))
+    carrier.save(update_fields=["hotline", "service_opens", "service_closes", "service_weekdays", "updated_at"])
+    event_record(
+        actor=actor,
+        kind="carrier.settings_changed",
+        subject=carrier,
+        payload={"before": before, "after": {"hotline": carrier.hotline, "hours": carrier.service_hours}},
+        owner=carrier.organisation,
+    )
+    return carrier
+
+
+@transaction.atomic
 def sorting_centre_create(
     *, actor: Actor | None, carrier: Carrier, code: str, name: str, division_code: str, address_detail: str
 ) -> SortingCentre:
     """Open a sorting centre where the carrier's first-mile parcels end up."""
-    _require_platform(actor)
+    require(actor, Operation.CARRIER_MANAGE)
     division = division_get(division_code)
     if not name.strip():
         raise _invalid("name", _("Name is required."))
@@ -137,7 +174,7 @@ def coverage_assign(*, actor: Actor | None, division_code: str, carrier: Carrier
     The division's current coverage, if any, ends at that instant, so at every
     instant exactly one carrier (or none) serves it.
     """
-    _require_platform(actor)
+    require(actor, Operation.COVERAGE_MANAGE)
     division = division_get(division_code)
     valid_from = _aware(valid_from, "valid_from")
     if not carrier.is_active:
@@ -177,7 +214,7 @@ def coverage_assign(*, actor: Actor | None, division_code: str, carrier: Carrier
 @transaction.atomic
 def coverage_end(*, actor: Actor | None, coverage_id: int, valid_to: datetime) -> CoverageArea:
     """Stop a carrier serving an area from ``valid_to`` on, leaving it uncovered."""
-    _require_platform(actor)
+    require(actor, Operation.COVERAGE_MANAGE)
     valid_to = _aware(valid_to, "valid_to")
     coverage = CoverageArea.objects.select_for_update().select_related("carrier").filter(pk=coverage_id).first()
     if coverage is None:
@@ -220,7 +257,7 @@ def coverage_reschedule(
     *, actor: Actor | None, division_code: str, carrier: Carrier, valid_from: datetime, new_valid_from: datetime
 ) -> CoverageArea:
     """Move a planned change of carrier to another instant; the outgoing row follows."""
-    _require_platform(actor)
+    require(actor, Operation.COVERAGE_MANAGE)
     row = _planned_row(division_code, carrier, valid_from)
     new_valid_from = _aware(new_valid_from, "cutover_at")
     previous = CoverageArea.objects.select_for_update().filter(division_id=division_code, valid_to=valid_from)
@@ -242,7 +279,7 @@ def coverage_reschedule(
 @transaction.atomic
 def coverage_retract(*, actor: Actor | None, division_code: str, carrier: Carrier, valid_from: datetime) -> None:
     """Withdraw a planned change of carrier: the outgoing coverage runs on as before."""
-    _require_platform(actor)
+    require(actor, Operation.COVERAGE_MANAGE)
     row = _planned_row(division_code, carrier, valid_from)
     CoverageArea.objects.filter(division_id=division_code, valid_to=valid_from).update(valid_to=None, updated_at=now())
     event_record(

@@ -21,8 +21,8 @@ from firstmile.dispatch.models import Driver
 from firstmile.dispatch.services import driver_create, roster_set, route_create
 from firstmile.pickup.models import Warehouse
 from firstmile.pickup.services import subscription_approve, warehouse_create
-from firstmile.reverse.models import ReverseOrder
-from firstmile.reverse.services import reverse_order_create
+from firstmile.reverse.models import ConsolidationAgreement, ReverseOrder
+from firstmile.reverse.services import consolidation_agree, reverse_order_create
 from firstmile.shipping.models import Order
 from firstmile.shipping.services import order_create
 
@@ -47,9 +47,13 @@ ORGANISATIONS = [
 
 USERS = [
     ("platform", "ops", Role.ADMIN, "平台运营"),
-    ("jt-express", "jt_dispatch", Role.ADMIN, "极兔调度"),
-    ("wanse", "ws_dispatch", Role.ADMIN, "万色调度"),
+    ("platform", "ops_staff", Role.STAFF, "平台运营 值班"),
+    ("jt-express", "jt_admin", Role.ADMIN, "极兔管理员"),
+    ("jt-express", "jt_dispatch", Role.STAFF, "极兔调度"),
+    ("wanse", "ws_admin", Role.ADMIN, "万色管理员"),
+    ("wanse", "ws_dispatch", Role.STAFF, "万色调度"),
     ("dg-lighting", "dg_merchant", Role.ADMIN, "东莞明亮 陈经理"),
+    ("dg-lighting", "dg_staff", Role.STAFF, "东莞明亮 小王"),
     ("sz-gadgets", "sz_merchant", Role.ADMIN, "深圳小物 林店长"),
     ("fs-furniture", "fs_merchant", Role.ADMIN, "佛山家居 何老板"),
 ]
@@ -181,6 +185,13 @@ def load_demo() -> DemoLogins:
         merchant = _actor_of(username)
         if not Order.objects.filter(merchant=merchant.organisation, order_no=order_no).exists():
             order_create(actor=merchant, order_no=order_no, warehouse_code=warehouse_code, item_summary=item)
+
+    # Wanse's Hangzhou warehouse consolidates direct-mail parcels for two of the merchants.
+    for merchant_code in ("dg-lighting", "sz-gadgets"):
+        if not ConsolidationAgreement.objects.filter(
+            carrier__code="WS", merchant__code=merchant_code, ended_at__isnull=True
+        ).exists():
+            consolidation_agree(actor=_actor_of("ops"), carrier_code="WS", merchant_code=merchant_code)
 
     warehouse_operator = _actor_of("ws_dispatch")
     for reverse_no, order_no, kind, disposition, product, goods, mode in REVERSE_ORDERS:

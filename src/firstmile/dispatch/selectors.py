@@ -5,6 +5,7 @@ from datetime import date
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from firstmile.accounts.actor import Actor
+from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.selectors import carrier_of
 from firstmile.core.clock import beijing_today
 from firstmile.pickup.models import Warehouse
@@ -18,6 +19,7 @@ def _carrier_scope(actor: Actor):
 
 def task_board(*, actor: Actor, day: date | None = None) -> QuerySet[PickupTask]:
     """A carrier's tasks of a day with their parcel counts, unassigned first."""
+    require(actor, Operation.DISPATCH_MANAGE)
     carrier = _carrier_scope(actor)
     tasks = PickupTask.objects.select_related("warehouse__merchant", "warehouse__division", "shift__driver")
     if carrier is None:
@@ -37,6 +39,7 @@ def task_board(*, actor: Actor, day: date | None = None) -> QuerySet[PickupTask]
 
 
 def shifts_of_day(*, actor: Actor, day: date | None = None) -> QuerySet[Shift]:
+    require(actor, Operation.DISPATCH_MANAGE)
     carrier = _carrier_scope(actor)
     if carrier is None:
         return Shift.objects.none()
@@ -49,11 +52,13 @@ def shifts_of_day(*, actor: Actor, day: date | None = None) -> QuerySet[Shift]:
 
 
 def drivers(*, actor: Actor) -> QuerySet[Driver]:
+    require(actor, Operation.DISPATCH_MANAGE)
     carrier = _carrier_scope(actor)
     return Driver.objects.filter(carrier=carrier).order_by("name") if carrier else Driver.objects.none()
 
 
 def routes(*, actor: Actor) -> QuerySet[Route]:
+    require(actor, Operation.DISPATCH_MANAGE)
     carrier = _carrier_scope(actor)
     if carrier is None:
         return Route.objects.none()
@@ -61,6 +66,7 @@ def routes(*, actor: Actor) -> QuerySet[Route]:
 
 
 def roster(*, actor: Actor) -> QuerySet[RosterEntry]:
+    require(actor, Operation.DISPATCH_MANAGE)
     carrier = _carrier_scope(actor)
     if carrier is None:
         return RosterEntry.objects.none()
@@ -86,6 +92,7 @@ def driver_stops(*, driver: Driver, day: date | None = None) -> QuerySet[PickupT
 
 def warehouse_tasks(*, actor: Actor, warehouse: Warehouse, day: date | None = None) -> QuerySet[PickupTask]:
     """A merchant's view of today's pickup for one of its warehouses (seed question 7)."""
+    require(actor, Operation.RECORDS_VIEW)
     return (
         PickupTask.objects.filter(
             warehouse=warehouse, warehouse__merchant=actor.organisation, date=day or beijing_today()

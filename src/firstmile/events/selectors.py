@@ -9,6 +9,8 @@ from .models import Event
 
 def event_list(*, actor: Any, subject_type: str | None = None, subject_id: str | None = None) -> QuerySet[Event]:
     """Events the actor's organisation may see, newest first."""
+    # events sits below accounts, so it asks the actor itself rather than importing the table.
+    actor.require("records.view")
     events = Event.objects.all()
     if not actor.is_platform:
         org = actor.organisation

@@ -7,6 +7,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
+from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.models import Carrier
 from firstmile.carriers.selectors import carrier_of, serving_carrier_ids
 from firstmile.core.clock import now
@@ -99,6 +100,7 @@ STATE_LABELS = {
 
 def warehouse_list(*, actor: Actor, search: str | None = None) -> QuerySet[Warehouse]:
     """The actor's own warehouses (platform: all), default first."""
+    require(actor, Operation.RECORDS_VIEW)
     warehouses = Warehouse.objects.select_related("division", "merchant")
     if not actor.is_platform:
         warehouses = warehouses.filter(merchant=actor.organisation)
@@ -108,6 +110,7 @@ def warehouse_list(*, actor: Actor, search: str | None = None) -> QuerySet[Wareh
 
 
 def warehouse_get(*, actor: Actor, warehouse_id: int) -> Warehouse:
+    require(actor, Operation.RECORDS_VIEW)
     warehouse = warehouse_list(actor=actor).filter(pk=warehouse_id).first()
     if warehouse is None:
         raise NotFound(error_codes.WAREHOUSE_NOT_FOUND, _("No such warehouse."), field="warehouse_id")
@@ -159,6 +162,7 @@ def pickup_state(warehouse: Warehouse, at: datetime | None = None) -> PickupStat
 
 def warehouse_timeline(*, actor: Actor, warehouse: Warehouse) -> QuerySet[Event]:
     """The warehouse's own events and those of its subscriptions, newest first."""
+    require(actor, Operation.RECORDS_VIEW)
     subscription_ids = [str(i) for i in warehouse.subscriptions.values_list("pk", flat=True)]
     events = Event.objects.filter(
         Q(subject_type="pickup.warehouse", subject_id=str(warehouse.pk))
@@ -188,6 +192,7 @@ def review_queue(
     at: datetime | None = None,
 ) -> QuerySet[PickupSubscription]:
     """A carrier's pickup requests, oldest first; nobody else's."""
+    require(actor, Operation.RECORDS_VIEW)
     carrier = carrier_of(actor)
     rows = PickupSubscription.objects.select_related("warehouse__merchant", "division", "carrier")
     if carrier is not None:
@@ -209,6 +214,7 @@ def review_queue(
 
 
 def subscription_get(*, actor: Actor, subscription_id: int) -> PickupSubscription:
+    require(actor, Operation.RECORDS_VIEW)
     subscription = review_queue(actor=actor, status=None).filter(pk=subscription_id).first()
     if subscription is None and actor.is_merchant:
         subscription = (

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
+from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.models import Carrier
 from firstmile.carriers.selectors import carrier_of, coverage_taking_requests
 from firstmile.core import error_codes as core_codes
@@ -51,11 +52,11 @@ class WarehouseSaved:
 
 
 def _merchant(actor: Actor) -> None:
-    if not actor.is_merchant:
-        raise Forbidden(error_codes.NOT_A_MERCHANT, _("Only a merchant keeps warehouses."))
+    require(actor, Operation.WAREHOUSE_MANAGE)
 
 
 def _carrier(actor: Actor) -> Carrier:
+    require(actor, Operation.PICKUP_REVIEW)
     carrier = carrier_of(actor)
     if carrier is None:
         raise Forbidden(error_codes.NOT_A_CARRIER, _("Only a carrier reviews pickup requests."))

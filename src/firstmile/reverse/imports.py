@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from firstmile.accounts.actor import Actor
+from firstmile.accounts.permissions import Operation
 from firstmile.core import error_codes as core_codes
 from firstmile.core.errors import ApplicationError
 from firstmile.pickup.imports import match_columns, read_spreadsheet
@@ -59,7 +60,7 @@ WORDS = {
 
 
 def reverse_import(*, actor: Actor, filename: str, content: bytes) -> dict:
-    _carrier(actor)
+    _carrier(actor, Operation.REVERSE_RAISE)
     rows = read_spreadsheet(filename, content)
     if not rows:
         raise ApplicationError(core_codes.INVALID_INPUT, _("The file is empty."), field="file")

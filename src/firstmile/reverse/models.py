@@ -201,3 +201,34 @@ class ReverseException(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.reverse_order_id} {self.kind}"
+
+
+class ConsolidationAgreement(BaseModel):
+    """The platform's record that a carrier runs the consolidation warehouse (直邮集货仓) for a merchant.
+
+    Only a carrier with a live agreement may raise reverse orders for that merchant;
+    ending it stops new ones, while the orders already raised are still worked to the end.
+    """
+
+    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="consolidation_agreements")
+    merchant = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="consolidation_agreements"
+    )
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("consolidation agreement")
+        verbose_name_plural = _("consolidation agreements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier", "merchant"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_live_consolidation_agreement",
+            )
+        ]
+
+    @property
+    def is_live(self) -> bool:
+        return self.ended_at is None

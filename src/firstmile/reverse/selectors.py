@@ -10,6 +10,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
+from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.selectors import carrier_of
 from firstmile.core import error_codes as core_codes
 from firstmile.core.clock import from_beijing_wall_clock
@@ -147,11 +148,13 @@ def _filtered(actor: Actor, f: ReverseFilters) -> QuerySet[ReverseOrder]:
 
 def reverse_list(*, actor: Actor, filters: ReverseFilters) -> QuerySet[ReverseOrder]:
     """The actor's reverse orders matching every filter and the tab, in the chosen order."""
+    require(actor, Operation.RECORDS_VIEW)
     return _filtered(actor, filters).filter(TABS[filters.tab]).order_by(*SORTS[filters.sort])
 
 
 def tab_counts(*, actor: Actor, filters: ReverseFilters) -> dict[str, int]:
     """How many orders each tab holds under the other filters: one query."""
+    require(actor, Operation.RECORDS_VIEW)
     # Counting merchant_id (never null) rather than id: merchant_id leads every index of the
     # list, so the counts are index-only scans with no table reads.
     return _filtered(actor, filters).aggregate(**{name: Count("merchant", filter=q) for name, q in TABS.items()})
@@ -196,6 +199,7 @@ def page_after(queryset: QuerySet[ReverseOrder], *, sort: str, cursor: str | Non
 
 
 def reverse_get(*, actor: Actor, reverse_order_id: int) -> ReverseOrder:
+    require(actor, Operation.RECORDS_VIEW)
     order = (
         _scope(actor)
         .select_related("carrier", "merchant", "registration__division")
@@ -210,6 +214,7 @@ def reverse_get(*, actor: Actor, reverse_order_id: int) -> ReverseOrder:
 
 def destruction_photo_get(*, actor: Actor, reverse_order_id: int):
     """The destruction photo, for the merchant of the order and the warehouse that took it."""
+    require(actor, Operation.RECORDS_VIEW)
     order = _scope(actor).filter(pk=reverse_order_id).only("destruction_photo").first()
     if order is None or not order.destruction_photo:
         raise NotFound(error_codes.REVERSE_ORDER_NOT_FOUND, _("No destruction photo."), field="reverse_order_id")
@@ -217,6 +222,7 @@ def destruction_photo_get(*, actor: Actor, reverse_order_id: int):
 
 
 def reverse_timeline(*, actor: Actor, order: ReverseOrder) -> QuerySet[Event]:
+    require(actor, Operation.RECORDS_VIEW)
     events = Event.objects.filter(subject_type="reverse.reverseorder", subject_id=str(order.pk))
     if not actor.is_platform:
         events = events.filter(Q(owner=actor.organisation) | Q(counterparty=actor.organisation))
@@ -225,6 +231,7 @@ def reverse_timeline(*, actor: Actor, order: ReverseOrder) -> QuerySet[Event]:
 
 def carrier_worklist(*, actor: Actor, status: str) -> QuerySet[ReverseOrder]:
     """The warehouse's to-do lists: awaiting pickup, awaiting destruction, open exceptions."""
+    require(actor, Operation.RECORDS_VIEW)
     orders = _scope(actor).select_related("merchant", "registration__division")
     if status == "exceptions":
         return orders.filter(exception_state="open").order_by("updated_at", "id")

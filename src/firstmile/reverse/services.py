@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.models import Organisation, OrganisationKind
+from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.models import Carrier
 from firstmile.carriers.selectors import carrier_of
 from firstmile.core import error_codes as core_codes
@@ -32,6 +33,7 @@ from . import error_codes
 from .models import (
     BusinessMode,
     CompletionKind,
+    ConsolidationAgreement,
     Disposition,
     ExceptionKind,
     ExceptionState,
@@ -51,7 +53,8 @@ def _invalid(field: str, message) -> ApplicationError:
     return ApplicationError(core_codes.INVALID_INPUT, message, field=field)
 
 
-def _carrier(actor: Actor) -> Carrier:
+def _carrier(actor: Actor, operation: Operation) -> Carrier:
+    require(actor, operation)
     carrier = carrier_of(actor)
     if carrier is None:
         raise Forbidden(core_codes.FORBIDDEN, _("Only the consolidation warehouse's carrier does this."))
@@ -59,8 +62,29 @@ def _carrier(actor: Actor) -> Carrier:
 
 
 def _merchant(actor: Actor) -> None:
-    if not actor.is_merchant:
-        raise Forbidden(core_codes.FORBIDDEN, _("Only the merchant does this."))
+    require(actor, Operation.REVERSE_REGISTER)
+
+
+def _consolidated_merchant(carrier: Carrier, merchant_code: str) -> Organisation:
+    """The merchant this carrier consolidates for; unknown and unrelated codes get the same answer."""
+    code = (merchant_code or "").strip()
+    merchant = (
+        Organisation.objects.filter(
+            code=code,
+            kind=OrganisationKind.MERCHANT,
+            consolidation_agreements__carrier=carrier,
+            consolidation_agreements__ended_at__isnull=True,
+        )
+        .distinct()
+        .first()
+    )
+    if merchant is None:
+        raise NotFound(
+            error_codes.MERCHANT_UNKNOWN,
+            _("No merchant %(code)s for whom your warehouse consolidates.") % {"code": code[:40]},
+            field="merchant_code",
+        )
+    return merchant
 
 
 def _required(value: str, field: str, label) -> str:
@@ -104,14 +128,8 @@ def reverse_order_create(
     goods_name: str = "",
 ) -> ReverseOrder:
     """The consolidation warehouse raises a reverse order for a merchant's parcel."""
-    carrier = _carrier(actor)
-    merchant = Organisation.objects.filter(code=(merchant_code or "").strip(), kind=OrganisationKind.MERCHANT).first()
-    if merchant is None:
-        raise NotFound(
-            error_codes.MERCHANT_UNKNOWN,
-            _("Unknown merchant: %(code)s.") % {"code": merchant_code},
-            field="merchant_code",
-        )
+    carrier = _carrier(actor, Operation.REVERSE_RAISE)
+    merchant = _consolidated_merchant(carrier, merchant_code)
     if reverse_type not in ReverseType.values:
         raise _invalid("reverse_type", _("Unknown reverse type."))
     if disposition not in Disposition.values:
@@ -316,7 +334,7 @@ def confirm_destruction(*, actor: Actor, reverse_order_ids) -> list[ReverseOrder
 
 
 def _carrier_order(actor: Actor, reverse_order_id: int) -> ReverseOrder:
-    carrier = _carrier(actor)
+    carrier = _carrier(actor, Operation.REVERSE_WORK)
     order = (
         ReverseOrder.objects.select_for_update()
         .select_related("carrier__organisation", "merchant")
@@ -472,8 +490,9 @@ def exception_close(*, actor: Actor, exception_id: int, resolution: str) -> Reve
     exceptions = ReverseException.objects.select_for_update().select_related(
         "reverse_order__merchant", "reverse_order__carrier__organisation"
     )
+    require(actor, Operation.REVERSE_EXCEPTION_CLOSE)
     if not actor.is_platform:
-        exceptions = exceptions.filter(reverse_order__carrier=_carrier(actor))
+        exceptions = exceptions.filter(reverse_order__carrier=_carrier(actor, Operation.REVERSE_EXCEPTION_CLOSE))
     exception = exceptions.filter(pk=exception_id).first()
     if exception is None:
         raise NotFound(error_codes.EXCEPTION_NOT_FOUND, _("No such exception."), field="exception_id")
@@ -497,3 +516,70 @@ def exception_close(*, actor: Actor, exception_id: int, resolution: str) -> Reve
         counterparty=order.carrier.organisation,
     )
     return exception
+
+
+# -- consolidation agreements (platform operations) -----------------------------------------
+
+
+@transaction.atomic
+def consolidation_agree(*, actor: Actor | None, carrier_code: str, merchant_code: str) -> ConsolidationAgreement:
+    """The platform records that a carrier's warehouse consolidates a merchant's direct-mail parcels."""
+    require(actor, Operation.CONSOLIDATION_MANAGE)
+    carrier = Carrier.objects.select_related("organisation").filter(code=(carrier_code or "").strip()).first()
+    if carrier is None:
+        raise NotFound(core_codes.NOT_FOUND, _("No such carrier."), field="carrier_code")
+    merchant = Organisation.objects.filter(code=(merchant_code or "").strip(), kind=OrganisationKind.MERCHANT).first()
+    if merchant is None:
+        raise NotFound(error_codes.MERCHANT_UNKNOWN, _("No such merchant."), field="merchant_code")
+    try:
+        with transaction.atomic():
+            agreement = ConsolidationAgreement.objects.create(
+                carrier=carrier, merchant=merchant, created_by=actor.user if actor else None
+            )
+    except IntegrityError:
+        raise Conflict(
+            error_codes.AGREEMENT_EXISTS,
+            _("%(carrier)s already consolidates for %(merchant)s.")
+            % {"carrier": carrier.name_zh, "merchant": merchant.name},
+            field="merchant_code",
+        )
+    event_record(
+        actor=actor,
+        kind="consolidation.agreed",
+        subject=agreement,
+        to_state="live",
+        payload={"carrier": carrier.code, "merchant": merchant.code},
+        owner=merchant,
+        counterparty=carrier.organisation,
+    )
+    return agreement
+
+
+@transaction.atomic
+def consolidation_end(*, actor: Actor | None, agreement_id: int) -> ConsolidationAgreement:
+    """End an agreement: no new reverse orders from that carrier; the open ones are still worked."""
+    require(actor, Operation.CONSOLIDATION_MANAGE)
+    agreement = (
+        ConsolidationAgreement.objects.select_for_update()
+        .select_related("carrier__organisation", "merchant")
+        .filter(pk=agreement_id)
+        .first()
+    )
+    if agreement is None:
+        raise NotFound(error_codes.AGREEMENT_NOT_FOUND, _("No such consolidation agreement."), field="agreement_id")
+    if agreement.ended_at is not None:
+        raise Conflict(error_codes.AGREEMENT_ENDED, _("This consolidation agreement has already ended."))
+    agreement.ended_at = now()
+    agreement.ended_by = actor.user if actor else None
+    agreement.save(update_fields=["ended_at", "ended_by", "updated_at"])
+    event_record(
+        actor=actor,
+        kind="consolidation.ended",
+        subject=agreement,
+        from_state="live",
+        to_state="ended",
+        payload={"carrier": agreement.carrier.code, "merchant": agreement.merchant.code},
+        owner=agreement.merchant,
+        counterparty=agreement.carrier.organisation,
+    )
+    return agreement

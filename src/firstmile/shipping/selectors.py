@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
+from firstmile.accounts.permissions import Operation, require
 from firstmile.core.clock import now, to_beijing
 from firstmile.core.errors import NotFound
 from firstmile.core.phones import display_cn_phone
@@ -17,6 +18,7 @@ from .models import Order, OrderStatus, Waybill
 
 
 def order_list(*, actor: Actor, status: str | None = None, late: bool | None = None, search: str | None = None):
+    require(actor, Operation.RECORDS_VIEW)
     orders = Order.objects.select_related("warehouse")
     if not actor.is_platform:
         orders = orders.filter(merchant=actor.organisation)
@@ -30,6 +32,7 @@ def order_list(*, actor: Actor, status: str | None = None, late: bool | None = N
 
 
 def order_get(*, actor: Actor, order_id: int) -> Order:
+    require(actor, Operation.RECORDS_VIEW)
     order = order_list(actor=actor).filter(pk=order_id).first()
     if order is None:
         raise NotFound(error_codes.ORDER_NOT_FOUND, _("No such order."), field="order_id")
@@ -45,6 +48,7 @@ def is_late(order: Order) -> bool:
 
 def waybill_list(*, actor: Actor, status: str | None = None) -> QuerySet[Waybill]:
     """A merchant's own waybills; a carrier's: those it issued or now collects."""
+    require(actor, Operation.RECORDS_VIEW)
     waybills = Waybill.objects.select_related("carrier", "sorting_centre", "order", "warehouse")
     if actor.is_merchant:
         waybills = waybills.filter(merchant=actor.organisation)
@@ -60,6 +64,7 @@ def waybill_list(*, actor: Actor, status: str | None = None) -> QuerySet[Waybill
 
 
 def waybill_get(*, actor: Actor, waybill_id: int | None = None, waybill_no: str | None = None) -> Waybill:
+    require(actor, Operation.RECORDS_VIEW)
     waybills = waybill_list(actor=actor)
     waybill = (waybills.filter(pk=waybill_id) if waybill_id else waybills.filter(waybill_no=waybill_no)).first()
     if waybill is None:
@@ -69,6 +74,7 @@ def waybill_get(*, actor: Actor, waybill_id: int | None = None, waybill_no: str 
 
 def waybills_by_numbers(*, actor: Actor, numbers: list[str]) -> list[Waybill]:
     """The actor's waybills with these numbers, in the order given; any unknown one is an error."""
+    require(actor, Operation.RECORDS_VIEW)
     wanted = [n.strip().upper() for n in numbers if n and n.strip()]
     found = {w.waybill_no: w for w in waybill_list(actor=actor).filter(waybill_no__in=wanted)}
     missing = [n for n in wanted if n not in found]
@@ -82,6 +88,7 @@ def waybills_by_numbers(*, actor: Actor, numbers: list[str]) -> list[Waybill]:
 
 
 def waybill_history(*, actor: Actor, waybill: Waybill) -> QuerySet[Event]:
+    require(actor, Operation.RECORDS_VIEW)
     events = Event.objects.filter(
         Q(subject_type="shipping.waybill", subject_id=str(waybill.pk))
         | Q(subject_type="shipping.order", subject_id=str(waybill.order_id))

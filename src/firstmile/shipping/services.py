@@ -16,11 +16,12 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
+from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.models import SortingCentre
 from firstmile.carriers.selectors import coverage_serving
 from firstmile.core import error_codes as core_codes
 from firstmile.core.clock import now
-from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
+from firstmile.core.errors import ApplicationError, Conflict, NotFound
 from firstmile.events.services import event_record, event_record_bulk
 from firstmile.geo.selectors import ancestor_codes, division_full_name
 from firstmile.pickup.models import Warehouse
@@ -42,8 +43,7 @@ MAX_BATCH = 1000
 
 
 def _merchant(actor: Actor) -> None:
-    if not actor.is_merchant:
-        raise Forbidden(core_codes.FORBIDDEN, _("Only a merchant ships orders."))
+    require(actor, Operation.SHIPPING_MANAGE)
 
 
 def _invalid(field: str, message) -> ApplicationError:

@@ -7,6 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
+from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.selectors import upcoming_coverage
 from firstmile.core.clock import now
 from firstmile.core.errors import NotFound
@@ -19,12 +20,14 @@ from .models import BatchStatus, PushFailure, Switchover, SwitchoverBatch
 
 
 def switchover_list(*, actor: Actor) -> QuerySet[Switchover]:
+    require(actor, Operation.RECORDS_VIEW)
     if not actor.is_platform:
         return Switchover.objects.none()
     return Switchover.objects.select_related("from_carrier", "to_carrier").prefetch_related("batches__areas__division")
 
 
 def batch_get(*, actor: Actor, batch_id: int) -> SwitchoverBatch:
+    require(actor, Operation.RECORDS_VIEW)
     batch = (
         SwitchoverBatch.objects.select_related("switchover__from_carrier", "switchover__to_carrier")
         .filter(pk=batch_id)
@@ -62,6 +65,7 @@ class BatchDashboard:
 
 def batch_dashboard(*, actor: Actor, batch_id: int, at: datetime | None = None) -> BatchDashboard:
     """Per batch: what the push did, how the review goes, and the parcels on either side of the cutover."""
+    require(actor, Operation.RECORDS_VIEW)
     batch = batch_get(actor=actor, batch_id=batch_id)
     at = at or now()
     items = PickupSubscription.objects.filter(origin=batch.origin).aggregate(
@@ -96,6 +100,7 @@ def batch_dashboard(*, actor: Actor, batch_id: int, at: datetime | None = None) 
 
 
 def push_failures(*, actor: Actor, batch_id: int) -> QuerySet[PushFailure]:
+    require(actor, Operation.RECORDS_VIEW)
     batch = batch_get(actor=actor, batch_id=batch_id)
     return (
         PushFailure.objects.filter(batch=batch)
@@ -117,6 +122,7 @@ class SwitchNotice:
 
 def switch_notices(*, actor: Actor, at: datetime | None = None) -> list[SwitchNotice]:
     """For each of a merchant's warehouses: a carrier change coming, or one that has happened."""
+    require(actor, Operation.RECORDS_VIEW)
     at = at or now()
     notices = []
     for warehouse in Warehouse.objects.filter(merchant=actor.organisation).select_related("division"):

@@ -19,12 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
+from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.models import CoverageArea, SortingCentre
 from firstmile.carriers.selectors import carrier_get, coverage_serving
 from firstmile.carriers.services import coverage_assign, coverage_reschedule, coverage_retract
 from firstmile.core import error_codes as core_codes
 from firstmile.core.clock import beijing_day_bounds, now, to_beijing
-from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
+from firstmile.core.errors import ApplicationError, Conflict, NotFound
 from firstmile.events.services import event_record, event_record_bulk
 from firstmile.geo.models import Division
 from firstmile.geo.selectors import ancestor_codes
@@ -38,11 +39,6 @@ from .models import BatchArea, BatchStatus, Switchover, SwitchoverBatch
 PUSH_CHUNK = 20_000
 
 
-def _require_platform(actor: Actor | None) -> None:
-    if actor is not None and not actor.is_platform:
-        raise Forbidden(core_codes.FORBIDDEN, _("Only platform operations may do this."))
-
-
 def _invalid(field: str, message) -> ApplicationError:
     return ApplicationError(core_codes.INVALID_INPUT, message, field=field)
 
@@ -50,7 +46,7 @@ def _invalid(field: str, message) -> ApplicationError:
 @transaction.atomic
 def switchover_create(*, actor: Actor | None, name: str, from_carrier: str, to_carrier: str) -> Switchover:
     """Plan moving areas from one carrier to another; batches come next."""
-    _require_platform(actor)
+    require(actor, Operation.SWITCHOVER_MANAGE)
     if not (name or "").strip():
         raise _invalid("name", _("Name is required."))
     outgoing = carrier_get(from_carrier)
@@ -112,7 +108,7 @@ def batch_schedule(
     extension_days: int = 3,
 ) -> SwitchoverBatch:
     """Schedule a batch: its areas change carrier at the cutover (Beijing time)."""
-    _require_platform(actor)
+    require(actor, Operation.SWITCHOVER_MANAGE)
     switchover = Switchover.objects.select_related("from_carrier", "to_carrier").filter(pk=switchover_id).first()
     if switchover is None:
         raise NotFound(error_codes.SWITCHOVER_NOT_FOUND, _("No such switchover."), field="switchover_id")
@@ -220,7 +216,7 @@ def _codes(batch: SwitchoverBatch) -> list[str]:
 @transaction.atomic
 def batch_postpone(*, actor: Actor | None, batch_id: int, cutover_at: datetime) -> SwitchoverBatch:
     """Move a batch's cutover (before it has happened); everything scheduled moves with it."""
-    _require_platform(actor)
+    require(actor, Operation.SWITCHOVER_MANAGE)
     batch = _live_batch(batch_id)
     _before_cutover(batch)
     if timezone.is_naive(cutover_at):
@@ -264,7 +260,7 @@ def _outgoing_of(batch: SwitchoverBatch):
 @transaction.atomic
 def batch_cancel(*, actor: Actor | None, batch_id: int) -> SwitchoverBatch:
     """Call a batch off before its cutover: the outgoing carrier simply goes on."""
-    _require_platform(actor)
+    require(actor, Operation.SWITCHOVER_MANAGE)
     batch = _live_batch(batch_id)
     _before_cutover(batch)
     incoming, outgoing = batch.switchover.to_carrier, batch.switchover.from_carrier
@@ -355,7 +351,7 @@ def batch_push(*, actor: Actor | None, batch_id: int, chunk: int = PUSH_CHUNK) -
     push_total) is visible while a large push runs, and a push cut short is
     finished by pushing again.
     """
-    _require_platform(actor)
+    require(actor, Operation.SWITCHOVER_MANAGE)
     with transaction.atomic():
         batch = _live_batch(batch_id)
         _before_cutover(batch)
