@@ -5,7 +5,8 @@ import re
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from firstmile.core.errors import ApplicationError, ErrorKind
+from firstmile.core import error_codes as core_codes
+from firstmile.core.errors import ApplicationError, ErrorKind, NotFound
 
 from . import error_codes
 from .actor import Actor
@@ -64,3 +65,13 @@ def organisation_list(*, actor: Actor, kind: str | None = None) -> QuerySet[Orga
     if kind:
         organisations = organisations.filter(kind=kind)
     return organisations.order_by("kind", "code")
+
+
+def organisation_get(*, actor: Actor, code: str | None, field: str = "organisation_code") -> Organisation:
+    """The actor's organisation, or (platform only) the one with ``code``; others' codes are unknown."""
+    if not code:
+        return actor.organisation
+    organisation = Organisation.objects.filter(code=code).first()
+    if organisation is None or (not actor.is_platform and organisation.pk != actor.organisation.pk):
+        raise NotFound(core_codes.NOT_FOUND, _("No such organisation."), field=field)
+    return organisation

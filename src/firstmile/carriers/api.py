@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, time
 
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
@@ -8,7 +8,7 @@ from firstmile.core.pagination import CursorPagination
 from firstmile.geo.selectors import division_get
 
 from .selectors import carrier_get, carrier_list, coverage_list, coverage_serving, sorting_centre_list
-from .services import coverage_assign
+from .services import carrier_settings_update, coverage_assign
 
 router = Router()
 
@@ -105,3 +105,17 @@ def assign_coverage(request, payload: CoverageIn):
         valid_from=payload.valid_from,
     )
     return 201, coverage
+
+
+class CarrierSettingsIn(Schema):
+    hotline: str = Field(..., max_length=32)
+    service_opens: time
+    service_closes: time
+    service_weekdays: str = Field("1234567", max_length=7, description="digits 1 (Monday) to 7 (Sunday)")
+
+
+@router.put(
+    "/carriers/{code}/settings", response=CarrierOut, summary="A carrier's hotline and service hours (its admin)"
+)
+def update_settings(request, code: str, payload: CarrierSettingsIn):
+    return carrier_settings_update(actor=request.auth, carrier_code=code, **payload.dict())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import reverse_views, views
+from . import people, reverse_views, views
 from .carrier import dispatch as carrier_dispatch
 from .carrier import views as carrier
 from .driver import views as driver
@@ -85,6 +85,10 @@ urlpatterns = [
     path("ops/batches/<int:batch_id>/", ops_switchover.batch, name="ops_batch"),
     path("ops/batches/<int:batch_id>/progress/", ops_switchover.batch_progress, name="ops_batch_progress"),
     path("ops/batches/<int:batch_id>/action/", ops_switchover.batch_action, name="ops_batch_action"),
+    path("merchant/people/", people.merchant_people, name="merchant_people"),
+    path("carrier/people/", people.carrier_people, name="carrier_people"),
+    path("ops/people/", people.ops_people, name="ops_people"),
+    path("ops/consolidation/", ops.consolidation, name="ops_consolidation"),
     path("driver/", driver.home, name="driver_home"),
     path("driver/scan/", driver.scan, name="driver_scan"),
     path("driver/stops/<int:task_id>/contact/", driver.contact, name="driver_contact"),

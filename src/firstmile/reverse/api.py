@@ -10,6 +10,7 @@ from .imports import reverse_import
 from .selectors import (
     ReverseFilters,
     carrier_worklist,
+    consolidation_list,
     destruction_photo_get,
     page_after,
     reverse_get,
@@ -19,6 +20,8 @@ from .selectors import (
 )
 from .services import (
     confirm_destruction,
+    consolidation_agree,
+    consolidation_end,
     exception_close,
     exception_raise,
     forward,
@@ -298,3 +301,40 @@ def raise_exception(request, reverse_order_id: int, payload: ExceptionIn):
 @router.post("/reverse-exceptions/{int:exception_id}/close", response=ExceptionOut)
 def close_exception(request, exception_id: int, payload: CloseIn):
     return exception_close(actor=request.auth, exception_id=exception_id, resolution=payload.resolution)
+
+
+class AgreementIn(Schema):
+    carrier_code: str = Field(..., max_length=8)
+    merchant_code: str = Field(..., max_length=40)
+
+
+class AgreementOut(Schema):
+    id: int
+    carrier_code: str = Field(..., alias="carrier.code")
+    merchant_code: str = Field(..., alias="merchant.code")
+    merchant_name: str = Field(..., alias="merchant.name")
+    created_at: dt.datetime
+    ended_at: dt.datetime | None
+
+
+@router.get(
+    "/consolidation-agreements",
+    response=list[AgreementOut],
+    summary="Which carrier's warehouse consolidates for which merchant",
+)
+def list_agreements(request):
+    return list(consolidation_list(actor=request.auth)[:2000])
+
+
+@router.post("/consolidation-agreements", response={201: AgreementOut}, summary="Platform: record an agreement")
+def create_agreement(request, payload: AgreementIn):
+    return 201, consolidation_agree(
+        actor=request.auth, carrier_code=payload.carrier_code, merchant_code=payload.merchant_code
+    )
+
+
+@router.post(
+    "/consolidation-agreements/{int:agreement_id}/end", response=AgreementOut, summary="Platform: end an agreement"
+)
+def end_agreement(request, agreement_id: int):
+    return consolidation_end(actor=request.auth, agreement_id=agreement_id)

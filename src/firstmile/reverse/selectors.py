@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +18,7 @@ from firstmile.core.errors import ApplicationError, NotFound
 from firstmile.events.models import Event
 
 from . import error_codes
-from .models import Disposition, ReverseOrder, ReverseStatus, ReverseType
+from .models import ConsolidationAgreement, Disposition, ReverseOrder, ReverseStatus, ReverseType
 
 # The seed's tabs, each a condition on type and disposition.
 TABS: dict[str, Q] = {
@@ -242,3 +242,14 @@ def carrier_worklist(*, actor: Actor, status: str) -> QuerySet[ReverseOrder]:
     ):
         status = ReverseStatus.AWAITING_PICKUP
     return orders.filter(status=status).order_by("created_at", "id")
+
+
+def consolidation_list(*, actor: Actor) -> QuerySet[ConsolidationAgreement]:
+    """Agreements: all for the platform, a carrier's or a merchant's own for them; live first."""
+    require(actor, Operation.RECORDS_VIEW)
+    agreements = ConsolidationAgreement.objects.select_related("carrier", "merchant")
+    if actor.is_carrier:
+        agreements = agreements.filter(carrier__organisation=actor.organisation)
+    elif actor.is_merchant:
+        agreements = agreements.filter(merchant=actor.organisation)
+    return agreements.order_by(F("ended_at").desc(nulls_first=True), "carrier__code", "merchant__code")

@@ -540,7 +540,7 @@ def consolidation_agree(*, actor: Actor | None, carrier_code: str, merchant_code
         raise Conflict(
             error_codes.AGREEMENT_EXISTS,
             _("%(carrier)s already consolidates for %(merchant)s.")
-            % {"carrier": carrier.name_zh, "merchant": merchant.name},
+            % {"carrier": carrier.display_name, "merchant": merchant.name},
             field="merchant_code",
         )
     event_record(

@@ -12,6 +12,8 @@ from firstmile.core.errors import ApplicationError
 from firstmile.portals.access import portal_view
 from firstmile.portals.regions import build_picker
 from firstmile.portals.views import parse_beijing_input
+from firstmile.reverse.selectors import consolidation_list
+from firstmile.reverse.services import consolidation_agree, consolidation_end
 
 
 @portal_view("ops")
@@ -82,4 +84,44 @@ def organisations(request):
         request,
         "portals/ops/organisations.html",
         {"organisations": organisation_list(actor=request.actor).annotate(user_count=Count("users"))},
+    )
+
+
+@portal_view("ops")
+def consolidation(request):
+    """Which carrier's consolidation warehouse may raise reverse orders for which merchant."""
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "end":
+                agreement_id = request.POST.get("agreement_id", "")
+                agreement = consolidation_end(
+                    actor=request.actor, agreement_id=int(agreement_id) if agreement_id.isdigit() else 0
+                )
+                messages.success(
+                    request, _("Agreement with %(merchant)s ended.") % {"merchant": agreement.merchant.name}
+                )
+            else:
+                agreement = consolidation_agree(
+                    actor=request.actor,
+                    carrier_code=request.POST.get("carrier_code", ""),
+                    merchant_code=request.POST.get("merchant_code", ""),
+                )
+                messages.success(
+                    request,
+                    _("%(carrier)s now consolidates for %(merchant)s.")
+                    % {"carrier": agreement.carrier.display_name, "merchant": agreement.merchant.name},
+                )
+        except ApplicationError as err:
+            if err.kind == 403:
+                raise
+            messages.error(request, err.message)
+        return redirect("portals:ops_consolidation")
+    return render(
+        request,
+        "portals/ops/consolidation.html",
+        {
+            "agreements": consolidation_list(actor=request.actor),
+            "carriers": carrier_list(actor=request.actor),
+            "merchants": organisation_list(actor=request.actor, kind="merchant"),
+        },
     )
