@@ -5,6 +5,7 @@ from ninja.pagination import paginate
 
 from firstmile.core.clock import now
 from firstmile.core.pagination import CursorPagination
+from firstmile.core.types import Instant
 from firstmile.geo.selectors import division_get
 
 from .selectors import carrier_get, carrier_list, coverage_list, coverage_serving, sorting_centre_list
@@ -63,7 +64,7 @@ class ServingOut(Schema):
 class CoverageIn(Schema):
     division_code: str
     carrier: str = Field(..., description="carrier code, e.g. WS")
-    valid_from: datetime = Field(..., description="ISO 8601 with offset, e.g. 2023-09-19T00:00:00+08:00")
+    valid_from: Instant = Field(..., description="ISO 8601 with offset, e.g. 2023-09-19T00:00:00+08:00")
 
 
 @router.get("/carriers", response=list[CarrierOut], summary="Pickup carriers, with hotline, hours and sorting centres")
@@ -77,7 +78,7 @@ def get_carrier(request, code: str):
 
 
 @router.get("/coverage/serving", response=ServingOut, summary="Which carrier serves a division at an instant")
-def serving(request, division: str, at: datetime | None = None):
+def serving(request, division: str, at: Instant | None = None):
     division_get(division)
     at = at or now()
     coverage = coverage_serving(division, at)
@@ -92,7 +93,7 @@ def serving(request, division: str, at: datetime | None = None):
 
 @router.get("/coverage", response=list[CoverageOut], summary="Coverage rows (platform: all; carrier: its own)")
 @paginate(CursorPagination, ordering=("id",))
-def list_coverage(request, carrier: str | None = None, at: datetime | None = None):
+def list_coverage(request, carrier: str | None = None, at: Instant | None = None):
     return coverage_list(actor=request.auth, carrier_code=carrier, at=at)
 
 

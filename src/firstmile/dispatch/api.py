@@ -2,6 +2,7 @@ import datetime as dt
 
 from ninja import Field, Router, Schema
 
+from firstmile.core.types import Date, Id
 from firstmile.shipping.api import WaybillOut
 
 from .selectors import drivers, routes, shifts_of_day, task_board
@@ -20,7 +21,7 @@ router = Router()
 
 
 class PlanIn(Schema):
-    date: dt.date | None = Field(None, description="Beijing date; today if omitted")
+    date: Date | None = Field(None, description="Beijing date; today if omitted")
 
 
 class PlanOut(Schema):
@@ -66,7 +67,7 @@ class ShiftOut(Schema):
 
 
 class AssignIn(Schema):
-    shift_id: int | None = Field(None, description="null takes the stop off any shift")
+    shift_id: Id | None = Field(None, description="null takes the stop off any shift")
 
 
 class DriverIn(Schema):
@@ -99,16 +100,16 @@ class RouteOut(Schema):
 
 
 class RosterIn(Schema):
-    driver_id: int
-    route_id: int
+    driver_id: Id
+    route_id: Id
     day_type: str = Field(..., description="weekday or weekend")
     capacity: int = Field(20, ge=1, le=200)
 
 
 class RosterOut(Schema):
     id: int
-    driver_id: int
-    route_id: int
+    driver_id: Id
+    route_id: Id
     day_type: str
     capacity: int
 
@@ -132,12 +133,12 @@ def plan(request, payload: PlanIn):
 
 
 @router.get("/dispatch/tasks", response=list[TaskOut], summary="Pickup tasks of a day")
-def tasks(request, date: dt.date | None = None):
+def tasks(request, date: Date | None = None):
     return list(task_board(actor=request.auth, day=date))
 
 
 @router.get("/dispatch/shifts", response=list[ShiftOut], summary="Shifts of a day")
-def shifts(request, date: dt.date | None = None):
+def shifts(request, date: Date | None = None):
     return list(shifts_of_day(actor=request.auth, day=date))
 
 

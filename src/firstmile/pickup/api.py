@@ -4,6 +4,7 @@ from ninja import Field, File, Router, Schema, UploadedFile
 from ninja.pagination import paginate
 
 from firstmile.core.pagination import CursorPagination
+from firstmile.core.types import IdList
 from firstmile.events.api import EventOut
 from firstmile.geo.selectors import division_full_name
 
@@ -112,7 +113,7 @@ class RequestOut(Schema):
 
 
 class DecideIn(Schema):
-    subscription_ids: list[int] = Field(..., min_length=1, max_length=10_000)
+    subscription_ids: IdList = Field(..., min_length=1, max_length=10_000)
 
 
 class RejectIn(DecideIn):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -47,19 +49,85 @@ class ImportReport:
     warehouse_ids: list[int] = field(default_factory=list)
 
 
-def read_spreadsheet(filename: str, content: bytes) -> list[list[str]]:
-    """The rows of the first sheet of an .xlsx, or of a UTF-8/GBK .csv, as stripped strings."""
+# An .xlsx is a zip of XML: a small file can unpack to gigabytes. Refuse before parsing.
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+# Excel leaves formatted blank rows at the end of sheets; they are skipped, but only so many.
+BLANK_ROW_ALLOWANCE = 10_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _too_many_rows(max_rows: int) -> ApplicationError:
+    return ApplicationError(core_codes.INVALID_INPUT, _("At most %(n)s rows per file.") % {"n": max_rows}, field="file")
+
+
+def _unreadable_xlsx() -> ApplicationError:
+    return ApplicationError(core_codes.INVALID_INPUT, _("The .xlsx file cannot be read."), field="file")
+
+
+def _check_xlsx_container(content: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise _unreadable_xlsx()
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ApplicationError(
+            core_codes.INVALID_INPUT,
+            _("The .xlsx file unpacks to more than %(mb)s MB; split it into smaller files.")
+            % {"mb": MAX_UNPACKED_BYTES // (1024 * 1024)},
+            field="file",
+        )
+
+
+def _cells(values) -> list[str]:
+    # Control characters are never meant in a cell: strip them rather than refuse the row.
+    return [_CONTROL.sub("", "" if v is None else str(v)).strip() for v in values]
+
+
+def _bounded(rows, max_rows: int) -> list[list[str]]:
+    """Stop reading as soon as the file holds more rows than allowed, whatever it claims.
+
+    Blank rows are kept (row numbers in error reports must match the file) but
+    count against an allowance, so a sheet of a million empty rows is refused too.
+    """
+    kept, filled = [], 0
+    for values in rows:
+        row = _cells(values)
+        kept.append(row)
+        if any(row):
+            filled += 1
+            if filled > max_rows + 1:  # + the heading row
+                raise _too_many_rows(max_rows)
+        elif len(kept) > max_rows + BLANK_ROW_ALLOWANCE:
+            raise _too_many_rows(max_rows)
+    return kept
+
+
+def read_spreadsheet(filename: str, content: bytes, *, max_rows: int = MAX_ROWS) -> list[list[str]]:
+    """The rows of the first sheet of an .xlsx, or of a UTF-8/GBK .csv, as stripped strings.
+
+    Size, unpacked size and row count are checked while reading, so an oversized
+    file is refused in milliseconds and in bounded memory.
+    """
     if len(content) > MAX_BYTES:
         raise ApplicationError(core_codes.INVALID_INPUT, _("The file is larger than 5 MB."), field="file")
-    name = filename.lower()
+    name = (filename or "").lower()
     if name.endswith(".xlsx"):
         from openpyxl import load_workbook
 
+        _check_xlsx_container(content)
         try:
-            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception:  # openpyxl raises many kinds for a damaged file
-            raise ApplicationError(core_codes.INVALID_INPUT, _("The .xlsx file cannot be read."), field="file")
-        return [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
+            raise _unreadable_xlsx()
+        try:
+            return _bounded(book.worksheets[0].iter_rows(values_only=True), max_rows)
+        except ApplicationError:
+            raise
+        except Exception:
+            raise _unreadable_xlsx()
+        finally:
+            book.close()
     if name.endswith(".csv"):
         for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
             try:
@@ -69,7 +137,16 @@ def read_spreadsheet(filename: str, content: bytes) -> list[list[str]]:
                 continue
         else:
             raise ApplicationError(core_codes.INVALID_INPUT, _("The CSV file is not UTF-8 or GBK text."), field="file")
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+        reader = csv.reader(io.StringIO(_CONTROL.sub("", text)))
+        try:
+            return _bounded(reader, max_rows)
+        except csv.Error:
+            raise ApplicationError(
+                core_codes.INVALID_INPUT,
+                _("Row %(row)s of the CSV file cannot be read (a cell over 128 KB or a broken quote).")
+                % {"row": reader.line_num},
+                field="file",
+            )
     raise ApplicationError(core_codes.INVALID_INPUT, _("Upload an .xlsx or .csv file."), field="file")
 
 
@@ -96,7 +173,7 @@ def match_columns(heading_row: list[str], headings: dict[str, tuple[str, ...]], 
 def warehouse_import(*, actor: Actor, filename: str, content: bytes) -> dict:
     """Import every good row; report every bad one (row numbers as in the spreadsheet)."""
     _merchant(actor)
-    rows = read_spreadsheet(filename, content)
+    rows = read_spreadsheet(filename, content, max_rows=MAX_ROWS)
     if not rows:
         raise ApplicationError(core_codes.INVALID_INPUT, _("The file is empty."), field="file")
     columns = match_columns(rows[0], HEADINGS, ["name", "code", "contact_name", "phone", "address"])

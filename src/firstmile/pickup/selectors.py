@@ -10,8 +10,9 @@ from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.models import Carrier
 from firstmile.carriers.selectors import carrier_of, serving_carrier_ids
+from firstmile.core import error_codes as core_codes
 from firstmile.core.clock import now
-from firstmile.core.errors import NotFound
+from firstmile.core.errors import ApplicationError, NotFound
 from firstmile.events.models import Event
 
 from . import error_codes
@@ -182,6 +183,9 @@ def _area_prefix(code: str) -> str:
     return code
 
 
+MAX_AGE_HOURS = 24 * 366
+
+
 def review_queue(
     *,
     actor: Actor,
@@ -208,6 +212,12 @@ def review_queue(
         rows = rows.filter(status=SubscriptionStatus.PENDING_REVIEW, review_due_at__lt=at)
     elif overdue is False:
         rows = rows.exclude(status=SubscriptionStatus.PENDING_REVIEW, review_due_at__lt=at)
+    if older_than_hours is not None and not 0 <= older_than_hours <= MAX_AGE_HOURS:
+        raise ApplicationError(
+            core_codes.INVALID_INPUT,
+            _("Age in hours: a whole number from 0 to %(n)s.") % {"n": MAX_AGE_HOURS},
+            field="older_than_hours",
+        )
     if older_than_hours:
         rows = rows.filter(requested_at__lte=at - timedelta(hours=older_than_hours))
     return rows.order_by("requested_at", "id")

@@ -3,6 +3,7 @@ import datetime as dt
 from django.http import FileResponse, HttpResponse
 from ninja import Field, File, Form, Router, Schema, UploadedFile
 
+from firstmile.core.types import IdList, Instant
 from firstmile.events.api import EventOut
 
 from .exports import export_csv, export_xlsx
@@ -54,7 +55,7 @@ class ReverseIn(Schema):
 
 class RegistrationOut(Schema):
     method: str
-    expected_pickup_at: dt.datetime | None
+    expected_pickup_at: Instant | None
     person_name: str
     recipient_name: str
     phone: str
@@ -113,10 +114,10 @@ class ReversePageOut(Schema):
 
 
 class RegisterIn(Schema):
-    reverse_order_ids: list[int] = Field(..., min_length=1, max_length=500)
+    reverse_order_ids: IdList = Field(..., min_length=1, max_length=500)
     method: str = Field(..., description="self_pickup or forward")
     phone: str
-    expected_pickup_at: dt.datetime | None = None
+    expected_pickup_at: Instant | None = None
     person_name: str = ""
     recipient_name: str = ""
     division_code: str = ""
@@ -125,7 +126,7 @@ class RegisterIn(Schema):
 
 
 class IdsIn(Schema):
-    reverse_order_ids: list[int] = Field(..., min_length=1, max_length=500)
+    reverse_order_ids: IdList = Field(..., min_length=1, max_length=500)
 
 
 class HandOverIn(Schema):
@@ -275,7 +276,7 @@ def forward_view(request, reverse_order_id: int, payload: ForwardIn):
 def destroyed_view(
     request,
     reverse_order_id: int,
-    destroyed_at: Form[dt.datetime | None] = None,
+    destroyed_at: Form[Instant | None] = None,
     photo: File[UploadedFile] = None,
 ):
     return record_destruction(

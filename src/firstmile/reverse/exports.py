@@ -7,6 +7,7 @@ import io
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from firstmile.core.clock import to_beijing
 
@@ -43,17 +44,38 @@ def export_rows(queryset):
         yield [value(order) for _title, value in columns]
 
 
+# OWASP's CSV-injection rule: a cell starting with one of these is run as a formula
+# by Excel, LibreOffice or Sheets. Names and IDs come from carriers, merchants and
+# their ERPs, so they are data, never formulas.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """The cell as text a spreadsheet will show, never run (a leading apostrophe)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_csv(queryset) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(export_rows(queryset))
+    csv.writer(buffer).writerows([neutralise(cell) for cell in row] for row in export_rows(queryset))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM makes Excel read UTF-8
+
+
+def _text_cell(sheet, value):
+    # openpyxl stores a string starting with "=" as a formula; an explicit string cell stays text.
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
 
 
 def export_xlsx(queryset) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("reverse orders")
     for row in export_rows(queryset):
-        sheet.append(row)
+        sheet.append([_text_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -61,7 +61,7 @@ WORDS = {
 
 def reverse_import(*, actor: Actor, filename: str, content: bytes) -> dict:
     _carrier(actor, Operation.REVERSE_RAISE)
-    rows = read_spreadsheet(filename, content)
+    rows = read_spreadsheet(filename, content, max_rows=MAX_ROWS)
     if not rows:
         raise ApplicationError(core_codes.INVALID_INPUT, _("The file is empty."), field="file")
     columns = match_columns(rows[0], HEADINGS, REQUIRED)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,6 +13,7 @@ from firstmile.carriers.selectors import carrier_of
 from firstmile.core import error_codes as core_codes
 from firstmile.core.clock import from_beijing_wall_clock
 from firstmile.core.errors import ApplicationError, NotFound
+from firstmile.core.pagination import cursor_load, cursor_sign
 from firstmile.events.models import Event
 
 from . import error_codes
@@ -168,8 +167,7 @@ class Page:
 
 def _encode(order: ReverseOrder, sort: str) -> str:
     key = sort.lstrip("-")
-    value = getattr(order, key).isoformat()
-    return base64.urlsafe_b64encode(json.dumps([value, order.pk]).encode()).decode()
+    return cursor_sign([sort, getattr(order, key).isoformat(), order.pk])
 
 
 def page_after(queryset: QuerySet[ReverseOrder], *, sort: str, cursor: str | None, size: int = 50) -> Page:
@@ -177,11 +175,13 @@ def page_after(queryset: QuerySet[ReverseOrder], *, sort: str, cursor: str | Non
     key = sort.lstrip("-")
     descending = sort.startswith("-")
     if cursor:
-        try:
-            value, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-            at = datetime.fromisoformat(value)
-        except (ValueError, TypeError):
-            raise ApplicationError(core_codes.INVALID_INPUT, _("Invalid cursor."), field="cursor")
+        # Signed, so the position is one this server handed out for this very sort.
+        made_for, value, pk = cursor_load(cursor)
+        if made_for != sort:
+            raise ApplicationError(
+                core_codes.INVALID_INPUT, _("This cursor belongs to another sort order."), field="cursor"
+            )
+        at = datetime.fromisoformat(value)
         # The plain `key <= at` is redundant with the OR after it, but it is what lets the
         # database start the index scan at the cursor instead of filtering every row before it.
         if descending:

@@ -5,6 +5,7 @@ from ninja import Field, File, Query, Router, Schema, UploadedFile
 from ninja.pagination import paginate
 
 from firstmile.core.pagination import CursorPagination
+from firstmile.core.types import IdList
 from firstmile.events.api import EventOut
 
 from .imports import order_import
@@ -79,7 +80,7 @@ class WaybillDetailOut(WaybillOut):
 
 
 class ArrangeIn(Schema):
-    order_ids: list[int] = Field(..., min_length=1, max_length=1000)
+    order_ids: IdList = Field(..., min_length=1, max_length=1000)
 
 
 class ArrangedOut(Schema):
@@ -113,7 +114,7 @@ class OrderImportOut(Schema):
     imported: int
     failed: int
     errors: list[ImportRowError]
-    order_ids: list[int]
+    order_ids: IdList
 
 
 @router.post("/orders/import", response=OrderImportOut, summary="Import orders from an .xlsx or .csv file")

@@ -28,7 +28,7 @@ TEMPLATE_HEADINGS = ["订单号", "发货仓库编码", "商品", "ERP仓库编�
 
 def order_import(*, actor: Actor, filename: str, content: bytes) -> dict:
     _merchant(actor)
-    rows = read_spreadsheet(filename, content)
+    rows = read_spreadsheet(filename, content, max_rows=MAX_ROWS)
     if not rows:
         raise ApplicationError(core_codes.INVALID_INPUT, _("The file is empty."), field="file")
     columns = match_columns(rows[0], HEADINGS, ["order_no"])

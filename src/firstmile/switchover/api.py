@@ -2,6 +2,8 @@ import datetime as dt
 
 from ninja import Field, Router, Schema
 
+from firstmile.core.types import Instant
+
 from .selectors import batch_dashboard, batch_get, push_failures, switchover_list
 from .services import batch_cancel, batch_postpone, batch_push, batch_schedule, switchover_create
 
@@ -17,7 +19,7 @@ class SwitchoverIn(Schema):
 class BatchOut(Schema):
     id: int
     name: str
-    cutover_at: dt.datetime
+    cutover_at: Instant
     status: str
     areas: list[str]
     extension_days_before: int
@@ -47,7 +49,7 @@ class SwitchoverOut(Schema):
 
 class BatchIn(Schema):
     name: str = Field(..., max_length=100)
-    cutover_at: dt.datetime = Field(..., description="ISO 8601 with offset, e.g. 2023-09-19T00:00:00+08:00")
+    cutover_at: Instant = Field(..., description="ISO 8601 with offset, e.g. 2023-09-19T00:00:00+08:00")
     division_codes: list[str] = Field(..., min_length=1)
     extension_days_before: int = Field(1, ge=0, le=7)
     extension_days_after: int = Field(0, ge=0, le=7)
@@ -55,7 +57,7 @@ class BatchIn(Schema):
 
 
 class PostponeIn(Schema):
-    cutover_at: dt.datetime
+    cutover_at: Instant
 
 
 class DashboardOut(Schema):
