@@ -5,9 +5,11 @@ FIRSTMILE_SECRET_KEY, DATABASE_URL and FIRSTMILE_ALLOWED_HOSTS.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -21,11 +23,23 @@ def _env_bool(name: str, default: bool = False) -> bool:
 
 
 DEBUG = _env_bool("FIRSTMILE_DEBUG")
-SECRET_KEY = os.environ.get(
-    "FIRSTMILE_SECRET_KEY",
-    # Only for development: production must set its own key.
-    "firstmile-development-key-not-for-production-8c1f2e",
-)
+# Only for development: it is public, so production refuses to start with it.
+DEVELOPMENT_SECRET_KEY = "firstmile-development-key-not-for-production-8c1f2e"
+SECRET_KEY = os.environ.get("FIRSTMILE_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+# FIRSTMILE_PRODUCTION=1: refuse the public key and DEBUG, HTTPS-only cookies, HSTS,
+# redirect to HTTPS; `firstmile check --deploy` is clean in this mode.
+PRODUCTION = _env_bool("FIRSTMILE_PRODUCTION")
+if PRODUCTION:
+    from django.core.exceptions import ImproperlyConfigured
+
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        raise ImproperlyConfigured(
+            "FIRSTMILE_PRODUCTION is set but FIRSTMILE_SECRET_KEY is missing, the public development key, "
+            "or shorter than 50 characters. Generate one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(64))'"
+        )
+    if DEBUG:
+        raise ImproperlyConfigured("FIRSTMILE_PRODUCTION and FIRSTMILE_DEBUG cannot both be set.")
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("FIRSTMILE_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
@@ -44,6 +58,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "csp",
     "firstmile.core",
     "firstmile.accounts",
     "firstmile.events",
@@ -70,9 +86,40 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "firstmile.portals.middleware.ApplicationErrorMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# django-axes watches every login (portals and Django admin): after 5 failures for
+# one username from one address, that pair waits 15 minutes. Locking a username
+# everywhere would let anyone lock a merchant out; locking an address would lock
+# out a whole warehouse behind one NAT.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("FIRSTMILE_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "portals/locked_out.html"
+# Bad API tokens from one address: this many in the window, then 429 until it passes.
+FIRSTMILE_TOKEN_FAILURE_LIMIT = int(os.environ.get("FIRSTMILE_TOKEN_FAILURE_LIMIT", "20"))
+FIRSTMILE_TOKEN_FAILURE_WINDOW = 600
+
+# Throttle counters live in the cache: per process by default, shared across
+# processes and machines with FIRSTMILE_REDIS_URL (Django's own Redis backend).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["FIRSTMILE_REDIS_URL"]}
+        if os.environ.get("FIRSTMILE_REDIS_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 ROOT_URLCONF = "firstmile.urls"
 WSGI_APPLICATION = "firstmile.wsgi.application"
@@ -166,9 +213,36 @@ NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = _env_bool("FIRSTMILE_SECURE_COOKIES")
+SESSION_COOKIE_SECURE = PRODUCTION or _env_bool("FIRSTMILE_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = _env_bool("FIRSTMILE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("FIRSTMILE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("FIRSTMILE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _env_bool("FIRSTMILE_HSTS_PRELOAD", True)
+    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (nginx, a cloud load balancer).
+    if _env_bool("FIRSTMILE_BEHIND_PROXY"):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content Security Policy (django-csp): scripts and styles only from Firstmile itself,
+# no inline script, no eval (htmx is configured without it), no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

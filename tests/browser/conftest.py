@@ -71,3 +71,15 @@ def pick_region(page, picker, *names):
         picker.locator("select").nth(depth).select_option(label=name)
         wait_for_htmx(page)
         picker.locator("select").nth(depth).locator("option:checked").wait_for(state="attached")
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(page):
+    """Every browser test also proves the portals work under the Content Security Policy."""
+    violations = []
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    yield
+    assert violations == []

@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja.security import HttpBearer, SessionAuth
 
+from firstmile.accounts import error_codes
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.selectors import api_token_authenticate
 from firstmile.accounts.services import api_token_touch
+from firstmile.core.errors import ApplicationError, ErrorKind
+
+
+def _failure_key(request: HttpRequest) -> str:
+    return f"firstmile:token-failures:{request.META.get('REMOTE_ADDR', '?')}"
 
 
 class ApiTokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Actor:
-        # Raises ApplicationError(401) naming what is wrong with the token,
-        # rather than a bare "Unauthorized".
-        api_token = api_token_authenticate(token)
+        # Guessing tokens from one address is throttled: past the limit even a good
+        # token waits for the window to pass, so the answer tells the guesser nothing.
+        key = _failure_key(request)
+        if cache.get(key, 0) >= settings.FIRSTMILE_TOKEN_FAILURE_LIMIT:
+            raise ApplicationError(
+                error_codes.TOO_MANY_ATTEMPTS,
+                _("Too many failed API token attempts from this address; try again in %(n)s minutes.")
+                % {"n": settings.FIRSTMILE_TOKEN_FAILURE_WINDOW // 60},
+                kind=ErrorKind.TOO_MANY_REQUESTS,
+            )
+        try:
+            # Raises ApplicationError(401) naming what is wrong with the token,
+            # rather than a bare "Unauthorized".
+            api_token = api_token_authenticate(token)
+        except ApplicationError:
+            if not cache.add(key, 1, settings.FIRSTMILE_TOKEN_FAILURE_WINDOW):
+                cache.incr(key)
+            raise
         api_token_touch(api_token)
         return Actor.for_token(api_token)
 

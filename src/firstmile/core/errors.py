@@ -21,6 +21,7 @@ class ErrorKind(IntEnum):
     NOT_FOUND = 404
     CONFLICT = 409
     UNPROCESSABLE = 422
+    TOO_MANY_REQUESTS = 429
 
 
 class ApplicationError(Exception):

@@ -1,0 +1,48 @@
+// Behaviour the portals used to write inline, moved here so the Content Security
+// Policy can forbid inline script ('self' only). Wired by data attributes:
+//   data-confirm="question"       on a form (submit) or a button (click): ask first
+//   data-select-all="field name"  on a checkbox: tick or clear every box of that name
+//   data-autosubmit               on a select: submit its form when it changes
+//   data-reset-after-request      on an htmx form: clear and focus its first input after each answer
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-confirm], input[type=submit][data-confirm]");
+    if (button && !window.confirm(button.dataset.confirm)) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches("input[type=checkbox][data-select-all]")) {
+      var name = target.dataset.selectAll;
+      document.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (box) {
+        box.checked = target.checked;
+      });
+    }
+    if (target.matches("select[data-autosubmit]") && target.form) {
+      target.form.submit();
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-reset-after-request]");
+    if (form) {
+      var input = form.querySelector("input[type=text], input:not([type]), input[type=search]");
+      if (input) {
+        input.value = "";
+        input.focus();
+      }
+    }
+  });
+})();

@@ -1,0 +1,90 @@
+"""Accounts and deployment hygiene: throttled logins and tokens, production refusing unsafe settings, CSP."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from firstmile.accounts.models import OrganisationKind, Role
+
+from .. import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _login(client, username, password):
+    return client.post("/login/", {"username": username, "password": password})
+
+
+def test_failed_logins_lock_the_username_from_that_address_and_not_others():
+    factories.user(factories.organisation(OrganisationKind.MERCHANT), Role.STAFF, "clerk")
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    for _ in range(4):
+        assert _login(client, "clerk", "wrong-password").status_code == 200
+    assert _login(client, "clerk", "wrong-password").status_code == 429  # the fifth failure locks
+    locked = _login(client, "clerk", factories.PASSWORD)
+    assert locked.status_code == 429
+    assert "15" in locked.content.decode()
+    # The same person from another address, and another user from this one, still get in.
+    assert _login(Client(REMOTE_ADDR="198.51.100.2"), "clerk", factories.PASSWORD).status_code == 302
+    factories.user(factories.organisation(OrganisationKind.MERCHANT), Role.STAFF, "packer")
+    assert _login(client, "packer", factories.PASSWORD).status_code == 302
+
+
+def test_bad_tokens_are_throttled_per_address(settings):
+    settings.FIRSTMILE_TOKEN_FAILURE_LIMIT = 3
+    org = factories.organisation(OrganisationKind.MERCHANT)
+    good = factories.token(org)
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(3):
+        bad = "fm_" + secrets.token_urlsafe(32)
+        assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {bad}"}).status_code == 401
+    throttled = client.get("/api/v1/me", headers={"Authorization": f"Bearer {good}"})
+    assert throttled.status_code == 429
+    assert throttled.json()["code"] == "too_many_attempts"
+    other = Client(REMOTE_ADDR="198.51.100.3").get("/api/v1/me", headers={"Authorization": f"Bearer {good}"})
+    assert other.status_code == 200
+
+
+def test_pages_carry_a_content_security_policy_without_inline_script():
+    page = Client().get("/login/")
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert b"<script>" not in page.content and b"onclick=" not in page.content
+
+
+def _check(extra_env: dict) -> subprocess.CompletedProcess:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("FIRSTMILE_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
+    env.update({"FIRSTMILE_PRODUCTION": "1", "FIRSTMILE_ALLOWED_HOSTS": "firstmile.example.com", **extra_env})
+    return subprocess.run(
+        [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "firstmile.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_the_public_key_and_debug_and_is_deploy_clean():
+    refused = _check({})
+    assert refused.returncode != 0 and "FIRSTMILE_SECRET_KEY" in refused.stderr
+    key = secrets.token_urlsafe(64)
+    with_debug = _check({"FIRSTMILE_SECRET_KEY": key, "FIRSTMILE_DEBUG": "1"})
+    assert with_debug.returncode != 0 and "DEBUG" in with_debug.stderr
+    clean = _check({"FIRSTMILE_SECRET_KEY": key})
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "no issues" in clean.stdout
