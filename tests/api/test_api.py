@@ -163,3 +163,15 @@ def test_openapi_schema_and_docs_are_served(client):
     assert "/api/v1/geo/parse-address" in paths
     assert "/api/v1/coverage/serving" in paths
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_the_schema_documents_every_error_and_every_query_parameter(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    assert "Error" in schema["components"]["schemas"]
+    operations = [(path, method, op) for path, methods in schema["paths"].items() for method, op in methods.items()]
+    assert len(operations) > 60
+    for path, method, operation in operations:
+        assert {"400", "401", "403", "404", "409", "422", "429"} <= set(operation["responses"]), (method, path)
+    listed = {p["name"] for p in schema["paths"]["/api/v1/reverse-orders"]["get"]["parameters"]}
+    assert listed >= {"number", "product", "goods", "warehouse", "created_from", "updated_to", "pickup_method"}
+    assert listed >= {"exception_state", "owner", "business_mode", "tab", "sort", "cursor", "page_size"}

@@ -14,8 +14,37 @@ from firstmile.switchover.api import router as switchover_router
 from . import errors
 from .auth import ApiTokenAuth, PortalSessionAuth
 from .renderers import BeijingJSONRenderer
+from .schemas import ErrorOut
 
-api = NinjaAPI(
+# What every operation may answer besides success, all with the ErrorOut body. The
+# handlers in errors.py produce exactly these; documenting them on each operation
+# lets a generated client (and a schema-driven fuzzer) expect them.
+ERROR_RESPONSES = {
+    "400": "Bad input: `field` names the parameter or body field (control characters, a value out of range, …)",
+    "401": "Missing, malformed, unknown or revoked credentials",
+    "403": "The caller's party or role may not perform this operation",
+    "404": "No such object for this caller: another party's objects do not exist for it",
+    "409": "The object is not in a state that allows this (already decided, completed, …)",
+    "422": "The request does not match the schema (missing field, wrong type)",
+    "429": "Too many failed attempts from this address; wait and try again",
+}
+
+
+class FirstmileAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Error"] = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for methods in schema["paths"].values():
+            for operation in methods.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in ERROR_RESPONSES.items():
+                    responses.setdefault(status, {"description": description, "content": body})
+        return schema
+
+
+api = FirstmileAPI(
     title="Firstmile API",
     version="1",
     description=(

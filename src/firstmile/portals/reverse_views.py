@@ -163,17 +163,17 @@ def reverse_register(request):
     form["method"] = form["method"] or PickupMethod.SELF_PICKUP
     stage, error, details = "form", None, None
     if request.method == "POST":
-        arguments = {
-            "method": form["method"],
-            "phone": form["phone"],
-            "expected_pickup_at": parse_beijing_input(form["expected_pickup_at"]),
-            "person_name": form["person_name"],
-            "recipient_name": form["recipient_name"],
-            "division_code": form["division"],
-            "address_detail": form["address_detail"],
-            "note": form["note"],
-        }
         try:
+            arguments = {
+                "method": form["method"],
+                "phone": form["phone"],
+                "expected_pickup_at": parse_beijing_input(form["expected_pickup_at"], "expected_pickup_at"),
+                "person_name": form["person_name"],
+                "recipient_name": form["recipient_name"],
+                "division_code": form["division"],
+                "address_detail": form["address_detail"],
+                "note": form["note"],
+            }
             if request.POST.get("confirmed") == "1":
                 done = register_pickup(actor=request.actor, reverse_order_ids=[o.pk for o in orders], **arguments)
                 messages.success(
@@ -257,7 +257,7 @@ def carrier_reverse_action(request, reverse_order_id: int):
                 actor=request.actor,
                 reverse_order_id=reverse_order_id,
                 photo=request.FILES.get("photo"),
-                destroyed_at=parse_beijing_input(request.POST.get("destroyed_at", "")),
+                destroyed_at=parse_beijing_input(request.POST.get("destroyed_at", ""), "destroyed_at"),
             )
         elif action == "exception":
             exception_raise(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from firstmile.carriers.selectors import coverage_serving
+from firstmile.core import error_codes
 from firstmile.core.clock import from_beijing_wall_clock, now
 from firstmile.core.errors import ApplicationError
 from firstmile.geo.selectors import address_parse, division_get
@@ -45,9 +46,18 @@ def region_picker(request):
     return render(request, "portals/partials/region_picker.html", {"picker": build_picker(field, code)})
 
 
-def parse_beijing_input(value: str) -> datetime | None:
-    """A datetime-local value typed in Beijing time, as an aware instant."""
-    parsed = parse_datetime(value or "")
+def parse_beijing_input(value: str, field: str = "at") -> datetime | None:
+    """A datetime-local value typed in Beijing time, as an aware instant (None when left empty)."""
+    try:
+        parsed = parse_datetime((value or "").strip())
+    except ValueError:  # well-formed but impossible, e.g. 2024-02-30
+        parsed = None
+    if (value or "").strip() and (parsed is None or not 2000 <= parsed.year <= 2099):
+        raise ApplicationError(
+            error_codes.INVALID_INPUT,
+            _("Give a date and time between 2000 and 2099, e.g. 2023-09-19 00:00."),
+            field=field,
+        )
     return from_beijing_wall_clock(parsed) if parsed else None
 
 

@@ -1,7 +1,8 @@
 import datetime as dt
+from typing import Literal
 
 from django.http import FileResponse, HttpResponse
-from ninja import Field, File, Form, Router, Schema, UploadedFile
+from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
 
 from firstmile.core.types import IdList, Instant
 from firstmile.events.api import EventOut
@@ -33,6 +34,28 @@ from .services import (
 )
 
 router = Router()
+
+
+class ReverseQuery(Schema):
+    """The seed's filters; every one optional, all combined with AND."""
+
+    number: str | None = Field(None, max_length=64, description="sales return, order or reverse order number")
+    product: str | None = Field(None, max_length=100, description="product ID, or part of its name")
+    goods: str | None = Field(None, max_length=100, description="goods ID, or part of its name")
+    warehouse: str | None = Field(None, max_length=64, description="consolidation warehouse code")
+    created_from: str | None = Field(None, description="Beijing time, YYYY-MM-DD or YYYY-MM-DDTHH:MM")
+    created_to: str | None = Field(None, description="Beijing time, YYYY-MM-DD or YYYY-MM-DDTHH:MM")
+    updated_from: str | None = Field(None, description="Beijing time, YYYY-MM-DD or YYYY-MM-DDTHH:MM")
+    updated_to: str | None = Field(None, description="Beijing time, YYYY-MM-DD or YYYY-MM-DDTHH:MM")
+    pickup_method: Literal["self_pickup", "forward"] | None = None
+    exception_state: Literal["none", "open", "closed"] | None = None
+    owner: str | None = Field(None, max_length=100, description="cargo owner ID, or part of its name")
+    business_mode: Literal["consignment_sale", "consignment", "pop"] | None = None
+    status: Literal["awaiting_merchant", "awaiting_pickup", "awaiting_destruction", "completed"] | None = None
+    tab: Literal["all", "customs_failed", "return", "destroy", "intercept_refused", "warehouse_intercepted"] | None = (
+        None
+    )
+    sort: Literal["-created_at", "created_at", "-updated_at", "updated_at"] | None = None
 
 
 class ReverseIn(Schema):
@@ -170,8 +193,8 @@ FILTER_DOC = (
     summary="Reverse orders with every filter and tab counts",
     description=FILTER_DOC,
 )
-def list_reverse(request, cursor: str | None = None, page_size: int = 50):
-    filters = ReverseFilters.from_params(request.GET)
+def list_reverse(request, query: Query[ReverseQuery], cursor: str | None = None, page_size: int = 50):
+    filters = ReverseFilters.from_params(query.dict(exclude_none=True))
     page = page_after(
         reverse_list(actor=request.auth, filters=filters),
         sort=filters.sort,
@@ -188,8 +211,8 @@ def list_reverse(request, cursor: str | None = None, page_size: int = 50):
 @router.get(
     "/reverse-orders/export", summary="The filtered list as .xlsx or .csv", response={200: None}, description=FILTER_DOC
 )
-def export(request, format: str = "xlsx"):
-    rows = reverse_list(actor=request.auth, filters=ReverseFilters.from_params(request.GET))
+def export(request, query: Query[ReverseQuery], format: Literal["xlsx", "csv"] = "xlsx"):
+    rows = reverse_list(actor=request.auth, filters=ReverseFilters.from_params(query.dict(exclude_none=True)))
     if format == "csv":
         response = HttpResponse(export_csv(rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="reverse-orders.csv"'

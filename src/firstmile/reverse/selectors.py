@@ -71,8 +71,11 @@ class ReverseFilters:
             value = (params.get(name) or "").strip()
             if not value:
                 return None
-            parsed = parse_datetime(value) or parse_datetime(f"{value}T00:00")
-            if parsed is None:
+            try:
+                parsed = parse_datetime(value) or parse_datetime(f"{value}T00:00")
+            except ValueError:  # well-formed but impossible, e.g. 2024-02-30
+                parsed = None
+            if parsed is None or not 2000 <= parsed.year <= 2099:
                 raise ApplicationError(
                     core_codes.INVALID_INPUT, _("Not a date and time: %(value)s.") % {"value": value}, field=name
                 )

@@ -22,7 +22,7 @@ from firstmile.switchover.services import (
 
 
 def _instant(value: str, field: str):
-    instant = parse_beijing_input(value)
+    instant = parse_beijing_input(value, field)
     if instant is None:
         raise ApplicationError(
             error_codes.INVALID_INPUT, _("Enter the cutover as a Beijing date and time."), field=field

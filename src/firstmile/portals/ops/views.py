@@ -36,7 +36,7 @@ def coverage(request):
     if request.method == "POST":
         form = {key: request.POST.get(key, "").strip() for key in form}
         try:
-            valid_from = parse_beijing_input(form["valid_from"])
+            valid_from = parse_beijing_input(form["valid_from"], "valid_from")
             if valid_from is None:
                 raise ApplicationError(
                     error_codes.INVALID_INPUT, _("Enter the start as a Beijing date and time."), field="valid_from"
