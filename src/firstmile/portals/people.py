@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_time
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from firstmile.accounts.models import Role
 from firstmile.accounts.permissions import Operation, allows
@@ -120,7 +120,15 @@ def _people(request, portal: str):
     return render(request, "portals/shared/people.html", context)
 
 
-WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
+WEEKDAYS = (
+    gettext_lazy("Mon"),
+    gettext_lazy("Tue"),
+    gettext_lazy("Wed"),
+    gettext_lazy("Thu"),
+    gettext_lazy("Fri"),
+    gettext_lazy("Sat"),
+    gettext_lazy("Sun"),
+)
 
 merchant_people = portal_view("merchant")(lambda request: _people(request, "merchant"))
 carrier_people = portal_view("carrier")(lambda request: _people(request, "carrier"))
