@@ -7,6 +7,7 @@ admin.site.site_header = "Firstmile"
 admin.site.site_title = "Firstmile admin"
 
 handler403 = "firstmile.portals.views.forbidden"
+handler404 = "firstmile.portals.views.not_found"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

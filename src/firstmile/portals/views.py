@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
@@ -91,3 +92,19 @@ def address_parse_view(request):
 
 def forbidden(request, exception=None):
     return render(request, "portals/forbidden.html", {"message": _("You may not open this page.")}, status=403)
+
+
+def not_found(request, exception=None):
+    """No URL matched: the API answers in its error shape, the portals with a page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": error_codes.NOT_FOUND, "message": _("Not found."), "field": None},
+            status=404,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return render(
+        request,
+        "portals/error.html",
+        {"error": ApplicationError(error_codes.NOT_FOUND, _("Not found."), kind=404)},
+        status=404,
+    )
