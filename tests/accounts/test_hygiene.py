@@ -66,9 +66,7 @@ def test_pages_carry_a_content_security_policy_without_inline_script():
 
 
 def _check(extra_env: dict) -> subprocess.CompletedProcess:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("FIRSTMILE_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTMILE_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update({"FIRSTMILE_PRODUCTION": "1", "FIRSTMILE_ALLOWED_HOSTS": "firstmile.example.com", **extra_env})
     return subprocess.run(
         [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"],
