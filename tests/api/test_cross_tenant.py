@@ -1,0 +1,236 @@
+"""Every id-bearing API operation and portal URL, called by another tenant of the same kind: 404, nothing changed.
+
+The list of id-bearing API paths is read from the OpenAPI schema, so an operation
+added without a case here fails the coverage test below.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.db.models import Max
+from django.test import Client
+
+from firstmile.accounts.actor import Actor
+from firstmile.accounts.models import ApiToken, OrganisationKind, Role, User
+from firstmile.accounts.services import api_token_issue
+from firstmile.api.api import api
+from firstmile.carriers.services import coverage_assign
+from firstmile.core.clock import beijing
+from firstmile.dispatch.models import PickupTask
+from firstmile.dispatch.services import day_plan, driver_create, roster_set, route_create
+from firstmile.pickup.models import PickupSubscription
+from firstmile.pickup.services import subscription_approve, warehouse_create
+from firstmile.reverse.services import consolidation_agree, exception_raise, reverse_order_create
+from firstmile.shipping.services import order_create, shipment_arrange
+
+from .. import factories
+from ..shipping.conftest import HONGMEI
+
+pytestmark = pytest.mark.django_db
+MONDAY = datetime(2023, 9, 18, 1, 0, tzinfo=UTC)
+
+# Reference data every party may read, and platform-only objects (one platform, so no other tenant).
+NOT_TENANT_SCOPED = {
+    "/api/v1/geo/divisions/{code}",
+    "/api/v1/carriers/{code}",
+    "/api/v1/switchovers/{switchover_id}/batches",
+    "/api/v1/switchover-batches/{batch_id}",
+    "/api/v1/switchover-batches/{batch_id}/push-failures",
+    "/api/v1/switchover-batches/{batch_id}/push",
+    "/api/v1/switchover-batches/{batch_id}/postpone",
+    "/api/v1/switchover-batches/{batch_id}/cancel",
+    "/api/v1/consolidation-agreements/{agreement_id}/end",
+}
+
+
+@pytest.fixture
+def world(db):
+    with time_machine.travel(MONDAY, tick=False):
+        jt = factories.carrier("JT", with_centre_in="440111107")
+        ws = factories.carrier("WS")
+        coverage_assign(actor=None, division_code="441900", carrier=jt, valid_from=beijing(2023, 1, 1))
+        merchant = factories.organisation(OrganisationKind.MERCHANT, code="dg-lighting")
+        other_merchant = factories.organisation(OrganisationKind.MERCHANT, code="other-shop")
+        consolidation_agree(actor=None, carrier_code="WS", merchant_code="dg-lighting")
+        boss = Actor.for_user(factories.user(merchant, Role.ADMIN, "boss"))
+        jt_staff = Actor.for_user(factories.user(jt.organisation, Role.STAFF, "jt-staff"))
+        ws_staff = Actor.for_user(factories.user(ws.organisation, Role.STAFF, "ws-staff"))
+        warehouse = warehouse_create(actor=boss, **HONGMEI).warehouse
+        request_id = PickupSubscription.objects.get(warehouse=warehouse).pk
+        subscription_approve(actor=jt_staff, subscription_ids=[request_id])
+        order = order_create(actor=boss, order_no="TT1")
+        [waybill] = shipment_arrange(actor=boss, order_ids=[order.pk])
+        route = route_create(actor=jt_staff, name="东莞", division_codes=["441900"])
+        driver = driver_create(
+            actor=jt_staff, name="李师傅", phone="13900000001", username="li", password="drive-safe-1"
+        )
+        roster_set(actor=jt_staff, driver_id=driver.pk, route_id=route.pk, day_type="weekday", capacity=20)
+        day_plan(actor=jt_staff)
+        task = PickupTask.objects.get()
+        reverse = reverse_order_create(
+            actor=ws_staff,
+            merchant_code="dg-lighting",
+            order_no="TT9",
+            reverse_type="intercept_refused",
+            business_mode="pop",
+            warehouse_code="HZ",
+            warehouse_name="杭州",
+            owner_id="O",
+            owner_name="主",
+        )
+        exception = exception_raise(actor=ws_staff, reverse_order_id=reverse.pk, kind="other", description="破损")
+    token, _raw = api_token_issue(actor=None, organisation=merchant, name="ERP")
+    return {
+        "ids": {
+            "user_id": boss.user.pk,
+            "token_id": token.pk,
+            "code": "JT",
+            "warehouse_id": warehouse.pk,
+            "subscription_id": request_id,
+            "order_id": order.pk,
+            "waybill_no": waybill.waybill_no,
+            "waybill_id": waybill.pk,
+            "task_id": task.pk,
+            "reverse_order_id": reverse.pk,
+            "exception_id": exception.pk,
+        },
+        # The strangers: the same kind of party, unrelated to the objects above.
+        "other_merchant": factories.user(other_merchant, Role.ADMIN, "stranger"),
+        "other_carrier": factories.user(
+            factories.carrier("ZT", with_centre_in=None).organisation, Role.ADMIN, "other-carrier-admin"
+        ),
+        "other_driver": driver_create(
+            actor=Actor.for_user(factories.user(ws.organisation, Role.ADMIN, "ws-admin")),
+            name="赵师傅",
+            phone="13900000009",
+            username="zhao",
+            password="drive-safe-9",
+        ).user,
+    }
+
+
+# (method, path template, who tries, body)
+CASES = [
+    ("patch", "/api/v1/users/{user_id}", "other_merchant", {"is_active": False}),
+    ("post", "/api/v1/users/{user_id}/password", "other_merchant", {"password": "ocean-lantern-42"}),
+    ("post", "/api/v1/tokens/{token_id}/revoke", "other_merchant", {}),
+    (
+        "put",
+        "/api/v1/carriers/{code}/settings",
+        "other_carrier",
+        {
+            "hotline": "4000000000",
+            "service_opens": "08:00",
+            "service_closes": "20:00",
+            "service_weekdays": "12345",
+        },
+    ),
+    ("get", "/api/v1/warehouses/{warehouse_id}", "other_merchant", None),
+    ("put", "/api/v1/warehouses/{warehouse_id}", "other_merchant", {**HONGMEI, "name": "改"}),
+    ("post", "/api/v1/warehouses/{warehouse_id}/cancel-pickup", "other_merchant", {}),
+    ("get", "/api/v1/warehouses/{warehouse_id}/events", "other_merchant", None),
+    ("get", "/api/v1/pickup-requests/{subscription_id}", "other_carrier", None),
+    ("get", "/api/v1/orders/{order_id}", "other_merchant", None),
+    ("get", "/api/v1/waybills/{waybill_no}", "other_merchant", None),
+    ("get", "/api/v1/waybills/{waybill_no}", "other_carrier", None),
+    ("get", "/api/v1/waybills/{waybill_no}/label.pdf", "other_merchant", None),
+    ("post", "/api/v1/waybills/{waybill_no}/void", "other_merchant", {}),
+    ("post", "/api/v1/dispatch/tasks/{task_id}/assign", "other_carrier", {"shift_id": None}),
+    ("post", "/api/v1/dispatch/tasks/{task_id}/close", "other_carrier", {}),
+    ("get", "/api/v1/reverse-orders/{reverse_order_id}", "other_merchant", None),
+    ("get", "/api/v1/reverse-orders/{reverse_order_id}", "other_carrier", None),
+    (
+        "post",
+        "/api/v1/reverse-orders/{reverse_order_id}/hand-over",
+        "other_carrier",
+        {
+            "person_name": "陈",
+            "phone": "13800138000",
+        },
+    ),
+    ("post", "/api/v1/reverse-orders/{reverse_order_id}/forward", "other_carrier", {"tracking_no": "SF1"}),
+    ("post", "/api/v1/reverse-orders/{reverse_order_id}/destroyed", "other_carrier", None),
+    ("get", "/api/v1/reverse-orders/{reverse_order_id}/destruction-photo", "other_merchant", None),
+    (
+        "post",
+        "/api/v1/reverse-orders/{reverse_order_id}/exceptions",
+        "other_carrier",
+        {
+            "kind": "other",
+            "description": "x",
+        },
+    ),
+    ("post", "/api/v1/reverse-exceptions/{exception_id}/close", "other_carrier", {"resolution": "ok"}),
+]
+
+PORTAL_CASES = [
+    ("get", "/merchant/warehouses/{warehouse_id}/", "other_merchant"),
+    ("get", "/merchant/warehouses/{warehouse_id}/edit/", "other_merchant"),
+    ("post", "/merchant/warehouses/{warehouse_id}/cancel-pickup/", "other_merchant"),
+    ("get", "/merchant/orders/{order_id}/", "other_merchant"),
+    ("post", "/merchant/orders/{order_id}/void/{waybill_id}/", "other_merchant"),
+    ("get", "/merchant/reverse/{reverse_order_id}/", "other_merchant"),
+    ("get", "/merchant/reverse/{reverse_order_id}/destruction-photo/", "other_merchant"),
+    ("get", "/carrier/reverse/{reverse_order_id}/destruction-photo/", "other_carrier"),
+    ("post", "/carrier/reverse/{reverse_order_id}/action/", "other_carrier"),
+    ("post", "/carrier/dispatch/tasks/{task_id}/assign/", "other_carrier"),
+    ("post", "/driver/stops/{task_id}/contact/", "other_driver"),
+    ("post", "/driver/stops/{task_id}/close/", "other_driver"),
+]
+
+
+def _snapshot():
+    state = {}
+    for model in apps.get_models():
+        if not model.__module__.startswith("firstmile.") and model is not User:
+            continue
+        if model is ApiToken:
+            continue  # a token's last_used_at is the one thing any request may write
+        aggregates = {"pk": Max("pk")}
+        if "updated_at" in {f.name for f in model._meta.concrete_fields}:
+            aggregates["updated"] = Max("updated_at")
+        state[model._meta.label] = (model.objects.count(), model.objects.aggregate(**aggregates))
+    return state
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_every_id_bearing_api_path_has_a_cross_tenant_case():
+    paths = {path for path in api.get_openapi_schema()["paths"] if "{" in path}
+    covered = {path for _method, path, _who, _body in CASES}
+    assert paths - NOT_TENANT_SCOPED == covered
+
+
+@pytest.mark.parametrize(("method", "path", "who", "body"), CASES, ids=[f"{m} {p} as {w}" for m, p, w, _b in CASES])
+def test_another_tenants_object_through_the_api_is_not_found(world, method, path, who, body):
+    before = _snapshot()
+    url = path.format(**world["ids"])
+    client = _client(world[who])
+    if body is None and method == "get":
+        response = client.get(url)
+    else:
+        response = getattr(client, method)(url, body or {}, content_type="application/json")
+    assert response.status_code == 404, response.content
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize(("method", "path", "who"), PORTAL_CASES, ids=[f"{m} {p} as {w}" for m, p, w in PORTAL_CASES])
+def test_another_tenants_object_through_the_portal_is_not_found(world, method, path, who):
+    before = _snapshot()
+    client = _client(world[who])
+    url = path.format(**world["ids"])
+    body = {"action": "exception", "kind": "other", "description": "x", "outcome": "reached", "shift": ""}
+    response = client.get(url) if method == "get" else client.post(url, body, follow=True)
+    if response.status_code != 404:
+        # Some portal actions answer a refusal with a message on the page they return to.
+        assert method == "post" and response.redirect_chain and response.status_code == 200, url
+        assert any(m.level_tag == "error" for m in response.context["messages"]), url
+    assert _snapshot() == before
