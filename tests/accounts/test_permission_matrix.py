@@ -126,6 +126,11 @@ def _api_probes(w: World) -> dict[Operation, tuple[str, str, dict | None]]:
             "/coverage",
             {"division_code": "440300", "carrier": "WS", "valid_from": (now() + timedelta(days=3)).isoformat()},
         ),
+        Operation.COVERAGE_REQUEST: (
+            "post",
+            "/coverage-requests",
+            {"division_code": "440300", "valid_from": (now() + timedelta(days=3)).isoformat(), "note": "深圳"},
+        ),
         Operation.WAREHOUSE_MANAGE: ("post", "/warehouses", {**HONGMEI, "code": "DG-HM-2", "name": "二号仓"}),
         Operation.PICKUP_REVIEW: ("post", "/pickup-requests/approve", {"subscription_ids": [w.pending_request]}),
         Operation.SHIPPING_MANAGE: ("post", "/orders", {"order_no": "A-1", "warehouse_code": HONGMEI["code"]}),

@@ -44,6 +44,8 @@ NOT_TENANT_SCOPED = {
     "/api/v1/switchover-batches/{batch_id}/postpone",
     "/api/v1/switchover-batches/{batch_id}/cancel",
     "/api/v1/consolidation-agreements/{agreement_id}/end",
+    "/api/v1/coverage-requests/{request_id}/approve",
+    "/api/v1/coverage-requests/{request_id}/reject",
 }
 
 

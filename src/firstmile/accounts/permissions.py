@@ -32,7 +32,8 @@ class Operation(StrEnum):
     # carriers
     CARRIER_MANAGE = "carrier.manage"  # register carriers and sorting centres
     CARRIER_SETTINGS = "carrier.settings"  # a carrier's hotline, service hours, names
-    COVERAGE_MANAGE = "coverage.manage"  # who serves which area from when
+    COVERAGE_MANAGE = "coverage.manage"  # who serves which area from when; decide coverage requests
+    COVERAGE_REQUEST = "coverage.request"  # a carrier asks the platform to cover an area
     # pickup
     WAREHOUSE_MANAGE = "warehouse.manage"  # add, edit, import warehouses; cancel pickup
     PICKUP_REVIEW = "pickup.review"  # approve or reject pickup requests
@@ -60,6 +61,7 @@ OPERATION_LABELS = {
     Operation.CARRIER_MANAGE: _("register carriers and sorting centres"),
     Operation.CARRIER_SETTINGS: _("change the carrier's settings"),
     Operation.COVERAGE_MANAGE: _("assign coverage"),
+    Operation.COVERAGE_REQUEST: _("request coverage for the carrier"),
     Operation.WAREHOUSE_MANAGE: _("manage warehouses"),
     Operation.PICKUP_REVIEW: _("review pickup requests"),
     Operation.SHIPPING_MANAGE: _("manage orders and shipments"),
@@ -96,6 +98,7 @@ PERMISSIONS: dict[Operation, frozenset[tuple[str, str]]] = {
     Operation.CARRIER_MANAGE: frozenset({(P, ADMIN), (P, STAFF)}),
     Operation.CARRIER_SETTINGS: frozenset({(C, ADMIN), (P, ADMIN), (P, STAFF)}),
     Operation.COVERAGE_MANAGE: frozenset({(P, ADMIN), (P, STAFF)}),
+    Operation.COVERAGE_REQUEST: frozenset({(C, ADMIN)}),
     Operation.WAREHOUSE_MANAGE: frozenset({(M, ADMIN), (M, STAFF)}),
     Operation.PICKUP_REVIEW: frozenset({(C, ADMIN), (C, STAFF)}),
     Operation.SHIPPING_MANAGE: frozenset({(M, ADMIN), (M, STAFF)}),

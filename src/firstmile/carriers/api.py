@@ -1,4 +1,5 @@
 from datetime import datetime, time
+from typing import Literal
 
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
@@ -8,8 +9,15 @@ from firstmile.core.pagination import CursorPagination
 from firstmile.core.types import Instant
 from firstmile.geo.selectors import division_get
 
-from .selectors import carrier_get, carrier_list, coverage_list, coverage_serving, sorting_centre_list
-from .services import carrier_settings_update, coverage_assign
+from .selectors import (
+    carrier_get,
+    carrier_list,
+    coverage_list,
+    coverage_request_list,
+    coverage_serving,
+    sorting_centre_list,
+)
+from .services import carrier_settings_update, coverage_assign, coverage_request_decide, coverage_request_submit
 
 router = Router()
 
@@ -120,3 +128,55 @@ class CarrierSettingsIn(Schema):
 )
 def update_settings(request, code: str, payload: CarrierSettingsIn):
     return carrier_settings_update(actor=request.auth, carrier_code=code, **payload.dict())
+
+
+class CoverageRequestIn(Schema):
+    division_code: str = Field(..., max_length=12)
+    valid_from: Instant = Field(..., description="ISO 8601 with offset, in the future")
+    note: str = Field("", max_length=300)
+
+
+class CoverageDecisionIn(Schema):
+    reason: str = Field("", max_length=300, description="required when rejecting")
+
+
+class CoverageRequestOut(Schema):
+    id: int
+    carrier: str = Field(..., alias="carrier.code")
+    division_code: str = Field(..., alias="division_id")
+    division_name: str = Field(..., alias="division.name")
+    valid_from: datetime
+    note: str
+    status: str
+    reason: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
+@router.get("/coverage-requests", response=list[CoverageRequestOut], summary="Coverage requests (carrier: its own)")
+@paginate(CursorPagination, ordering=("-id",))
+def list_coverage_requests(request, status: Literal["pending", "approved", "rejected"] | None = None):
+    return coverage_request_list(actor=request.auth, status=status)
+
+
+@router.post(
+    "/coverage-requests",
+    response={201: CoverageRequestOut},
+    summary="Carrier admin: ask to cover an area",
+)
+def submit_coverage_request(request, payload: CoverageRequestIn):
+    return 201, coverage_request_submit(actor=request.auth, **payload.dict())
+
+
+@router.post(
+    "/coverage-requests/{int:request_id}/approve", response=CoverageRequestOut, summary="Platform: assign the area"
+)
+def approve_coverage_request(request, request_id: int, payload: CoverageDecisionIn):
+    return coverage_request_decide(actor=request.auth, request_id=request_id, approve=True, reason=payload.reason)
+
+
+@router.post(
+    "/coverage-requests/{int:request_id}/reject", response=CoverageRequestOut, summary="Platform: refuse with a reason"
+)
+def reject_coverage_request(request, request_id: int, payload: CoverageDecisionIn):
+    return coverage_request_decide(actor=request.auth, request_id=request_id, approve=False, reason=payload.reason)

@@ -101,3 +101,34 @@ class CoverageArea(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.division_id} → {self.carrier_id} [{self.valid_from:%Y-%m-%d %H:%M}, {self.valid_to or '∞'})"
+
+
+class CoverageRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")  # waiting for platform operations
+    APPROVED = "approved", _("Approved")  # became a coverage row from valid_from
+    REJECTED = "rejected", _("Rejected")  # with the platform's reason
+
+
+class CoverageRequest(BaseModel):
+    """A carrier's admin asks platform operations to let it collect in an area from an instant.
+
+    Coverage itself stays the platform's to assign: approving a request calls the
+    same service the ops page does, so the one-carrier-per-instant rule holds.
+    """
+
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="coverage_requests")
+    division = models.ForeignKey("geo.Division", on_delete=models.PROTECT, related_name="+", verbose_name=_("region"))
+    valid_from = models.DateTimeField(_("valid from"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=CoverageRequestStatus.choices, default=CoverageRequestStatus.PENDING
+    )
+    requested_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("coverage request")
+        verbose_name_plural = _("coverage requests")
+        indexes = [models.Index(fields=["status", "created_at"]), models.Index(fields=["carrier", "created_at"])]

@@ -13,7 +13,7 @@ from firstmile.core.errors import NotFound
 from firstmile.geo.selectors import ancestor_codes
 
 from . import error_codes
-from .models import Carrier, CoverageArea, SortingCentre
+from .models import Carrier, CoverageArea, CoverageRequest, SortingCentre
 
 
 def coverage_serving(division_code: str, at: datetime | None = None) -> CoverageArea | None:
@@ -120,3 +120,16 @@ def serving_carrier_ids(division_codes: set[str], at: datetime | None = None) ->
     )
     by_code = {row.division_id: row.carrier_id for row in rows}
     return {code: next((by_code[c] for c in chain if c in by_code), None) for code, chain in wanted.items()}
+
+
+def coverage_request_list(*, actor: Actor, status: str | None = None) -> QuerySet[CoverageRequest]:
+    """Coverage requests: all for the platform, a carrier's own for it, newest first."""
+    require(actor, Operation.RECORDS_VIEW)
+    requests = CoverageRequest.objects.select_related("carrier", "division", "requested_by")
+    if actor.is_carrier:
+        requests = requests.filter(carrier__organisation=actor.organisation)
+    elif not actor.is_platform:
+        return requests.none()
+    if status:
+        requests = requests.filter(status=status)
+    return requests.order_by("-created_at", "-id")

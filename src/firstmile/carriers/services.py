@@ -18,7 +18,7 @@ from firstmile.geo.models import Division
 from firstmile.geo.selectors import division_get
 
 from . import error_codes
-from .models import Carrier, CoverageArea, SortingCentre
+from .models import Carrier, CoverageArea, CoverageRequest, CoverageRequestStatus, SortingCentre
 
 _PREFIX = re.compile(r"^[A-Z]{2,4}$")
 _CODE = re.compile(r"^[A-Z0-9]{2,8}$")
@@ -290,3 +290,79 @@ def coverage_retract(*, actor: Actor | None, division_code: str, carrier: Carrie
         owner=carrier.organisation,
     )
     row.delete()
+
+
+# -- coverage requests: a carrier asks, the platform decides ----------------------------------
+
+
+@transaction.atomic
+def coverage_request_submit(
+    *, actor: Actor, division_code: str, valid_from: datetime, note: str = ""
+) -> CoverageRequest:
+    """A carrier's admin asks platform operations to let the carrier collect in an area from ``valid_from``."""
+    require(actor, Operation.COVERAGE_REQUEST)
+    carrier = Carrier.objects.filter(organisation=actor.organisation).first()
+    if carrier is None:
+        raise NotFound(error_codes.CARRIER_UNKNOWN, _("No such carrier."), field="carrier")
+    division = division_get(division_code, field="division_code")
+    valid_from = _aware(valid_from, "valid_from")
+    if valid_from <= now():
+        raise _invalid("valid_from", _("Ask for a start in the future."))
+    note = (note or "").strip()
+    if len(note) > 300:
+        raise _invalid("note", _("Note: at most 300 characters."))
+    request = CoverageRequest.objects.create(
+        carrier=carrier, division=division, valid_from=valid_from, note=note, requested_by=actor.user
+    )
+    event_record(
+        actor=actor,
+        kind="coverage_request.submitted",
+        subject=request,
+        to_state=CoverageRequestStatus.PENDING,
+        payload={"carrier": carrier.code, "division": division.code, "valid_from": valid_from.isoformat()},
+        owner=carrier.organisation,
+    )
+    return request
+
+
+@transaction.atomic
+def coverage_request_decide(
+    *, actor: Actor | None, request_id: int, approve: bool, reason: str = ""
+) -> CoverageRequest:
+    """Platform operations approve (the area is assigned from the asked instant) or reject with a reason."""
+    require(actor, Operation.COVERAGE_MANAGE)
+    request = (
+        CoverageRequest.objects.select_for_update()
+        .select_related("carrier__organisation", "division")
+        .filter(pk=request_id)
+        .first()
+    )
+    if request is None:
+        raise NotFound(error_codes.COVERAGE_REQUEST_NOT_FOUND, _("No such coverage request."), field="request_id")
+    if request.status != CoverageRequestStatus.PENDING:
+        raise Conflict(error_codes.COVERAGE_REQUEST_DECIDED, _("This coverage request has already been decided."))
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise _invalid("reason", _("Say why the request is rejected."))
+    if len(reason) > 300:
+        raise _invalid("reason", _("Reason: at most 300 characters."))
+    if approve:
+        coverage_assign(
+            actor=actor, division_code=request.division_id, carrier=request.carrier, valid_from=request.valid_from
+        )
+    before = request.status
+    request.status = CoverageRequestStatus.APPROVED if approve else CoverageRequestStatus.REJECTED
+    request.decided_by = actor.user if actor else None
+    request.decided_at = now()
+    request.reason = reason
+    request.save(update_fields=["status", "decided_by", "decided_at", "reason", "updated_at"])
+    event_record(
+        actor=actor,
+        kind=f"coverage_request.{request.status}",
+        subject=request,
+        from_state=before,
+        to_state=request.status,
+        payload={"carrier": request.carrier.code, "division": request.division_id, "reason": reason},
+        owner=request.carrier.organisation,
+    )
+    return request

@@ -23,12 +23,14 @@ from firstmile.accounts.services import (
     user_password_set,
     user_update,
 )
-from firstmile.carriers.selectors import carrier_of
-from firstmile.carriers.services import carrier_settings_update
+from firstmile.carriers.selectors import carrier_of, coverage_request_list
+from firstmile.carriers.services import carrier_settings_update, coverage_request_submit
 from firstmile.core import error_codes as core_codes
 from firstmile.core.errors import ApplicationError
 
 from .access import portal_view
+from .regions import build_picker
+from .views import parse_beijing_input
 
 ROLE_CHOICES = {
     "merchant": [Role.ADMIN, Role.STAFF],
@@ -90,6 +92,16 @@ def _act(request, portal: str):
             service_weekdays="".join(data.getlist("service_weekdays")),
         )
         messages.success(request, _("Settings saved."))
+    elif action == "coverage_request":
+        valid_from = parse_beijing_input(data.get("valid_from", ""), "valid_from")
+        if valid_from is None:
+            raise ApplicationError(
+                core_codes.INVALID_INPUT, _("Enter the start as a Beijing date and time."), field="valid_from"
+            )
+        coverage_request_submit(
+            actor=actor, division_code=data.get("division", ""), valid_from=valid_from, note=data.get("note", "")
+        )
+        messages.success(request, _("Coverage request sent to platform operations."))
     else:
         raise ApplicationError(core_codes.INVALID_INPUT, _("Unknown action."), field="action")
     return None
@@ -115,6 +127,10 @@ def _people(request, portal: str):
         "token_roles": [(r.value, r.label) for r in (Role.ADMIN, Role.STAFF)],
         "issued": issued,
         "carrier": carrier_of(actor) if allows(actor, Operation.CARRIER_SETTINGS) and actor.is_carrier else None,
+        "coverage_requests": coverage_request_list(actor=actor)[:100]
+        if allows(actor, Operation.COVERAGE_REQUEST)
+        else None,
+        "picker": build_picker("division", None),
         "weekdays": [(str(d), label) for d, label in enumerate(WEEKDAYS, start=1)],
     }
     return render(request, "portals/shared/people.html", context)

@@ -89,6 +89,11 @@ urlpatterns = [
     path("carrier/people/", people.carrier_people, name="carrier_people"),
     path("ops/people/", people.ops_people, name="ops_people"),
     path("ops/consolidation/", ops.consolidation, name="ops_consolidation"),
+    path(
+        "ops/coverage-requests/<int:request_id>/decide/",
+        ops.coverage_request_decision,
+        name="ops_coverage_request_decide",
+    ),
     path("driver/", driver.home, name="driver_home"),
     path("driver/scan/", driver.scan, name="driver_scan"),
     path("driver/stops/<int:task_id>/contact/", driver.contact, name="driver_contact"),

@@ -2,10 +2,11 @@ from django.contrib import messages
 from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from firstmile.accounts.selectors import organisation_list
-from firstmile.carriers.selectors import carrier_get, carrier_list, coverage_list
-from firstmile.carriers.services import coverage_assign
+from firstmile.carriers.selectors import carrier_get, carrier_list, coverage_list, coverage_request_list
+from firstmile.carriers.services import coverage_assign, coverage_request_decide
 from firstmile.core import error_codes
 from firstmile.core.clock import now
 from firstmile.core.errors import ApplicationError
@@ -70,6 +71,7 @@ def coverage(request):
         {
             "current": rows.filter(valid_from__lte=moment).exclude(valid_to__lte=moment),
             "planned": rows.filter(valid_from__gt=moment),
+            "coverage_requests": coverage_request_list(actor=request.actor, status="pending")[:200],
             "carriers": carrier_list(actor=request.actor),
             "form": form,
             "picker": build_picker("division", form["division"]),
@@ -125,3 +127,30 @@ def consolidation(request):
             "merchants": organisation_list(actor=request.actor, kind="merchant"),
         },
     )
+
+
+@portal_view("ops")
+@require_POST
+def coverage_request_decision(request, request_id: int):
+    try:
+        decided = coverage_request_decide(
+            actor=request.actor,
+            request_id=request_id,
+            approve=request.POST.get("decision") == "approve",
+            reason=request.POST.get("reason", ""),
+        )
+    except ApplicationError as exc:
+        if exc.kind == 403:
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Coverage request of %(carrier)s for %(area)s: %(status)s.")
+            % {
+                "carrier": decided.carrier.display_name,
+                "area": decided.division.name,
+                "status": decided.get_status_display(),
+            },
+        )
+    return redirect("portals:ops_coverage")
