@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
-from django.db.models import Max
 from django.test import Client
 
 from firstmile.accounts.actor import Actor
@@ -36,6 +34,7 @@ from firstmile.reverse.services import (
 
 from .. import factories
 from ..shipping.conftest import HONGMEI
+from ..snapshots import database_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -201,19 +200,7 @@ EXPECTED_NOT_SUCCESS = {
 
 
 def _snapshot():
-    """Row counts and the latest change of every Firstmile table: any write shows up."""
-    state = {}
-    for model in apps.get_models():
-        if not model.__module__.startswith("firstmile.") and model is not User:
-            continue
-        fields = {f.name for f in model._meta.concrete_fields}
-        aggregates = {"pk": Max("pk")}
-        if "updated_at" in fields:
-            aggregates["updated"] = Max("updated_at")
-        if model is User:
-            aggregates["login"] = Max("last_login")
-        state[model._meta.label] = (model.objects.count(), model.objects.aggregate(**aggregates))
-    return state
+    return database_snapshot()
 
 
 def _client_for(w: World, principal, channel):

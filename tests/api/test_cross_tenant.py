@@ -10,12 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.apps import apps
-from django.db.models import Max
 from django.test import Client
 
 from firstmile.accounts.actor import Actor
-from firstmile.accounts.models import ApiToken, OrganisationKind, Role, User
+from firstmile.accounts.models import OrganisationKind, Role
 from firstmile.accounts.services import api_token_issue
 from firstmile.api.api import api
 from firstmile.carriers.services import coverage_assign
@@ -29,6 +27,7 @@ from firstmile.shipping.services import order_create, shipment_arrange
 
 from .. import factories
 from ..shipping.conftest import HONGMEI
+from ..snapshots import database_snapshot
 
 pytestmark = pytest.mark.django_db
 MONDAY = datetime(2023, 9, 18, 1, 0, tzinfo=UTC)
@@ -186,17 +185,8 @@ PORTAL_CASES = [
 
 
 def _snapshot():
-    state = {}
-    for model in apps.get_models():
-        if not model.__module__.startswith("firstmile.") and model is not User:
-            continue
-        if model is ApiToken:
-            continue  # a token's last_used_at is the one thing any request may write
-        aggregates = {"pk": Max("pk")}
-        if "updated_at" in {f.name for f in model._meta.concrete_fields}:
-            aggregates["updated"] = Max("updated_at")
-        state[model._meta.label] = (model.objects.count(), model.objects.aggregate(**aggregates))
-    return state
+    # A token's last_used_at is the one thing any request may write.
+    return database_snapshot(skip=("accounts.ApiToken",))
 
 
 def _client(user) -> Client:
@@ -213,9 +203,9 @@ def test_every_id_bearing_api_path_has_a_cross_tenant_case():
 
 @pytest.mark.parametrize(("method", "path", "who", "body"), CASES, ids=[f"{m} {p} as {w}" for m, p, w, _b in CASES])
 def test_another_tenants_object_through_the_api_is_not_found(world, method, path, who, body):
+    client = _client(world[who])
     before = _snapshot()
     url = path.format(**world["ids"])
-    client = _client(world[who])
     if body is None and method == "get":
         response = client.get(url)
     else:
@@ -226,8 +216,8 @@ def test_another_tenants_object_through_the_api_is_not_found(world, method, path
 
 @pytest.mark.parametrize(("method", "path", "who"), PORTAL_CASES, ids=[f"{m} {p} as {w}" for m, p, w in PORTAL_CASES])
 def test_another_tenants_object_through_the_portal_is_not_found(world, method, path, who):
-    before = _snapshot()
     client = _client(world[who])
+    before = _snapshot()
     url = path.format(**world["ids"])
     body = {"action": "exception", "kind": "other", "description": "x", "outcome": "reached", "shift": ""}
     response = client.get(url) if method == "get" else client.post(url, body, follow=True)
