@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves Swagger UI from its own static files, not a CDN (and so under the CSP)
     "django_tasks",
     "django_tasks_db",
     "axes",

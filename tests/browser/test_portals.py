@@ -57,3 +57,9 @@ def test_merchant_checks_coverage_of_an_address(login, demo):
     page.get_by_role("button", name="查询").click()
     expect(page.locator("#coverage-result")).to_contain_text("不在任何揽收服务商的揽收范围内")
     page.screenshot(path="test-results/merchant-home.png", full_page=True)
+
+
+def test_the_api_docs_render_under_the_content_security_policy(login, demo):
+    page = login("dg_merchant")
+    page.goto(f"{demo.url}/api/v1/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Firstmile API")
