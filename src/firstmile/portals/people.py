@@ -114,8 +114,8 @@ def _people(request, portal: str):
         try:
             issued = _act(request, portal)
         except ApplicationError as err:
-            if err.kind in (403, 404):
-                raise
+            if err.kind == 403:
+                raise  # the role may not use this page at all: the 403 page, not a message
             messages.error(request, err.message)
         if issued is None:
             return redirect(request.path)
