@@ -210,6 +210,11 @@ TASKS = {
 # An order must ship within this many hours of its creation, plus any extension.
 FIRSTMILE_BASE_HANDLING_HOURS = int(os.environ.get("FIRSTMILE_BASE_HANDLING_HOURS", "48"))
 
+# Webhook endpoints on private, loopback or link-local addresses: refused in production
+# (they would let a party make the server reach its own network), allowed for the demo
+# and tests, whose receivers listen on 127.0.0.1.
+FIRSTMILE_WEBHOOK_ALLOW_PRIVATE = _env_bool("FIRSTMILE_WEBHOOK_ALLOW_PRIVATE", not PRODUCTION)
+
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500
 

@@ -115,6 +115,11 @@ def _api_probes(w: World) -> dict[Operation, tuple[str, str, dict | None]]:
             {"carrier_code": "WS", "merchant_code": "sz-gadgets"},
         ),
         Operation.RECORDS_VIEW: ("get", "/events", None),
+        Operation.WEBHOOK_MANAGE: (
+            "post",
+            "/webhook-endpoints",
+            {"url": "https://erp.example.com/hooks", "event_types": ["waybill.collected"]},
+        ),
         Operation.CARRIER_SETTINGS: (
             "put",
             "/carriers/WS/settings",

@@ -19,6 +19,8 @@ from firstmile.api.api import api
 from firstmile.carriers.services import coverage_assign
 from firstmile.core.clock import beijing
 from firstmile.dispatch.models import PickupTask
+from firstmile.events.models import WebhookDelivery
+from firstmile.events.services import endpoint_create
 from firstmile.dispatch.services import day_plan, driver_create, roster_set, route_create
 from firstmile.pickup.models import PickupSubscription
 from firstmile.pickup.services import subscription_approve, warehouse_create
@@ -57,6 +59,10 @@ def world(db):
         merchant = factories.organisation(OrganisationKind.MERCHANT, code="dg-lighting")
         other_merchant = factories.organisation(OrganisationKind.MERCHANT, code="other-shop")
         consolidation_agree(actor=None, carrier_code="WS", merchant_code="dg-lighting")
+        ws_admin = Actor.for_user(factories.user(ws.organisation, Role.ADMIN, "ws-hooks"))
+        endpoint, _secret = endpoint_create(
+            actor=ws_admin, url="https://ws.example.com/hooks", event_types=["reverse_order.created"]
+        )
         boss = Actor.for_user(factories.user(merchant, Role.ADMIN, "boss"))
         jt_staff = Actor.for_user(factories.user(jt.organisation, Role.STAFF, "jt-staff"))
         ws_staff = Actor.for_user(factories.user(ws.organisation, Role.STAFF, "ws-staff"))
@@ -84,6 +90,7 @@ def world(db):
             owner_name="主",
         )
         exception = exception_raise(actor=ws_staff, reverse_order_id=reverse.pk, kind="other", description="破损")
+        delivery = WebhookDelivery.objects.filter(endpoint=endpoint).latest("id")
     token, _raw = api_token_issue(actor=None, organisation=merchant, name="ERP")
     return {
         "ids": {
@@ -98,6 +105,8 @@ def world(db):
             "task_id": task.pk,
             "reverse_order_id": reverse.pk,
             "exception_id": exception.pk,
+            "endpoint_id": endpoint.pk,
+            "delivery_id": delivery.pk,
         },
         # The strangers: the same kind of party, unrelated to the objects above.
         "other_merchant": factories.user(other_merchant, Role.ADMIN, "stranger"),
@@ -166,6 +175,18 @@ CASES = [
         },
     ),
     ("post", "/api/v1/reverse-exceptions/{exception_id}/close", "other_carrier", {"resolution": "ok"}),
+    ("get", "/api/v1/webhook-endpoints/{endpoint_id}", "other_carrier", None),
+    ("patch", "/api/v1/webhook-endpoints/{endpoint_id}", "other_carrier", {"is_active": False}),
+    ("delete", "/api/v1/webhook-endpoints/{endpoint_id}", "other_carrier", {}),
+    ("post", "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret", "other_carrier", {}),
+    (
+        "post",
+        "/api/v1/webhook-endpoints/{endpoint_id}/replay",
+        "other_carrier",
+        {"since": "2023-09-01T00:00:00+08:00", "until": "2023-10-01T00:00:00+08:00"},
+    ),
+    ("get", "/api/v1/webhook-deliveries/{delivery_id}", "other_carrier", None),
+    ("post", "/api/v1/webhook-deliveries/{delivery_id}/replay", "other_carrier", {}),
 ]
 
 PORTAL_CASES = [

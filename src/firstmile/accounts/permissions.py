@@ -29,6 +29,7 @@ class Operation(StrEnum):
     TOKEN_MANAGE = "token.manage"  # issue, list and revoke API tokens
     CONSOLIDATION_MANAGE = "consolidation.manage"  # which carrier consolidates for which merchant
     RECORDS_VIEW = "records.view"  # the party's lists, details, exports and events
+    WEBHOOK_MANAGE = "webhook.manage"  # webhook endpoints, their secrets, replaying deliveries
     # carriers
     CARRIER_MANAGE = "carrier.manage"  # register carriers and sorting centres
     CARRIER_SETTINGS = "carrier.settings"  # a carrier's hotline, service hours, names
@@ -58,6 +59,7 @@ OPERATION_LABELS = {
     Operation.TOKEN_MANAGE: _("manage API tokens"),
     Operation.CONSOLIDATION_MANAGE: _("manage consolidation agreements"),
     Operation.RECORDS_VIEW: _("view the organisation's records"),
+    Operation.WEBHOOK_MANAGE: _("manage webhook endpoints and replay deliveries"),
     Operation.CARRIER_MANAGE: _("register carriers and sorting centres"),
     Operation.CARRIER_SETTINGS: _("change the carrier's settings"),
     Operation.COVERAGE_MANAGE: _("assign coverage"),
@@ -95,6 +97,7 @@ PERMISSIONS: dict[Operation, frozenset[tuple[str, str]]] = {
     Operation.TOKEN_MANAGE: frozenset({(M, ADMIN), (C, ADMIN), (P, ADMIN)}),
     Operation.CONSOLIDATION_MANAGE: frozenset({(P, ADMIN), (P, STAFF)}),
     Operation.RECORDS_VIEW: frozenset({(M, ADMIN), (M, STAFF), (C, ADMIN), (C, STAFF), (P, ADMIN), (P, STAFF)}),
+    Operation.WEBHOOK_MANAGE: frozenset({(M, ADMIN), (C, ADMIN)}),
     Operation.CARRIER_MANAGE: frozenset({(P, ADMIN), (P, STAFF)}),
     Operation.CARRIER_SETTINGS: frozenset({(C, ADMIN), (P, ADMIN), (P, STAFF)}),
     Operation.COVERAGE_MANAGE: frozenset({(P, ADMIN), (P, STAFF)}),

@@ -6,3 +6,8 @@ class DispatchConfig(AppConfig):
     name = "firstmile.dispatch"
     label = "dispatch"
     verbose_name = _("Dispatch")
+
+    def ready(self) -> None:
+        from . import webhook_objects
+
+        webhook_objects.register()

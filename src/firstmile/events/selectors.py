@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
-from .models import Event
+from firstmile.core.errors import NotFound
+
+from . import error_codes
+from .models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WorkerHeartbeat
 
 
 def event_list(*, actor: Any, subject_type: str | None = None, subject_id: str | None = None) -> QuerySet[Event]:
@@ -20,3 +25,58 @@ def event_list(*, actor: Any, subject_type: str | None = None, subject_id: str |
     if subject_id:
         events = events.filter(subject_id=subject_id)
     return events.order_by("-occurred_at", "-id")
+
+
+def endpoint_list(*, actor: Any) -> QuerySet[WebhookEndpoint]:
+    """The organisation's webhook endpoints (platform operations: everyone's)."""
+    actor.require("records.view")
+    endpoints = WebhookEndpoint.objects.filter(deleted_at__isnull=True).select_related("organisation")
+    if not actor.is_platform:
+        endpoints = endpoints.filter(organisation=actor.organisation)
+    return endpoints.order_by("-id")
+
+
+def endpoint_get(*, actor: Any, endpoint_id: int) -> WebhookEndpoint:
+    endpoint = endpoint_list(actor=actor).filter(pk=endpoint_id).first()
+    if endpoint is None:
+        raise NotFound(error_codes.ENDPOINT_NOT_FOUND, _("No such webhook endpoint."), field="endpoint_id")
+    return endpoint
+
+
+def delivery_list(
+    *,
+    actor: Any,
+    endpoint_id: int | None = None,
+    status: str | None = None,
+    event_type: str | None = None,
+) -> QuerySet[WebhookDelivery]:
+    """Deliveries to the organisation's endpoints, newest first (platform operations: all)."""
+    actor.require("records.view")
+    deliveries = WebhookDelivery.objects.select_related("event", "endpoint__organisation")
+    if not actor.is_platform:
+        deliveries = deliveries.filter(endpoint__organisation=actor.organisation)
+    if endpoint_id is not None:
+        deliveries = deliveries.filter(endpoint_id=endpoint_id)
+    if status:
+        deliveries = deliveries.filter(status=status)
+    if event_type:
+        deliveries = deliveries.filter(event__kind=event_type)
+    return deliveries.order_by("-id")
+
+
+def delivery_get(*, actor: Any, delivery_id: int) -> WebhookDelivery:
+    delivery = delivery_list(actor=actor).filter(pk=delivery_id).first()
+    if delivery is None:
+        raise NotFound(error_codes.DELIVERY_NOT_FOUND, _("No such webhook delivery."), field="delivery_id")
+    return delivery
+
+
+def attempt_list(*, delivery: WebhookDelivery) -> QuerySet[WebhookAttempt]:
+    return WebhookAttempt.objects.filter(delivery=delivery).order_by("started_at", "id")
+
+
+def workers_alive(*, within_seconds: int = 30) -> QuerySet[WorkerHeartbeat]:
+    """Worker processes seen in the last ``within_seconds``."""
+    from firstmile.core.clock import now
+
+    return WorkerHeartbeat.objects.filter(seen_at__gte=now() - timedelta(seconds=within_seconds)).order_by("worker_id")

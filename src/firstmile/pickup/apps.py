@@ -6,3 +6,8 @@ class PickupConfig(AppConfig):
     name = "firstmile.pickup"
     label = "pickup"
     verbose_name = _("Pickup")
+
+    def ready(self) -> None:
+        from . import webhook_objects
+
+        webhook_objects.register()

@@ -6,3 +6,8 @@ class ReverseConfig(AppConfig):
     name = "firstmile.reverse"
     label = "reverse"
     verbose_name = _("Reverse management")
+
+    def ready(self) -> None:
+        from . import webhook_objects
+
+        webhook_objects.register()

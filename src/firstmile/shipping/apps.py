@@ -6,3 +6,8 @@ class ShippingConfig(AppConfig):
     name = "firstmile.shipping"
     label = "shipping"
     verbose_name = _("Shipping")
+
+    def ready(self) -> None:
+        from . import webhook_objects
+
+        webhook_objects.register()

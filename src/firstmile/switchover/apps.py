@@ -6,3 +6,8 @@ class SwitchoverConfig(AppConfig):
     name = "firstmile.switchover"
     label = "switchover"
     verbose_name = _("Switchover")
+
+    def ready(self) -> None:
+        from . import webhook_objects
+
+        webhook_objects.register()

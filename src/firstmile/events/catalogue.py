@@ -1,0 +1,96 @@
+"""Every kind of event Firstmile records, with what it means to the party receiving it.
+
+The catalogue is the contract of the webhooks: an endpoint subscribes to kinds from
+it, `event_record` refuses a kind that is not in it (so a new state change cannot
+ship without its entry), and docs/webhooks.md is rendered from it (a test keeps the
+two equal).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+# kind → (who hears of it, meaning)
+EVENT_TYPES: dict[str, tuple[str, object]] = {
+    # pickup subscriptions (seed 000, questions 4, 12, 13)
+    "subscription.requested": ("merchant, carrier", _("A warehouse address asks the carrier for pickup")),
+    "subscription.approved": ("merchant, carrier", _("The carrier approved pickup: labels show PICK UP")),
+    "subscription.rejected": ("merchant, carrier", _("The carrier rejected pickup: the merchant self-sends")),
+    "subscription.cancelled": ("merchant, carrier", _("Pickup was cancelled or a pushed request withdrawn")),
+    "subscription.superseded": ("merchant, carrier", _("A newer address replaced this subscription")),
+    "warehouse.created": ("merchant", _("A shipping warehouse was added")),
+    "warehouse.updated": ("merchant", _("A shipping warehouse was changed")),
+    "warehouse.not_covered": ("merchant", _("A warehouse address lies outside every carrier's coverage")),
+    # shipping
+    "order.created": ("merchant", _("An order arrived, with its ship-by deadline")),
+    "order.shipped": ("merchant", _("Shipment was arranged for an order")),
+    "waybill.issued": ("merchant, carrier", _("A waybill and its label were issued")),
+    "waybill.voided": ("merchant, carrier", _("A waybill was voided before pickup")),
+    "waybill.collected": ("merchant, carrier", _("A driver scanned the parcel at the warehouse")),
+    "waybill.received": ("merchant, carrier", _("The sorting centre scanned the parcel in: it arrived")),
+    # dispatch
+    "dispatch.day_planned": ("carrier", _("A carrier's pickup day was planned")),
+    "pickup_task.assigned": ("merchant, carrier", _("A driver was assigned to a warehouse's pickup")),
+    "pickup_task.contacted": ("merchant, carrier", _("The driver recorded a call to the warehouse")),
+    "pickup_task.closed": ("merchant, carrier", _("The driver closed the stop")),
+    "driver.created": ("carrier", _("A driver was added")),
+    "route.created": ("carrier", _("A route was created")),
+    "roster.set": ("carrier", _("A driver's roster entry was set")),
+    "roster.removed": ("carrier", _("A driver's roster entry was removed")),
+    # switchover
+    "switchover.created": ("carriers", _("A carrier switchover was planned")),
+    "switchover_batch.scheduled": ("carriers", _("A switchover batch was scheduled with its cutover")),
+    "switchover_batch.postponed": ("carriers", _("A switchover batch's cutover moved")),
+    "switchover_batch.cancelled": ("carriers", _("A switchover batch was cancelled")),
+    "switchover_batch.pushed": ("carriers", _("A batch's addresses were pushed to the incoming carrier")),
+    # reverse (seed 003)
+    "reverse_order.created": ("merchant, carrier", _("The consolidation warehouse raised a reverse order")),
+    "reverse_order.pickup_registered": ("merchant, carrier", _("The merchant registered pickup")),
+    "reverse_order.destruction_confirmed": ("merchant, carrier", _("The merchant confirmed destruction")),
+    "reverse_order.handed_over": ("merchant, carrier", _("Completed: handed over to the pickup person")),
+    "reverse_order.forwarded": ("merchant, carrier", _("Completed: forwarded with a tracking number")),
+    "reverse_order.destroyed": ("merchant, carrier", _("Completed: the parcel was destroyed")),
+    "reverse_order.exception_raised": ("merchant, carrier", _("The warehouse raised an exception")),
+    "reverse_order.exception_closed": ("merchant, carrier", _("An exception was closed with its resolution")),
+    "consolidation.agreed": ("merchant, carrier", _("A carrier now consolidates for a merchant")),
+    "consolidation.ended": ("merchant, carrier", _("A consolidation agreement ended")),
+    # carriers and coverage
+    "carrier.created": ("carrier", _("A carrier was registered")),
+    "carrier.settings_changed": ("carrier", _("A carrier's hotline or hours changed")),
+    "sorting_centre.created": ("carrier", _("A sorting centre was registered")),
+    "coverage.assigned": ("carrier", _("A carrier serves an area from an instant")),
+    "coverage.rescheduled": ("carrier", _("A coverage row's start or end moved")),
+    "coverage.retracted": ("carrier", _("A scheduled coverage row was withdrawn")),
+    "coverage.ended": ("carrier", _("A carrier stops serving an area")),
+    "coverage_request.submitted": ("carrier", _("A carrier asked to cover an area")),
+    "coverage_request.approved": ("carrier", _("Platform operations approved a coverage request")),
+    "coverage_request.rejected": ("carrier", _("Platform operations rejected a coverage request")),
+    # accounts
+    "organisation.created": ("the organisation", _("An organisation was registered")),
+    "user.created": ("the organisation", _("A person was added")),
+    "user.updated": ("the organisation", _("A person's role or state changed")),
+    "user.password_reset": ("the organisation", _("A person's password was set")),
+    "api_token.issued": ("the organisation", _("An API token was issued")),
+    "api_token.revoked": ("the organisation", _("An API token was revoked")),
+    "webhook_endpoint.created": ("the organisation", _("A webhook endpoint was registered")),
+    "webhook_endpoint.updated": ("the organisation", _("A webhook endpoint was changed")),
+    "webhook_endpoint.secret_rotated": ("the organisation", _("A webhook endpoint's signing secret was rotated")),
+    "webhook_endpoint.disabled": ("the organisation", _("A webhook endpoint was disabled")),
+    "webhook_endpoint.enabled": ("the organisation", _("A webhook endpoint was enabled again")),
+    "webhook_endpoint.deleted": ("the organisation", _("A webhook endpoint was deleted")),
+}
+
+# Subscribing to this receives every kind, including ones added later.
+ALL_KINDS = "*"
+
+
+def is_known(kind: str) -> bool:
+    return kind in EVENT_TYPES
+
+
+def catalogue_markdown() -> str:
+    """The catalogue as a Markdown table, for docs/webhooks.md (a test keeps them equal)."""
+    lines = ["| event type | received by | meaning |", "|---|---|---|"]
+    for kind, (parties, meaning) in EVENT_TYPES.items():
+        lines.append(f"| `{kind}` | {parties} | {meaning} |")
+    return "\n".join(lines)

@@ -1,0 +1,10 @@
+"""Error codes of webhook endpoints and deliveries."""
+
+ENDPOINT_NOT_FOUND = "webhook_endpoint_not_found"
+DELIVERY_NOT_FOUND = "webhook_delivery_not_found"
+INVALID_URL = "webhook_url_invalid"
+UNSAFE_URL = "webhook_url_not_allowed"
+UNKNOWN_EVENT_TYPE = "unknown_event_type"
+TOO_MANY_ENDPOINTS = "too_many_webhook_endpoints"
+DELIVERY_PENDING = "webhook_delivery_pending"
+ENDPOINT_DELETED = "webhook_endpoint_deleted"

@@ -1,0 +1,117 @@
+"""The worker process: webhook deliveries from the outbox, and Django tasks for long work.
+
+One loop serves both, so one command (``firstmile worker``) is all an operator
+runs, as many times as the load needs: deliveries are leased and tasks claimed
+row by row, so several workers on PostgreSQL never take the same one. The
+django-tasks-db worker runs each task; this loop adds the outbox, a heartbeat
+that tells live workers from dead ones, and the recovery of work a killed worker
+left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from datetime import timedelta
+
+from django.db import close_old_connections, connection
+from django.db.utils import OperationalError
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+from firstmile.core.clock import now
+
+from . import delivery, recovery
+from .models import WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_EVERY = 5.0  # seconds
+RECOVER_EVERY = 15.0
+DEAD_AFTER = timedelta(seconds=30)  # a worker not seen for this long is taken for dead
+
+
+class FirstmileWorker(Worker):
+    def __init__(self, *, delivery_batch: int = 20, **kwargs):
+        super().__init__(**kwargs)
+        self.delivery_batch = delivery_batch
+        self._last_recovery = 0.0
+        self._stop = threading.Event()
+
+    def beat(self) -> None:
+        WorkerHeartbeat.objects.update_or_create(
+            worker_id=self.worker_id,
+            defaults={"seen_at": now(), "hostname": socket.gethostname()[:200], "pid": os.getpid()},
+        )
+
+    def _beat_forever(self) -> None:
+        # Its own thread (and database connection), so a job that runs for an
+        # hour still shows its worker alive.
+        try:
+            while not self._stop.wait(HEARTBEAT_EVERY):
+                try:
+                    self.beat()
+                except Exception:  # a locked SQLite file or a dropped connection: try again next beat
+                    logger.warning("worker heartbeat failed", exc_info=True)
+        finally:
+            connection.close()
+
+    def recover(self) -> None:
+        if time.monotonic() - self._last_recovery < RECOVER_EVERY:
+            return
+        self._last_recovery = time.monotonic()
+        recovery.recover_abandoned(dead_after=DEAD_AFTER)
+
+    def claim_task(self) -> DBTaskResult | None:
+        """The next ready task, claimed for this worker (django-tasks-db's own claim)."""
+        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        if not self.process_all_queues:
+            tasks = tasks.filter(queue_name__in=self.queue_names)
+        with exclusive_transaction(tasks.db):
+            try:
+                task_result = tasks.get_locked()
+                if task_result is not None:
+                    task_result.claim(self.worker_id)
+            except OperationalError as exc:
+                if not is_locked_database_exception(exc):
+                    raise
+                task_result = None
+        return task_result
+
+    def run_once(self) -> bool:
+        """One round: a batch of due deliveries and one task. Whether there was anything to do."""
+        close_old_connections()
+        self.recover()
+        # Marked busy so a SIGTERM lets the batch finish instead of exiting mid-send.
+        self.running_task = True
+        try:
+            sent = delivery.dispatch_due(worker_id=self.worker_id, limit=self.delivery_batch)
+        finally:
+            self.running_task = False
+        task_result = self.claim_task()
+        if task_result is not None:
+            self.run_task(task_result)
+        return bool(sent or task_result)
+
+    def run(self) -> None:
+        logger.info("worker %s started (pid %s)", self.worker_id, os.getpid())
+        self.beat()
+        beating = threading.Thread(target=self._beat_forever, name="heartbeat", daemon=True)
+        beating.start()
+        try:
+            while self.running:
+                busy = self.run_once()
+                if self.batch and not busy:
+                    return
+                if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+                    return
+                if self.running and not busy:
+                    time.sleep(self.interval)
+        finally:
+            self._stop.set()
+            beating.join(timeout=HEARTBEAT_EVERY)
+            WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()

@@ -1,0 +1,331 @@
+"""Webhooks from the outbox: fan-out in the change's transaction, signed sends, retries, order, log, replay."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import transaction
+from standardwebhooks.webhooks import Webhook
+
+from firstmile.accounts.models import OrganisationKind, Role
+from firstmile.core.clock import now
+from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
+from firstmile.events import delivery
+from firstmile.events.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from firstmile.events.services import (
+    deliveries_replay,
+    delivery_replay,
+    endpoint_create,
+    endpoint_rotate_secret,
+    endpoint_update,
+)
+from firstmile.pickup.models import PickupSubscription
+from firstmile.pickup.services import subscription_approve, warehouse_create
+
+from .. import factories
+from ..snapshots import database_snapshot
+from .conftest import HONGMEI
+
+pytestmark = pytest.mark.django_db
+
+
+def _send_all(worker="w1", rounds=10):
+    total = 0
+    for _ in range(rounds):
+        n = delivery.dispatch_due(worker_id=worker, limit=100)
+        total += n
+        if not n:
+            break
+    return total
+
+
+def test_a_change_writes_deliveries_for_both_parties_in_its_transaction(merchant, ws_admin, receiver):
+    merchant_hook, _ = endpoint_create(actor=merchant, url=receiver.url, event_types=["subscription.requested"])
+    carrier_hook, _ = endpoint_create(actor=ws_admin, url=receiver.url, event_types=["*"])
+    other = factories.actor(kind=OrganisationKind.MERCHANT)
+    endpoint_create(actor=other, url=receiver.url, event_types=["*"])
+
+    saved = warehouse_create(actor=merchant, **HONGMEI)
+
+    subscription = PickupSubscription.objects.get(warehouse=saved.warehouse)
+    requested = WebhookDelivery.objects.filter(event__kind="subscription.requested")
+    assert sorted(requested.values_list("endpoint_id", flat=True)) == sorted([merchant_hook.pk, carrier_hook.pk])
+    assert set(requested.values_list("subject_key", flat=True)) == {f"pickup.pickupsubscription:{subscription.pk}"}
+    # The other merchant hears nothing; the merchant's hook wants only subscription.requested.
+    assert not WebhookDelivery.objects.filter(
+        endpoint__organisation=other.organisation, event__owner=merchant.organisation
+    ).exists()
+    assert not WebhookDelivery.objects.filter(endpoint=merchant_hook, event__kind="warehouse.created").exists()
+
+
+def test_a_rolled_back_change_leaves_no_delivery(merchant, ws_admin, receiver):
+    endpoint_create(actor=ws_admin, url=receiver.url, event_types=["*"])
+    before = WebhookDelivery.objects.count()
+    with pytest.raises(ValueError), transaction.atomic():
+        warehouse_create(actor=merchant, **HONGMEI)
+        raise ValueError("the change fails after its events were written")
+    assert WebhookDelivery.objects.count() == before
+
+
+def test_bulk_changes_fan_out_set_based(merchant, ws, ws_admin, ws_staff, receiver):
+    endpoint_create(actor=merchant, url=receiver.url, event_types=["subscription.approved"])
+    ids = []
+    for n in range(5):
+        saved = warehouse_create(actor=merchant, **{**HONGMEI, "code": f"DG-{n}", "name": f"仓{n}"})
+        ids.append(PickupSubscription.objects.get(warehouse=saved.warehouse).pk)
+
+    subscription_approve(actor=ws_staff, subscription_ids=ids)
+
+    approved = WebhookDelivery.objects.filter(event__kind="subscription.approved")
+    assert sorted(int(k.split(":")[1]) for k in approved.values_list("subject_key", flat=True)) == sorted(ids)
+
+
+def test_the_worker_sends_signed_payloads_an_erp_can_act_on(merchant, ws_admin, receiver):
+    _, secret = endpoint_create(actor=ws_admin, url=receiver.url, event_types=["subscription.requested"])
+    saved = warehouse_create(actor=merchant, **HONGMEI)
+
+    assert _send_all() == 1
+
+    (got,) = receiver.received
+    payload = Webhook(secret).verify(got.body, got.headers)  # raises unless the signature holds
+    assert got.headers["webhook-id"] == f"msg_{WebhookDelivery.objects.get().event_id}"
+    assert payload["type"] == "subscription.requested"
+    assert payload["timestamp"].endswith("+08:00")
+    data = payload["data"]
+    assert data["to_state"] == "pending_review"
+    assert data["object"]["warehouse_code"] == "DG-HM"
+    assert data["object"]["merchant"] == merchant.organisation.code
+    assert data["object"]["carrier"] == "WS"
+    assert data["object"]["review_due_at"].endswith("+08:00")
+    assert data["subject"] == {"type": "pickupsubscription", "id": str(saved.decision.subscription_id)}
+    sent = WebhookDelivery.objects.get()
+    assert sent.status == DeliveryStatus.SUCCEEDED and sent.attempt_count == 1
+    (attempt,) = WebhookAttempt.objects.all()
+    assert attempt.status_code == 204 and attempt.outcome == "delivered"
+
+
+def test_5xx_and_network_errors_are_retried_with_backoff_other_4xx_are_not(merchant, ws_admin, receiver):
+    endpoint_create(actor=ws_admin, url=receiver.url, event_types=["subscription.requested"])
+    receiver.answers = [503]
+    warehouse_create(actor=merchant, **HONGMEI)
+
+    _send_all()
+    pending = WebhookDelivery.objects.get()
+    assert pending.status == DeliveryStatus.PENDING
+    assert pending.last_status_code == 503
+    wait = (pending.next_attempt_at - now()).total_seconds()
+    assert 5 <= wait <= 15  # the first retry: 10 s ± 25 %
+    assert _send_all() == 0  # not due yet
+
+    with time_machine.travel(pending.next_attempt_at + timedelta(seconds=1)):
+        receiver.answers = [400]
+        _send_all()
+    failed = WebhookDelivery.objects.get()
+    assert failed.status == DeliveryStatus.FAILED and failed.last_status_code == 400
+    assert list(WebhookAttempt.objects.order_by("id").values_list("outcome", flat=True)) == ["retry", "failed"]
+    assert len(receiver.received) == 2
+    assert receiver.received[0].body == receiver.received[1].body  # retries send the same bytes
+
+
+def test_a_receiver_that_is_down_is_retried(merchant, ws_admin, receiver):
+    endpoint = endpoint_create(actor=ws_admin, url=receiver.url, event_types=["subscription.requested"])[0]
+    receiver.stop()
+    warehouse_create(actor=merchant, **HONGMEI)
+    _send_all()
+    pending = WebhookDelivery.objects.get()
+    assert pending.status == DeliveryStatus.PENDING and pending.last_status_code is None
+    assert "ConnectionError" in pending.last_error
+    endpoint.refresh_from_db()
+    assert endpoint.consecutive_failures == 1 and endpoint.failing_since is not None
+
+
+def test_backoff_grows_to_about_three_days_then_gives_up():
+    waits = [delivery.backoff(n, rng=_Middle()) for n in range(1, 15)]
+    assert waits[:4] == [10, 30, 90, 270]
+    assert max(waits) == delivery.MAX_WAIT
+    elapsed, attempts = 0.0, 1
+    while elapsed < delivery.RETRY_WINDOW.total_seconds():
+        elapsed += delivery.backoff(attempts, rng=_Middle())
+        attempts += 1
+    assert 15 <= attempts <= 25
+
+
+class _Middle:
+    def uniform(self, low, high):
+        return 1.0
+
+
+def test_after_the_retry_window_a_failing_delivery_is_given_up(merchant, ws_admin, receiver):
+    endpoint_create(actor=ws_admin, url=receiver.url, event_types=["subscription.requested"])
+    warehouse_create(actor=merchant, **HONGMEI)
+    receiver.default = 500
+    with time_machine.travel(now() + timedelta(days=3, minutes=1)):
+        _send_all()
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.FAILED
+
+
+def test_410_disables_the_endpoint(merchant, ws_admin, receiver):
+    endpoint = endpoint_create(actor=ws_admin, url=receiver.url, event_types=["subscription.requested"])[0]
+    receiver.answers = [410]
+    warehouse_create(actor=merchant, **HONGMEI)
+    warehouse_create(actor=merchant, **{**HONGMEI, "code": "DG-2"})
+    _send_all()
+    endpoint.refresh_from_db()
+    assert not endpoint.is_active and endpoint.disabled_reason == "410 Gone"
+    # What was still queued for it waits; nothing more is sent while it is off.
+    assert WebhookDelivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.PENDING).count() == 1
+    assert len(receiver.received) == 1
+    endpoint_update(actor=ws_admin, endpoint_id=endpoint.pk, is_active=True)
+    _send_all()
+    assert not WebhookDelivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.PENDING).exists()
+    assert len(receiver.received) == 2
+
+
+def test_days_of_failures_disable_the_endpoint(merchant, ws_admin, receiver):
+    endpoint = endpoint_create(actor=ws_admin, url=receiver.url, event_types=["*"])[0]
+    receiver.default = 500
+    warehouse_create(actor=merchant, **HONGMEI)
+    _send_all()
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        consecutive_failures=delivery.DISABLE_AFTER_ATTEMPTS, failing_since=now() - timedelta(days=3, hours=1)
+    )
+    WebhookDelivery.objects.update(next_attempt_at=now())
+    _send_all()
+    endpoint.refresh_from_db()
+    assert not endpoint.is_active and endpoint.disabled_reason.startswith("failing since")
+
+
+def test_one_objects_events_arrive_in_order(merchant, ws, ws_admin, ws_staff, receiver):
+    endpoint_create(actor=ws_admin, url=receiver.url, event_types=["subscription.requested", "subscription.approved"])
+    saved = warehouse_create(actor=merchant, **HONGMEI)
+    subscription = PickupSubscription.objects.get(warehouse=saved.warehouse)
+    subscription_approve(actor=ws_staff, subscription_ids=[subscription.pk])
+    receiver.answers = [500]  # the first (requested) fails once
+
+    _send_all()
+    assert [r.json["type"] for r in receiver.received] == ["subscription.requested"]
+    # approved waits behind requested, though it is due
+    assert WebhookDelivery.objects.filter(event__kind="subscription.approved", attempt_count=0).exists()
+
+    with time_machine.travel(now() + timedelta(minutes=1)):
+        _send_all()
+    assert [r.json["type"] for r in receiver.received] == [
+        "subscription.requested",
+        "subscription.requested",
+        "subscription.approved",
+    ]
+
+
+def test_a_leased_delivery_is_not_claimed_by_a_second_worker(merchant, ws_admin, receiver):
+    endpoint_create(actor=ws_admin, url=receiver.url, event_types=["*"])
+    warehouse_create(actor=merchant, **HONGMEI)
+    first = delivery.deliveries_claim(worker_id="a", limit=100)
+    assert first
+    assert delivery.deliveries_claim(worker_id="b", limit=100) == []
+    # A worker that died holding them: the lease runs out and another takes them.
+    with time_machine.travel(now() + delivery.LEASE + timedelta(seconds=1)):
+        assert sorted(delivery.deliveries_claim(worker_id="b", limit=100)) == sorted(first)
+        # The dead worker's late answer is not recorded over the new holder's lease.
+        assert delivery.delivery_attempt(first[0], worker_id="a") is None
+
+
+def test_rotation_signs_with_both_secrets_for_a_day(merchant, ws_admin, receiver):
+    endpoint, old = endpoint_create(actor=ws_admin, url=receiver.url, event_types=["subscription.requested"])
+    _, new = endpoint_rotate_secret(actor=ws_admin, endpoint_id=endpoint.pk)
+    assert new != old
+    warehouse_create(actor=merchant, **HONGMEI)
+    _send_all()
+    got = receiver.received[0]
+    assert len(got.headers["webhook-signature"].split(" ")) == 2
+    Webhook(old).verify(got.body, got.headers)
+    Webhook(new).verify(got.body, got.headers)
+
+
+def test_replay_one_and_a_range(merchant, ws_admin, receiver):
+    endpoint = endpoint_create(actor=ws_admin, url=receiver.url, event_types=["subscription.requested"])[0]
+    receiver.default = 400
+    warehouse_create(actor=merchant, **HONGMEI)
+    _send_all()
+    failed = WebhookDelivery.objects.get()
+    assert failed.status == DeliveryStatus.FAILED
+
+    receiver.default = 200
+    delivery_replay(actor=ws_admin, delivery_id=failed.pk)
+    _send_all()
+    failed.refresh_from_db()
+    assert failed.status == DeliveryStatus.SUCCEEDED and failed.replayed_count == 1
+    assert receiver.ids()[0] == receiver.ids()[1]  # same webhook-id: the receiver can tell
+
+    with pytest.raises(Conflict):  # a pending one cannot be replayed
+        WebhookDelivery.objects.filter(pk=failed.pk).update(status=DeliveryStatus.PENDING)
+        delivery_replay(actor=ws_admin, delivery_id=failed.pk)
+    WebhookDelivery.objects.filter(pk=failed.pk).update(status=DeliveryStatus.FAILED)
+    n = deliveries_replay(
+        actor=ws_admin, endpoint_id=endpoint.pk, since=now() - timedelta(hours=1), until=now() + timedelta(hours=1)
+    )
+    assert n == 1
+
+
+def test_another_partys_delivery_cannot_be_replayed(merchant, ws_admin, receiver):
+    endpoint_create(actor=ws_admin, url=receiver.url, event_types=["subscription.requested"])
+    warehouse_create(actor=merchant, **HONGMEI)
+    receiver.default = 400
+    _send_all()
+    theirs = WebhookDelivery.objects.get()
+    staff = factories.actor(ws_admin.organisation, kind=OrganisationKind.CARRIER, role=Role.STAFF)
+    snapshot = database_snapshot()
+    with pytest.raises(NotFound):
+        delivery_replay(actor=merchant, delivery_id=theirs.pk)
+    with pytest.raises(Forbidden):  # staff may not replay at all
+        delivery_replay(actor=staff, delivery_id=theirs.pk)
+    assert database_snapshot() == snapshot
+
+
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        ("ftp://erp.example.com/hooks", "webhook_url_invalid"),
+        ("javascript:alert(1)", "webhook_url_invalid"),
+        ("https://user:pw@erp.example.com/", "webhook_url_invalid"),
+        ("http://127.0.0.1:8080/hooks", "webhook_url_not_allowed"),
+        ("http://[::1]/hooks", "webhook_url_not_allowed"),
+        ("http://169.254.169.254/latest/meta-data", "webhook_url_not_allowed"),
+        ("http://10.0.0.7/hooks", "webhook_url_not_allowed"),
+        ("http://localhost/hooks", "webhook_url_not_allowed"),
+    ],
+)
+def test_unsafe_urls_are_refused_in_production(settings, ws_admin, url, code):
+    settings.FIRSTMILE_WEBHOOK_ALLOW_PRIVATE = False
+    snapshot = database_snapshot()
+    with pytest.raises(ApplicationError) as refused:
+        endpoint_create(actor=ws_admin, url=url, event_types=["*"])
+    assert refused.value.code == code and refused.value.field == "url"
+    assert database_snapshot() == snapshot
+
+
+def test_a_name_resolving_to_a_private_address_is_refused_at_send_time(settings, merchant, ws_admin, receiver):
+    endpoint_create(actor=ws_admin, url=receiver.url.replace("127.0.0.1", "localtest.invalid"), event_types=["*"])
+    settings.FIRSTMILE_WEBHOOK_ALLOW_PRIVATE = False
+    warehouse_create(actor=merchant, **HONGMEI)
+    _send_all()
+    assert receiver.received == []
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.FAILED).exists()
+
+
+def test_unknown_event_types_are_refused(ws_admin):
+    with pytest.raises(ApplicationError) as refused:
+        endpoint_create(actor=ws_admin, url="https://erp.example.com/h", event_types=["waybill.teleported"])
+    assert refused.value.code == "unknown_event_type" and refused.value.field == "event_types"
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_body_is_valid_json_with_times_in_beijing(merchant, ws_admin, receiver):
+    endpoint_create(actor=ws_admin, url=receiver.url, event_types=["*"])
+    warehouse_create(actor=merchant, **HONGMEI)
+    _send_all()
+    for got in receiver.received:
+        body = json.loads(got.body)
+        assert body["data"]["object_as_of"].endswith("+08:00")
