@@ -19,9 +19,9 @@ from firstmile.api.api import api
 from firstmile.carriers.services import coverage_assign
 from firstmile.core.clock import beijing
 from firstmile.dispatch.models import PickupTask
+from firstmile.dispatch.services import day_plan, driver_create, roster_set, route_create
 from firstmile.events.models import WebhookDelivery
 from firstmile.events.services import endpoint_create
-from firstmile.dispatch.services import day_plan, driver_create, roster_set, route_create
 from firstmile.pickup.models import PickupSubscription
 from firstmile.pickup.services import subscription_approve, warehouse_create
 from firstmile.reverse.services import consolidation_agree, exception_raise, reverse_order_create
