@@ -215,6 +215,13 @@ FIRSTMILE_BASE_HANDLING_HOURS = int(os.environ.get("FIRSTMILE_BASE_HANDLING_HOUR
 # and tests, whose receivers listen on 127.0.0.1.
 FIRSTMILE_WEBHOOK_ALLOW_PRIVATE = _env_bool("FIRSTMILE_WEBHOOK_ALLOW_PRIVATE", not PRODUCTION)
 
+# A worker leases a webhook delivery for this long before sending it: longer than the
+# connect and read timeouts together (5 + 15 s), so a slow send is never doubled; a
+# killed worker's deliveries go out again once it runs out.
+FIRSTMILE_WEBHOOK_LEASE_SECONDS = int(os.environ.get("FIRSTMILE_WEBHOOK_LEASE_SECONDS", "60"))
+# A worker whose heartbeat is older than this is dead: its running jobs read "interrupted".
+FIRSTMILE_WORKER_DEAD_AFTER_SECONDS = int(os.environ.get("FIRSTMILE_WORKER_DEAD_AFTER_SECONDS", "30"))
+
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500
 

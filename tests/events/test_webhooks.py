@@ -226,7 +226,7 @@ def test_a_leased_delivery_is_not_claimed_by_a_second_worker(merchant, ws_admin,
     assert first
     assert delivery.deliveries_claim(worker_id="b", limit=100) == []
     # A worker that died holding them: the lease runs out and another takes them.
-    with time_machine.travel(now() + delivery.LEASE + timedelta(seconds=1)):
+    with time_machine.travel(now() + delivery.lease() + timedelta(seconds=1)):
         assert sorted(delivery.deliveries_claim(worker_id="b", limit=100)) == sorted(first)
         # The dead worker's late answer is not recorded over the new holder's lease.
         assert delivery.delivery_attempt(first[0], worker_id="a") is None

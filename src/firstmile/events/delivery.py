@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import requests
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 from standardwebhooks.webhooks import Webhook
@@ -30,7 +31,6 @@ from .models import DeliveryStatus, Event, WebhookAttempt, WebhookDelivery, Webh
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)  # longer than the connect + read timeouts together
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 15.0
 RETRY_WINDOW = timedelta(days=3)
@@ -62,6 +62,11 @@ def backoff(attempt_count: int, *, rng: random.Random | None = None) -> float:
     """Seconds before attempt ``attempt_count + 1``: exponential, capped, with ±25 % jitter."""
     base = min(FIRST_RETRY * 3 ** max(attempt_count - 1, 0), MAX_WAIT)
     return base * (rng or random).uniform(0.75, 1.25)
+
+
+def lease() -> timedelta:
+    """How long a claimed delivery is this worker's (FIRSTMILE_WEBHOOK_LEASE_SECONDS)."""
+    return timedelta(seconds=settings.FIRSTMILE_WEBHOOK_LEASE_SECONDS)
 
 
 def retryable(status_code: int) -> bool:
@@ -98,7 +103,7 @@ def deliveries_claim(*, worker_id: str, limit: int = 20, moment: datetime | None
             due = due.select_for_update(skip_locked=True, of=("self",))
         ids = list(due.values_list("id", flat=True)[:limit])
         if ids:
-            WebhookDelivery.objects.filter(id__in=ids).update(leased_until=moment + LEASE, lease_owner=worker_id)
+            WebhookDelivery.objects.filter(id__in=ids).update(leased_until=moment + lease(), lease_owner=worker_id)
     return ids
 
 

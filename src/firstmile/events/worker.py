@@ -17,6 +17,7 @@ import threading
 import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import close_old_connections, connection
 from django.db.utils import OperationalError
 from django_tasks_db.management.commands.db_worker import Worker
@@ -32,7 +33,6 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = 5.0  # seconds
 RECOVER_EVERY = 15.0
-DEAD_AFTER = timedelta(seconds=30)  # a worker not seen for this long is taken for dead
 
 
 class FirstmileWorker(Worker):
@@ -64,7 +64,7 @@ class FirstmileWorker(Worker):
         if time.monotonic() - self._last_recovery < RECOVER_EVERY:
             return
         self._last_recovery = time.monotonic()
-        recovery.recover_abandoned(dead_after=DEAD_AFTER)
+        recovery.recover_abandoned(dead_after=timedelta(seconds=settings.FIRSTMILE_WORKER_DEAD_AFTER_SECONDS))
 
     def claim_task(self) -> DBTaskResult | None:
         """The next ready task, claimed for this worker (django-tasks-db's own claim)."""
