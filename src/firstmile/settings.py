@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "firstmile.core.middleware.ControlCharacterGuard",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication, so a session's key is its user's; before every view.
+    "firstmile.api.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -31,6 +31,19 @@ ERROR_RESPONSES = {
 }
 
 
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retry safe: the same key with the same request within 24 h returns the first answer "
+        "(with `Idempotent-Replayed: true`) instead of acting twice; another request with the key is 422, "
+        "a repeat while the first still runs is 409."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
+
+
 class FirstmileAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
@@ -38,7 +51,9 @@ class FirstmileAPI(NinjaAPI):
         components["Error"] = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
         body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
         for methods in schema["paths"].values():
-            for operation in methods.values():
+            for method, operation in methods.items():
+                if method in ("post", "put", "patch", "delete"):
+                    operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
                 responses = operation.setdefault("responses", {})
                 for status, description in ERROR_RESPONSES.items():
                     responses.setdefault(status, {"description": description, "content": body})

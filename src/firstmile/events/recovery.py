@@ -18,6 +18,13 @@ from firstmile.core.clock import now
 
 from .models import Job, JobStatus, WorkerHeartbeat
 
+_CLEANUPS: list = []
+
+
+def register_cleanup(cleanup) -> None:
+    """A function the worker calls now and then to forget what has expired (idempotency keys, …)."""
+    _CLEANUPS.append(cleanup)
+
 
 def live_worker_ids(*, dead_after: timedelta) -> set[str]:
     return set(WorkerHeartbeat.objects.filter(seen_at__gte=now() - dead_after).values_list("worker_id", flat=True))
@@ -51,4 +58,6 @@ def recover_abandoned(*, dead_after: timedelta) -> int:
         )
     # Heartbeats of workers long gone are only clutter.
     WorkerHeartbeat.objects.filter(seen_at__lt=moment - timedelta(days=1)).delete()
+    for cleanup in _CLEANUPS:
+        cleanup()
     return interrupted
