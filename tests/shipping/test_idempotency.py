@@ -15,14 +15,6 @@ from firstmile.api.models import IdempotencyRecord
 from firstmile.core.clock import now
 from firstmile.shipping.models import Order
 
-from ..shipping.conftest import (  # noqa: F401
-    HONGMEI,
-    hongmei,
-    jt,
-    jt_staff,
-    merchant,
-)
-
 pytestmark = pytest.mark.django_db
 
 
@@ -119,13 +111,13 @@ def test_fifty_concurrent_identical_posts_have_one_effect(divisions):
     from firstmile.pickup.services import warehouse_create
 
     from .. import factories
-    from ..shipping.conftest import HONGMEI as ADDRESS
+    from .conftest import HONGMEI as ADDRESS
 
     carrier = factories.carrier("JT", with_centre_in="440111107")
     coverage_assign(actor=None, division_code="441900", carrier=carrier, valid_from=beijing(2023, 1, 1))
-    merchant = factories.actor()
-    warehouse_create(actor=merchant, **ADDRESS)
-    _token, raw = api_token_issue(actor=None, organisation=merchant.organisation, name="ERP")
+    boss = factories.actor()
+    warehouse_create(actor=boss, **ADDRESS)
+    _token, raw = api_token_issue(actor=None, organisation=boss.organisation, name="ERP")
     headers = {"Authorization": f"Bearer {raw}"}
     body = {"order_no": "TT-RACE", "warehouse_code": ADDRESS["code"]}
     start = threading.Barrier(50)
