@@ -5,7 +5,7 @@ from ninja import Field, File, Query, Router, Schema, UploadedFile
 from ninja.pagination import paginate
 
 from firstmile.core.pagination import CursorPagination
-from firstmile.core.types import IdList
+from firstmile.core.types import IdList, Instant
 from firstmile.events.api import EventOut
 
 from .imports import order_import
@@ -32,6 +32,14 @@ class OrderIn(Schema):
     item_summary: str = Field("", max_length=200)
     erp_warehouse_code: str = Field("", max_length=40, description="the warehouse code as your ERP has it")
     erp_warehouse_address: str = Field("", max_length=300, description="the warehouse address as your ERP has it")
+    placed_at: Instant | None = Field(
+        None,
+        description="when the buyer placed the order on the marketplace, with offset; the ship-by deadline "
+        "and switchover extensions count from it (default: when Firstmile receives the order)",
+    )
+    ship_by: Instant | None = Field(
+        None, description="a ship-by deadline the marketplace already fixed, with offset (default: computed)"
+    )
 
 
 class OrderOut(Schema):
@@ -41,7 +49,9 @@ class OrderOut(Schema):
     item_summary: str
     status: str
     created_at: datetime
+    placed_at: datetime | None
     ship_by: datetime
+    ship_by_source: str
     handling_hours: int
     extension_hours: int
     shipped_at: datetime | None

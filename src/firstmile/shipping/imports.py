@@ -1,16 +1,19 @@
 """Bulk import of orders from a spreadsheet (.xlsx or .csv), one order a row.
 
-Good rows become orders (each with its ship-by deadline fixed at import);
+Good rows become orders (each with its ship-by deadline fixed at import, counted
+from the marketplace's order time when the sheet has one);
 bad rows are reported by row number and column and nothing of them is saved.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.core import error_codes as core_codes
+from firstmile.core.clock import from_beijing_wall_clock
 from firstmile.core.errors import ApplicationError
 from firstmile.pickup.imports import match_columns, read_spreadsheet
 
@@ -22,8 +25,28 @@ HEADINGS = {
     "warehouse_code": ("发货仓库编码", "仓库编码", "warehouse_code", "warehouse code"),
     "item_summary": ("商品", "items", "item_summary"),
     "erp_warehouse_code": ("ERP仓库编码", "erp_warehouse_code"),
+    "placed_at": ("下单时间", "创建时间", "placed_at", "placed at"),
+    "ship_by": ("最晚发货时间", "ship_by", "ship by"),
 }
-TEMPLATE_HEADINGS = ["订单号", "发货仓库编码", "商品", "ERP仓库编码"]
+TEMPLATE_HEADINGS = ["订单号", "发货仓库编码", "商品", "ERP仓库编码", "下单时间", "最晚发货时间"]
+
+
+def _instant(text: str, field: str):
+    """A time cell: ISO 8601 with an offset, or a spreadsheet date-time read as Beijing time."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        parsed = parse_datetime(text.replace("/", "-"))
+    except ValueError:
+        parsed = None
+    if parsed is None or not 2000 <= parsed.year <= 2099:
+        raise ApplicationError(
+            core_codes.INVALID_INPUT,
+            _("Give a date and time such as 2023-09-18 10:00 (Beijing time) or with an offset."),
+            field=field,
+        )
+    return from_beijing_wall_clock(parsed)
 
 
 def order_import(*, actor: Actor, filename: str, content: bytes) -> dict:
@@ -52,6 +75,8 @@ def order_import(*, actor: Actor, filename: str, content: bytes) -> dict:
                     warehouse_code=cell(row, "warehouse_code") or None,
                     item_summary=cell(row, "item_summary"),
                     erp_warehouse_code=cell(row, "erp_warehouse_code"),
+                    placed_at=_instant(cell(row, "placed_at"), "placed_at"),
+                    ship_by=_instant(cell(row, "ship_by"), "ship_by"),
                 )
         except ApplicationError as err:
             report["failed"] += 1

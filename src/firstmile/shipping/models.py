@@ -55,6 +55,11 @@ class Order(BaseModel):
     extension_hours = models.PositiveIntegerField(_("extension hours"), default=0)
     extension = models.ForeignKey(ShipByExtension, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     ship_by = models.DateTimeField(_("ship by"))
+    # When the buyer placed the order on the marketplace (the ERP sends it minutes or
+    # hours later); the deadline and any switchover extension count from here.
+    placed_at = models.DateTimeField(_("placed at"), null=True, blank=True)
+    # "computed" (base hours + extension from placed_at) or "marketplace" (given by the ERP).
+    ship_by_source = models.CharField(_("deadline from"), max_length=12, default="computed")
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
 
     class Meta:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
@@ -100,8 +101,10 @@ def order_create(
     item_summary: str = "",
     erp_warehouse_code: str = "",
     erp_warehouse_address: str = "",
+    placed_at: datetime | None = None,
+    ship_by: datetime | None = None,
 ) -> Order:
-    """Record an order; its ship-by deadline is fixed now and never moves."""
+    """Record an order; its ship-by deadline is fixed now (from when the buyer placed it) and never moves."""
     _merchant(actor)
     order_no = (order_no or "").strip()
     if not order_no or len(order_no) > 64:
@@ -110,7 +113,14 @@ def order_create(
     if Order.objects.filter(merchant=actor.organisation, order_no=order_no).exists():
         raise Conflict(error_codes.ORDER_NO_TAKEN, _("You already have an order with this number."), field="order_no")
     created = now()
-    ship_by, base, extra, extension = ship_by_for(warehouse.division_id, created)
+    placed = _placed_at(placed_at, created)
+    computed, base, extra, extension = ship_by_for(warehouse.division_id, placed)
+    source = "computed"
+    if ship_by is not None:
+        # The marketplace already fixed the deadline: it is the one the merchant is measured by.
+        ship_by, extra, extension, source = _given_ship_by(ship_by, placed), 0, None, "marketplace"
+    else:
+        ship_by = computed
     try:
         with transaction.atomic():
             order = Order.objects.create(
@@ -124,6 +134,8 @@ def order_create(
                 extension_hours=extra,
                 extension=extension,
                 ship_by=ship_by,
+                placed_at=placed,
+                ship_by_source=source,
             )
     except IntegrityError:  # the same number created concurrently
         raise Conflict(error_codes.ORDER_NO_TAKEN, _("You already have an order with this number."), field="order_no")
@@ -135,10 +147,45 @@ def order_create(
         kind="order.created",
         subject=order,
         to_state=OrderStatus.AWAITING_SHIPMENT,
-        payload={"order_no": order_no, "ship_by": ship_by.isoformat(), "extension_hours": extra},
+        payload={
+            "order_no": order_no,
+            "placed_at": placed.isoformat(),
+            "ship_by": ship_by.isoformat(),
+            "ship_by_source": source,
+            "extension_hours": extra,
+        },
         owner=actor.organisation,
     )
     return order
+
+
+# An ERP's clock may run a little ahead of ours.
+CLOCK_SKEW = timedelta(minutes=5)
+OLDEST_ORDER = timedelta(days=90)
+
+
+def _placed_at(value: datetime | None, received: datetime) -> datetime:
+    if value is None:
+        return received
+    if timezone.is_naive(value):
+        raise _invalid(
+            "placed_at", _("Give placed_at with its UTC offset, e.g. 2023-09-18T10:00:00+08:00 (Beijing time).")
+        )
+    if value > received + CLOCK_SKEW:
+        raise _invalid("placed_at", _("placed_at lies in the future; send when the buyer placed the order."))
+    if value < received - OLDEST_ORDER:
+        raise _invalid("placed_at", _("placed_at is more than 90 days ago; such an order cannot be shipped on time."))
+    return value
+
+
+def _given_ship_by(value: datetime, placed: datetime) -> datetime:
+    if timezone.is_naive(value):
+        raise _invalid("ship_by", _("Give ship_by with its UTC offset, e.g. 2023-09-20T10:00:00+08:00."))
+    if value <= placed:
+        raise _invalid("ship_by", _("ship_by must come after the time the order was placed."))
+    if value > placed + OLDEST_ORDER:
+        raise _invalid("ship_by", _("ship_by is more than 90 days after the order was placed."))
+    return value
 
 
 def _sorting_centre_for(carrier, warehouse: Warehouse) -> SortingCentre:
