@@ -101,7 +101,12 @@ def test_bad_marketplace_times_are_refused_naming_the_field(merchant, hongmei, e
 
 @time_machine.travel(ARRIVAL, tick=False)
 def test_the_spreadsheet_import_reads_the_marketplace_time_as_beijing_time(merchant, hongmei, extension):
-    csv = "订单号,下单时间,最晚发货时间\nA-1,2023-09-18 10:00,\nA-2,2023-09-19 08:00:00+08:00,2023-09-21 08:00\nA-3,明天,\n"
+    csv = (
+        "订单号,下单时间,最晚发货时间\n"
+        "A-1,2023-09-18 10:00,\n"
+        "A-2,2023-09-19 08:00:00+08:00,2023-09-21 08:00\n"
+        "A-3,明天,\n"
+    )
     report = order_import(actor=merchant, filename="orders.csv", content=csv.encode())
     assert report["imported"] == 2
     assert report["errors"] == [
