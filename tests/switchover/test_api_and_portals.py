@@ -6,6 +6,7 @@ from firstmile.pickup.models import PickupSubscription
 from firstmile.switchover.models import SwitchoverBatch
 
 from .. import factories
+from ..worker import drain
 from .conftest import CUTOVER
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +22,14 @@ def test_ops_plans_schedules_and_pushes_over_the_api(api, ops, jt, ws, hongmei, 
     )
     assert batch.status_code == 201
     batch_id = batch.json()["id"]
-    pushed = client.post(f"/switchover-batches/{batch_id}/push", {}).json()
-    assert (pushed["pushed"], pushed["failed"], pushed["batch"]["status"]) == (1, 0, "pushed")
+    queued = client.post(f"/switchover-batches/{batch_id}/push", {})
+    assert queued.status_code == 202 and queued.json()["status"] == "queued"
+    assert client.post(f"/switchover-batches/{batch_id}/push", {}).status_code == 409  # one push at a time
+    drain()
+    job = client.get(f"/jobs/{queued.json()['id']}").json()
+    assert job["status"] == "done" and job["report"] == {"pushed": 1, "failed": 0, "batch_id": batch_id}
+    assert (job["progress_done"], job["progress_total"]) == (1, 1)
+    assert client.get(f"/switchover-batches/{batch_id}").json()["batch"]["status"] == "pushed"
     board = client.get(f"/switchover-batches/{batch_id}").json()
     assert (board["pushed"], board["pending"], board["cut_over"]) == (1, 1, False)
     again = client.post(
@@ -55,7 +62,10 @@ def test_ops_portal_flow_and_merchant_notice(client, ops, merchant, jt, ws, hong
     assert batch.cutover_at == CUTOVER
     assert carrier_serving("441900125", CUTOVER) == ws
     response = client.post(f"/ops/batches/{batch.pk}/action/", {"action": "push"}, follow=True)
-    assert "1 个仓库已推送" in response.content.decode()
+    assert "地址推送已在后台开始" in response.content.decode()
+    drain()
+    progress = client.get(f"/ops/batches/{batch.pk}/progress/").content.decode()
+    assert "已处理 1 / 1 个仓库" in progress and 'data-status="done"' in progress
     bad = client.post(
         f"/ops/batches/{batch.pk}/action/", {"action": "postpone", "cutover_at": "2023-09-01T00:00"}, follow=True
     )

@@ -23,6 +23,15 @@ class Actor:
     def for_token(cls, token: ApiToken) -> Actor:
         return cls(organisation=token.organisation, token=token)
 
+    @classmethod
+    def for_job(cls, job) -> Actor | None:
+        """Who started a background job: the worker acts as them (None: the system)."""
+        if job.created_by_id:
+            return cls.for_user(job.created_by)
+        if job.created_by_token_id:
+            return cls.for_token(job.created_by_token)
+        return None
+
     @property
     def kind(self) -> str:
         return self.organisation.kind

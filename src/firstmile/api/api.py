@@ -4,8 +4,8 @@ from ninja import NinjaAPI
 from firstmile.accounts.api import router as accounts_router
 from firstmile.carriers.api import router as carriers_router
 from firstmile.dispatch.api import router as dispatch_router
+from firstmile.events.api import jobs_router, webhooks_router
 from firstmile.events.api import router as events_router
-from firstmile.events.api import webhooks_router
 from firstmile.geo.api import router as geo_router
 from firstmile.pickup.api import router as pickup_router
 from firstmile.reverse.api import router as reverse_router
@@ -79,6 +79,7 @@ api.add_router("/geo", geo_router, tags=["geo"])
 api.add_router("/", carriers_router, tags=["carriers"])
 api.add_router("/events", events_router, tags=["events"])
 api.add_router("/", webhooks_router, tags=["webhooks"])
+api.add_router("/", jobs_router, tags=["jobs"])
 api.add_router("/", pickup_router, tags=["pickup"])
 api.add_router("/", shipping_router, tags=["shipping"])
 api.add_router("/", dispatch_router, tags=["dispatch"])

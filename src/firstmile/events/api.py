@@ -1,14 +1,16 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from django.http import FileResponse
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 from pydantic import StringConstraints
 
+from firstmile.core.errors import NotFound
 from firstmile.core.pagination import CursorPagination
 from firstmile.core.types import Id, Instant
 
-from . import catalogue, selectors, services
+from . import catalogue, jobs, selectors, services
 from .selectors import event_list
 
 router = Router()
@@ -232,3 +234,57 @@ def get_delivery(request, delivery_id: Id):
 )
 def replay_delivery(request, delivery_id: Id):
     return services.delivery_replay(actor=request.auth, delivery_id=delivery_id)
+
+
+# -- background jobs ----------------------------------------------------------------------------
+
+jobs_router = Router()
+
+
+class JobOut(Schema):
+    id: int
+    kind: str
+    title: str
+    status: str = Field(..., description="queued, running, done, failed, or interrupted (resume it)")
+    progress_done: int
+    progress_total: int
+    percent: int
+    report: dict[str, Any]
+    error: str
+    result_name: str
+    result_url: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @staticmethod
+    def resolve_result_url(obj):
+        return f"/api/v1/jobs/{obj.pk}/result" if obj.result_file else None
+
+
+@jobs_router.get("/jobs", response=list[JobOut], summary="The organisation's background jobs, newest first")
+@paginate(CursorPagination, ordering=("-id",))
+def list_jobs(request, kind: Annotated[str, StringConstraints(max_length=64)] | None = None):
+    return selectors.job_list(actor=request.auth, kind=kind)
+
+
+@jobs_router.get("/jobs/{int:job_id}", response=JobOut, summary="A job's state, progress and report (poll it)")
+def get_job(request, job_id: Id):
+    return selectors.job_get(actor=request.auth, job_id=job_id)
+
+
+@jobs_router.post(
+    "/jobs/{int:job_id}/resume",
+    response={202: JobOut},
+    summary="Resume an interrupted job after its last completed step",
+)
+def resume_job(request, job_id: Id):
+    return 202, jobs.job_resume(actor=request.auth, job_id=job_id)
+
+
+@jobs_router.get("/jobs/{int:job_id}/result", response={200: None}, summary="Download a finished job's file")
+def job_result(request, job_id: Id):
+    job = selectors.job_get(actor=request.auth, job_id=job_id)
+    if not job.result_file or job.status != "done":
+        raise NotFound("job_result_not_found", "This job has no file to download (yet).", field="job_id")
+    return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=job.result_name or "result")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from firstmile.core.errors import NotFound
 
 from . import error_codes
-from .models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WorkerHeartbeat
+from .models import Event, Job, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WorkerHeartbeat
 
 
 def event_list(*, actor: Any, subject_type: str | None = None, subject_id: str | None = None) -> QuerySet[Event]:
@@ -80,3 +80,19 @@ def workers_alive(*, within_seconds: int = 30) -> QuerySet[WorkerHeartbeat]:
     from firstmile.core.clock import now
 
     return WorkerHeartbeat.objects.filter(seen_at__gte=now() - timedelta(seconds=within_seconds)).order_by("worker_id")
+
+
+def job_list(*, actor: Any, kind: str | None = None) -> QuerySet[Job]:
+    """The organisation's background jobs, newest first."""
+    actor.require("records.view")
+    jobs = Job.objects.filter(organisation=actor.organisation)
+    if kind:
+        jobs = jobs.filter(kind=kind)
+    return jobs.order_by("-id")
+
+
+def job_get(*, actor: Any, job_id: int) -> Job:
+    job = job_list(actor=actor).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(error_codes.JOB_NOT_FOUND, _("No such job."), field="job_id")
+    return job

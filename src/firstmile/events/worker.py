@@ -82,9 +82,10 @@ class FirstmileWorker(Worker):
                 task_result = None
         return task_result
 
-    def run_once(self) -> bool:
+    def run_once(self, *, refresh_connections: bool = True) -> bool:
         """One round: a batch of due deliveries and one task. Whether there was anything to do."""
-        close_old_connections()
+        if refresh_connections:
+            close_old_connections()
         self.recover()
         # Marked busy so a SIGTERM lets the batch finish instead of exiting mid-send.
         self.running_task = True
@@ -96,6 +97,15 @@ class FirstmileWorker(Worker):
         if task_result is not None:
             self.run_task(task_result)
         return bool(sent or task_result)
+
+    def drain(self) -> int:
+        """Work in this thread until nothing is due (tests, `--batch`); how many rounds had work."""
+        self.beat()
+        rounds = 0
+        # In the caller's connection as it is (a test's transaction must stay open).
+        while self.run_once(refresh_connections=False):
+            rounds += 1
+        return rounds
 
     def run(self) -> None:
         logger.info("worker %s started (pid %s)", self.worker_id, os.getpid())

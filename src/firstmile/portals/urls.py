@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import people, reverse_views, views
+from . import jobs, people, reverse_views, views, webhooks
 from .carrier import dispatch as carrier_dispatch
 from .carrier import views as carrier
 from .driver import views as driver
@@ -93,6 +93,36 @@ urlpatterns = [
         "ops/coverage-requests/<int:request_id>/decide/",
         ops.coverage_request_decision,
         name="ops_coverage_request_decide",
+    ),
+    path("merchant/jobs/", jobs.merchant_jobs, name="merchant_jobs"),
+    path("merchant/jobs/<int:job_id>/", jobs.merchant_job, name="merchant_job"),
+    path("merchant/jobs/<int:job_id>/resume/", jobs.merchant_job_resume, name="merchant_job_resume"),
+    path("merchant/jobs/<int:job_id>/download/", jobs.merchant_job_download, name="merchant_job_download"),
+    path("carrier/jobs/", jobs.carrier_jobs, name="carrier_jobs"),
+    path("carrier/jobs/<int:job_id>/", jobs.carrier_job, name="carrier_job"),
+    path("carrier/jobs/<int:job_id>/resume/", jobs.carrier_job_resume, name="carrier_job_resume"),
+    path("carrier/jobs/<int:job_id>/download/", jobs.carrier_job_download, name="carrier_job_download"),
+    path("ops/jobs/", jobs.ops_jobs, name="ops_jobs"),
+    path("ops/jobs/<int:job_id>/", jobs.ops_job, name="ops_job"),
+    path("ops/jobs/<int:job_id>/resume/", jobs.ops_job_resume, name="ops_job_resume"),
+    path("ops/jobs/<int:job_id>/download/", jobs.ops_job_download, name="ops_job_download"),
+    path("merchant/webhooks/", webhooks.merchant_webhooks, name="merchant_webhooks"),
+    path(
+        "merchant/webhooks/deliveries/<int:delivery_id>/",
+        webhooks.merchant_webhook_delivery,
+        name="merchant_webhook_delivery",
+    ),
+    path("carrier/webhooks/", webhooks.carrier_webhooks, name="carrier_webhooks"),
+    path(
+        "carrier/webhooks/deliveries/<int:delivery_id>/",
+        webhooks.carrier_webhook_delivery,
+        name="carrier_webhook_delivery",
+    ),
+    path("ops/webhooks/", webhooks.ops_webhooks, name="ops_webhooks"),
+    path(
+        "ops/webhooks/deliveries/<int:delivery_id>/",
+        webhooks.ops_webhook_delivery,
+        name="ops_webhook_delivery",
     ),
     path("driver/", driver.home, name="driver_home"),
     path("driver/scan/", driver.scan, name="driver_scan"),

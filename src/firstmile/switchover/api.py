@@ -3,9 +3,10 @@ import datetime as dt
 from ninja import Field, Router, Schema
 
 from firstmile.core.types import Instant
+from firstmile.events.api import JobOut
 
-from .selectors import batch_dashboard, batch_get, push_failures, switchover_list
-from .services import batch_cancel, batch_postpone, batch_push, batch_schedule, switchover_create
+from .selectors import batch_dashboard, push_failures, switchover_list
+from .services import batch_cancel, batch_postpone, batch_push_start, batch_schedule, switchover_create
 
 router = Router()
 
@@ -81,12 +82,6 @@ class FailureOut(Schema):
     reason: str
 
 
-class PushOut(Schema):
-    pushed: int
-    failed: int
-    batch: BatchOut
-
-
 @router.get("/switchovers", response=list[SwitchoverOut], summary="Carrier switchovers and their batches")
 def list_switchovers(request):
     return list(switchover_list(actor=request.auth))
@@ -112,10 +107,13 @@ def failures(request, batch_id: int):
     return list(push_failures(actor=request.auth, batch_id=batch_id))
 
 
-@router.post("/switchover-batches/{int:batch_id}/push", response=PushOut, summary="Push addresses (again)")
+@router.post(
+    "/switchover-batches/{int:batch_id}/push",
+    response={202: JobOut},
+    summary="Push addresses (again) on the worker; poll the job (GET /jobs/{id}) for progress and the report",
+)
 def push(request, batch_id: int):
-    report = batch_push(actor=request.auth, batch_id=batch_id)
-    return {"pushed": report.pushed, "failed": report.failed, "batch": batch_get(actor=request.auth, batch_id=batch_id)}
+    return 202, batch_push_start(actor=request.auth, batch_id=batch_id)
 
 
 @router.post("/switchover-batches/{int:batch_id}/postpone", response=BatchOut, summary="Move the cutover")

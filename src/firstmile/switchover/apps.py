@@ -8,6 +8,9 @@ class SwitchoverConfig(AppConfig):
     verbose_name = _("Switchover")
 
     def ready(self) -> None:
-        from . import webhook_objects
+        from firstmile.events import jobs
+
+        from . import services, webhook_objects
 
         webhook_objects.register()
+        jobs.register(services.PUSH_JOB, services.run_push_job, operation="switchover.manage")

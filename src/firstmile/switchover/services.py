@@ -26,6 +26,8 @@ from firstmile.carriers.services import coverage_assign, coverage_reschedule, co
 from firstmile.core import error_codes as core_codes
 from firstmile.core.clock import beijing_day_bounds, now, to_beijing
 from firstmile.core.errors import ApplicationError, Conflict, NotFound
+from firstmile.events.jobs import job_start
+from firstmile.events.models import Job, JobStatus
 from firstmile.events.services import event_record, event_record_bulk
 from firstmile.geo.models import Division
 from firstmile.geo.selectors import ancestor_codes
@@ -345,12 +347,83 @@ def _candidates(batch: SwitchoverBatch) -> tuple[str, list]:
 
 
 def batch_push(*, actor: Actor | None, batch_id: int, chunk: int = PUSH_CHUNK) -> PushReport:
-    """Push the batch's addresses to the incoming carrier (地址推送), or re-push the failed ones.
+    """Push the batch's addresses to the incoming carrier (地址推送), or re-push the failed ones, now.
 
     Each chunk of warehouses is its own transaction, so progress (push_done of
-    push_total) is visible while a large push runs, and a push cut short is
-    finished by pushing again.
+    push_total) is visible while a large push runs. The portals and the API run
+    this as a job on the worker (:func:`batch_push_start`), which also resumes
+    a push whose worker died after the last chunk that committed.
     """
+    _total, low, high = _push_begin(actor, batch_id)
+    pushed = failed = 0
+    after = (low or 1) - 1
+    while after < (high or 0):
+        done = _push_chunk(actor, _live_batch(batch_id, lock=False), after, after + chunk)
+        pushed, failed, after = pushed + done[0], failed + done[1], after + chunk
+    batch = _push_end(actor, batch_id, pushed, failed)
+    return PushReport(batch, pushed, failed)
+
+
+PUSH_JOB = "switchover.push"
+
+
+@transaction.atomic
+def batch_push_start(*, actor: Actor | None, batch_id: int) -> Job:
+    """Queue the push (or re-push) of a batch on the worker; its progress shows in the job and the batch."""
+    require(actor, Operation.SWITCHOVER_MANAGE)
+    batch = _live_batch(batch_id)
+    _before_cutover(batch)
+    running = Job.objects.filter(
+        kind=PUSH_JOB,
+        params__batch_id=batch.pk,
+        status__in=(JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.INTERRUPTED),
+    ).first()
+    if running is not None:
+        raise Conflict(
+            error_codes.PUSH_IN_PROGRESS,
+            _("A push of this batch is already %(status)s (job %(job)s); wait for it or resume it.")
+            % {"status": running.get_status_display(), "job": running.pk},
+            extra={"job_id": running.pk},
+        )
+    return job_start(
+        actor=actor,
+        kind=PUSH_JOB,
+        title=_("Address push of batch %(name)s") % {"name": batch.name},
+        params={"batch_id": batch.pk},
+    )
+
+
+def run_push_job(job: Job, progress) -> dict:
+    """The worker's side of :func:`batch_push_start`: begin, chunks, end, each step with its checkpoint."""
+    actor = Actor.for_job(job)
+    batch_id = job.params["batch_id"]
+    checkpoint = dict(job.checkpoint)
+    if not checkpoint:
+        with transaction.atomic():
+            total, low, high = _push_begin(actor, batch_id)
+            checkpoint = {"after": (low or 1) - 1, "high": high or 0, "pushed": 0, "failed": 0}
+            progress(done=0, total=total or 0, checkpoint=checkpoint)
+    while checkpoint["after"] < checkpoint["high"]:
+        upto = checkpoint["after"] + PUSH_CHUNK
+        with transaction.atomic():
+            pushed, failed = _push_chunk(actor, _live_batch(batch_id, lock=False), checkpoint["after"], upto)
+            checkpoint = {
+                **checkpoint,
+                "after": upto,
+                "pushed": checkpoint["pushed"] + pushed,
+                "failed": checkpoint["failed"] + failed,
+            }
+            progress(done=checkpoint["pushed"] + checkpoint["failed"], checkpoint=checkpoint)
+    if not checkpoint.get("ended"):
+        with transaction.atomic():
+            _push_end(actor, batch_id, checkpoint["pushed"], checkpoint["failed"])
+            checkpoint = {**checkpoint, "ended": True}
+            progress(done=checkpoint["pushed"] + checkpoint["failed"], checkpoint=checkpoint)
+    return {"pushed": checkpoint["pushed"], "failed": checkpoint["failed"], "batch_id": batch_id}
+
+
+def _push_begin(actor, batch_id: int) -> tuple[int, int | None, int | None]:
+    """Check the batch may be pushed, count the candidates and start its progress: (total, lowest, highest id)."""
     require(actor, Operation.SWITCHOVER_MANAGE)
     with transaction.atomic():
         batch = _live_batch(batch_id)
@@ -367,23 +440,18 @@ def batch_push(*, actor: Actor | None, batch_id: int, chunk: int = PUSH_CHUNK) -
         batch.push_total, batch.push_done = total or 0, 0
         batch.push_started_at, batch.push_finished_at = moment, None
         batch.save(update_fields=["push_total", "push_done", "push_started_at", "push_finished_at", "updated_at"])
-    pushed = failed = 0
-    if total:
-        after = low - 1
-        while after < high:
-            upto = after + chunk
-            done = _push_chunk(actor, batch, after, upto)
-            pushed += done[0]
-            failed += done[1]
-            after = upto
+    return total or 0, low, high
+
+
+def _push_end(actor, batch_id: int, pushed: int, failed: int) -> SwitchoverBatch:
     if pushed and connection.vendor == "postgresql":
         # Tens of thousands of new requests make the planner's statistics stale, and the
         # incoming carrier's bulk review comes next: refresh them now, not at autovacuum's leisure.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE pickup_pickupsubscription")
     with transaction.atomic():
-        before = batch.status
         batch = _live_batch(batch_id)
+        before = batch.status
         batch.status = BatchStatus.PUSHED
         batch.push_finished_at = now()
         batch.save(update_fields=["status", "push_finished_at", "updated_at"])
@@ -397,7 +465,7 @@ def batch_push(*, actor: Actor | None, batch_id: int, chunk: int = PUSH_CHUNK) -
             owner=batch.switchover.to_carrier.organisation,
             counterparty=batch.switchover.from_carrier.organisation,
         )
-    return PushReport(batch, pushed, failed)
+    return batch
 
 
 @transaction.atomic

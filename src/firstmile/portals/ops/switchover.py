@@ -8,14 +8,16 @@ from django.views.decorators.http import require_POST
 from firstmile.carriers.selectors import carrier_list
 from firstmile.core import error_codes
 from firstmile.core.errors import ApplicationError
+from firstmile.events.selectors import job_list
 from firstmile.portals.access import portal_view
 from firstmile.portals.regions import build_picker
 from firstmile.portals.views import parse_beijing_input
 from firstmile.switchover.selectors import batch_dashboard, batch_get, push_failures, switchover_list
 from firstmile.switchover.services import (
+    PUSH_JOB,
     batch_cancel,
     batch_postpone,
-    batch_push,
+    batch_push_start,
     batch_schedule,
     switchover_create,
 )
@@ -91,15 +93,22 @@ def batch(request, batch_id: int):
         {
             "board": batch_dashboard(actor=request.actor, batch_id=batch_id),
             "failures": push_failures(actor=request.actor, batch_id=batch_id)[:200],
+            **_progress(request.actor, batch_id),
         },
     )
 
 
 @portal_view("ops")
 def batch_progress(request, batch_id: int):
-    return render(
-        request, "portals/ops/batch_progress.html", {"batch": batch_get(actor=request.actor, batch_id=batch_id)}
-    )
+    return render(request, "portals/ops/batch_progress.html", _progress(request.actor, batch_id))
+
+
+def _progress(actor, batch_id: int) -> dict:
+    return {
+        "batch": batch_get(actor=actor, batch_id=batch_id),
+        "job": job_list(actor=actor, kind=PUSH_JOB).filter(params__batch_id=batch_id).first(),
+        "portal": "ops",
+    }
 
 
 @portal_view("ops")
@@ -108,12 +117,8 @@ def batch_action(request, batch_id: int):
     action = request.POST.get("action")
     try:
         if action == "push":
-            report = batch_push(actor=request.actor, batch_id=batch_id)
-            messages.success(
-                request,
-                _("Push done: %(pushed)s warehouses pushed, %(failed)s failed.")
-                % {"pushed": report.pushed, "failed": report.failed},
-            )
+            batch_push_start(actor=request.actor, batch_id=batch_id)
+            messages.success(request, _("Push started on the worker; its progress shows below."))
         elif action == "postpone":
             batch_postpone(
                 actor=request.actor,
