@@ -20,7 +20,9 @@ def database_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-def start_worker(*args: str, lease_seconds: int = 2, dead_after: int = 3, log=None) -> subprocess.Popen:
+def start_worker(
+    *args: str, lease_seconds: int = 2, dead_after: int = 3, log=None, extra_env: dict | None = None
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -28,6 +30,7 @@ def start_worker(*args: str, lease_seconds: int = 2, dead_after: int = 3, log=No
         "FIRSTMILE_WORKER_DEAD_AFTER_SECONDS": str(dead_after),
         "FIRSTMILE_WEBHOOK_ALLOW_PRIVATE": "1",
         "FIRSTMILE_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "firstmile.cli", "worker", "--interval", "0.05", *args],

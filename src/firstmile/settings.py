@@ -224,6 +224,9 @@ FIRSTMILE_WEBHOOK_LEASE_SECONDS = int(os.environ.get("FIRSTMILE_WEBHOOK_LEASE_SE
 # A worker whose heartbeat is older than this is dead: its running jobs read "interrupted".
 FIRSTMILE_WORKER_DEAD_AFTER_SECONDS = int(os.environ.get("FIRSTMILE_WORKER_DEAD_AFTER_SECONDS", "30"))
 
+# Warehouses per transaction of a switchover push: each chunk commits with its checkpoint.
+FIRSTMILE_PUSH_CHUNK = int(os.environ.get("FIRSTMILE_PUSH_CHUNK", "20000"))
+
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500
 

@@ -25,6 +25,7 @@ from firstmile.events.services import endpoint_create
 from firstmile.pickup.models import PickupSubscription
 from firstmile.pickup.services import subscription_approve, warehouse_create
 from firstmile.reverse.services import consolidation_agree, exception_raise, reverse_order_create
+from firstmile.shipping.imports import order_import_start
 from firstmile.shipping.services import order_create, shipment_arrange
 
 from .. import factories
@@ -92,6 +93,7 @@ def world(db):
         exception = exception_raise(actor=ws_staff, reverse_order_id=reverse.pk, kind="other", description="破损")
         delivery = WebhookDelivery.objects.filter(endpoint=endpoint).latest("id")
     token, _raw = api_token_issue(actor=None, organisation=merchant, name="ERP")
+    job = order_import_start(actor=boss, filename="orders.csv", content="订单号\nTT-J\n".encode())
     return {
         "ids": {
             "user_id": boss.user.pk,
@@ -107,6 +109,7 @@ def world(db):
             "exception_id": exception.pk,
             "endpoint_id": endpoint.pk,
             "delivery_id": delivery.pk,
+            "job_id": job.pk,
         },
         # The strangers: the same kind of party, unrelated to the objects above.
         "other_merchant": factories.user(other_merchant, Role.ADMIN, "stranger"),
@@ -187,6 +190,9 @@ CASES = [
     ),
     ("get", "/api/v1/webhook-deliveries/{delivery_id}", "other_carrier", None),
     ("post", "/api/v1/webhook-deliveries/{delivery_id}/replay", "other_carrier", {}),
+    ("get", "/api/v1/jobs/{job_id}", "other_merchant", None),
+    ("post", "/api/v1/jobs/{job_id}/resume", "other_merchant", {}),
+    ("get", "/api/v1/jobs/{job_id}/result", "other_merchant", None),
 ]
 
 PORTAL_CASES = [
@@ -202,6 +208,10 @@ PORTAL_CASES = [
     ("post", "/carrier/dispatch/tasks/{task_id}/assign/", "other_carrier"),
     ("post", "/driver/stops/{task_id}/contact/", "other_driver"),
     ("post", "/driver/stops/{task_id}/close/", "other_driver"),
+    ("get", "/merchant/jobs/{job_id}/", "other_merchant"),
+    ("post", "/merchant/jobs/{job_id}/resume/", "other_merchant"),
+    ("get", "/merchant/jobs/{job_id}/download/", "other_merchant"),
+    ("get", "/carrier/webhooks/deliveries/{delivery_id}/", "other_carrier"),
 ]
 
 

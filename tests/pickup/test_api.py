@@ -9,6 +9,7 @@ from firstmile.accounts.models import OrganisationKind
 from firstmile.pickup.models import PickupSubscription, SubscriptionStatus, Warehouse
 
 from .. import factories
+from ..jobs import finished
 from .conftest import ADDRESS
 
 pytestmark = pytest.mark.django_db
@@ -135,7 +136,8 @@ def test_another_carrier_cannot_see_or_decide_the_request(erp, api, ws):
 
 def _upload(client, name, content):
     upload = SimpleUploadedFile(name, content)
-    return Client().post("/api/v1/warehouses/import", {"file": upload}, headers=client.headers)
+    response = Client().post("/api/v1/warehouses/import", {"file": upload}, headers=client.headers)
+    return finished(response) if response.status_code == 202 else response
 
 
 def test_import_csv_saves_good_rows_and_reports_bad_ones(erp):

@@ -10,6 +10,7 @@ from firstmile.pickup.models import PickupSubscription, SubscriptionStatus, Ware
 from firstmile.pickup.services import warehouse_create
 
 from .. import factories
+from ..jobs import job_page
 from .conftest import ADDRESS
 
 pytestmark = pytest.mark.django_db
@@ -117,7 +118,7 @@ def test_import_page_reports_rows(merchant_client, covered):
     response = merchant_client.post(
         "/merchant/warehouses/import/", {"file": SimpleUploadedFile("w.csv", content.encode())}
     )
-    page = response.content.decode()
+    page = job_page(merchant_client, response)
     assert "1 个已导入" in page
     assert Warehouse.objects.count() == 1
 

@@ -8,6 +8,7 @@ from openpyxl import load_workbook
 from firstmile.reverse.models import ReverseOrder
 
 from .. import factories
+from ..jobs import finished
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2024, 7, 24, 2, 0, tzinfo=UTC)
@@ -177,7 +178,8 @@ def test_warehouse_imports_a_spreadsheet_over_the_api(warehouse_api, merchant):
         {"file": SimpleUploadedFile("r.csv", content)},
         headers=warehouse_api.headers,
     )
-    report = response.json()
+    assert response.status_code == 202
+    report = finished(response).json()
     assert (report["imported"], report["failed"]) == (1, 1)
     assert report["errors"][0]["row"] == 3 and report["errors"][0]["field"] == "owner_id"
     assert ReverseOrder.objects.get().reverse_type == "warehouse_intercepted"

@@ -7,6 +7,7 @@ from firstmile.accounts.models import Role
 from firstmile.reverse.models import PickupRegistration, ReverseOrder, ReverseStatus
 
 from .. import factories
+from ..jobs import job_page
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2024, 7, 24, 2, 0, tzinfo=UTC)
@@ -130,8 +131,8 @@ def test_warehouse_raises_one_by_form_and_many_by_spreadsheet(client, merchant, 
         "dg-lighting,S2,拦截拒收,销毁,POP,W,仓,O,主\n"
         "nobody,S3,拦截拒收,退运,POP,W,仓,O,主\n"
     )
-    page = client.post("/carrier/reverse/import/", {"file": SimpleUploadedFile("r.csv", content.encode())})
-    assert "1 个已导入，2 个有错误" in page.content.decode()
+    response = client.post("/carrier/reverse/import/", {"file": SimpleUploadedFile("r.csv", content.encode())})
+    assert "1 个已导入，2 个有错误" in job_page(client, response)
     assert ReverseOrder.objects.filter(order_no="S1", disposition="destroy", business_mode="consignment_sale").exists()
 
 

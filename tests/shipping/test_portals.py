@@ -13,6 +13,7 @@ from firstmile.shipping.models import Order, Waybill
 from firstmile.shipping.services import order_create, shipment_arrange
 
 from .. import factories
+from ..jobs import job_page
 
 pytestmark = pytest.mark.django_db
 MONDAY = datetime(2023, 9, 18, 1, 0, tzinfo=UTC)
@@ -64,7 +65,7 @@ def test_order_import_reports_rows(merchant_client, hongmei):
     response = merchant_client.post(
         "/merchant/orders/import/", {"file": SimpleUploadedFile("orders.csv", content.encode())}
     )
-    page = response.content.decode()
+    page = job_page(merchant_client, response)
     assert "1 个已导入，2 个有错误" in page
     assert list(Order.objects.values_list("order_no", flat=True)) == ["I1"]
 

@@ -61,10 +61,11 @@ class FirstmileWorker(Worker):
             connection.close()
 
     def recover(self) -> None:
-        if time.monotonic() - self._last_recovery < RECOVER_EVERY:
+        dead_after = settings.FIRSTMILE_WORKER_DEAD_AFTER_SECONDS
+        if time.monotonic() - self._last_recovery < min(RECOVER_EVERY, dead_after / 2):
             return
         self._last_recovery = time.monotonic()
-        recovery.recover_abandoned(dead_after=timedelta(seconds=settings.FIRSTMILE_WORKER_DEAD_AFTER_SECONDS))
+        recovery.recover_abandoned(dead_after=timedelta(seconds=dead_after))
 
     def claim_task(self) -> DBTaskResult | None:
         """The next ready task, claimed for this worker (django-tasks-db's own claim)."""

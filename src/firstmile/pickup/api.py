@@ -5,10 +5,10 @@ from ninja.pagination import paginate
 
 from firstmile.core.pagination import CursorPagination
 from firstmile.core.types import IdList
-from firstmile.events.api import EventOut
+from firstmile.events.api import EventOut, JobOut
 from firstmile.geo.selectors import division_full_name
 
-from .imports import warehouse_import
+from .imports import warehouse_import_start
 from .models import RejectReason
 from .selectors import pickup_state, pickup_states, review_queue, subscription_get, warehouse_get, warehouse_list
 from .selectors import warehouse_timeline as timeline
@@ -80,13 +80,6 @@ class ImportRowError(Schema):
     field: str | None
     code: str
     message: str
-
-
-class ImportOut(Schema):
-    imported: int
-    failed: int
-    errors: list[ImportRowError]
-    warehouse_ids: list[int]
 
 
 class RequestOut(Schema):
@@ -207,9 +200,13 @@ def warehouse_events(request, warehouse_id: int):
     return list(timeline(actor=request.auth, warehouse=warehouse)[:200])
 
 
-@router.post("/warehouses/import", response=ImportOut, summary="Import warehouses from an .xlsx or .csv file")
+@router.post(
+    "/warehouses/import",
+    response={202: JobOut},
+    summary="Import warehouses from an .xlsx or .csv file on the worker; poll the job for the row report",
+)
 def import_warehouses(request, file: File[UploadedFile]):
-    return warehouse_import(actor=request.auth, filename=file.name or "", content=file.read())
+    return 202, warehouse_import_start(actor=request.auth, filename=file.name or "", content=file.read())
 
 
 @router.get("/pickup-requests", response=list[RequestOut], summary="The carrier's pickup requests (review queue)")

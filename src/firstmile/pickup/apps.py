@@ -8,6 +8,11 @@ class PickupConfig(AppConfig):
     verbose_name = _("Pickup")
 
     def ready(self) -> None:
-        from . import webhook_objects
+        from firstmile.events import jobs
+
+        from . import imports, webhook_objects
 
         webhook_objects.register()
+        jobs.register(
+            imports.WAREHOUSE_IMPORT_JOB, imports.import_job(imports.warehouse_import), operation="warehouse.manage"
+        )

@@ -12,14 +12,16 @@ import csv
 import io
 import re
 import zipfile
-from dataclasses import dataclass, field
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.core import error_codes as core_codes
 from firstmile.core.errors import ApplicationError
+from firstmile.events.jobs import job_start
+from firstmile.events.models import Job
 from firstmile.geo.selectors import address_parse
 
 from . import error_codes
@@ -39,14 +41,6 @@ HEADINGS = {
 }
 TEMPLATE_HEADINGS = ["仓库名称", "仓库编码", "联系人", "联系电话", "仓库地址", "默认发货仓"]
 _YES = {"1", "是", "y", "yes", "true", "默认"}
-
-
-@dataclass
-class ImportReport:
-    imported: int = 0
-    failed: int = 0
-    errors: list[dict] = field(default_factory=list)
-    warehouse_ids: list[int] = field(default_factory=list)
 
 
 # An .xlsx is a zip of XML: a small file can unpack to gigabytes. Refuse before parsing.
@@ -170,54 +164,163 @@ def match_columns(heading_row: list[str], headings: dict[str, tuple[str, ...]], 
     return found
 
 
-def warehouse_import(*, actor: Actor, filename: str, content: bytes) -> dict:
-    """Import every good row; report every bad one (row numbers as in the spreadsheet)."""
-    _merchant(actor)
-    rows = read_spreadsheet(filename, content, max_rows=MAX_ROWS)
+ROWS_PER_STEP = 200
+
+
+def import_rows(body, import_row, *, report: dict, ids_key: str, after_row: int = 0, on_step=None) -> dict:
+    """Run ``import_row(number, row) -> id`` for each row after ``after_row``, in steps of ROWS_PER_STEP rows.
+
+    A bad row (ApplicationError) goes into the report and leaves no trace (its own
+    savepoint). Each step is one transaction that ends with
+    ``on_step(done, total, last_row, report)``: a job writes its checkpoint there,
+    so a resumed import starts after the last step that committed.
+    """
+    pending = [(number, row) for number, row in body if number > after_row]
+    done = len(body) - len(pending)
+    for start in range(0, len(pending), ROWS_PER_STEP):
+        step = pending[start : start + ROWS_PER_STEP]
+        with transaction.atomic():
+            for number, row in step:
+                try:
+                    with transaction.atomic():
+                        object_id = import_row(number, row)
+                except ApplicationError as err:
+                    report["failed"] += 1
+                    report["errors"].append(
+                        {"row": number, "field": err.field, "code": err.code, "message": str(err.message)}
+                    )
+                    continue
+                report["imported"] += 1
+                report[ids_key].append(object_id)
+            done += len(step)
+            if on_step is not None:
+                on_step(done, len(body), step[-1][0], report)
+    return report
+
+
+def new_report(ids_key: str) -> dict:
+    return {"imported": 0, "failed": 0, "errors": [], ids_key: []}
+
+
+def import_job(importer):
+    """A job handler running ``importer`` on the job's uploaded file, resumable after its last step."""
+
+    def handle(job, progress) -> dict:
+        with job.input_file.open("rb") as upload:
+            content = upload.read()
+        checkpoint = job.checkpoint or {}
+
+        def on_step(done, total, last_row, report):
+            progress(done=done, total=total, checkpoint={"row": last_row, "report": report})
+
+        return importer(
+            actor=Actor.for_job(job),
+            filename=job.params.get("filename", ""),
+            content=content,
+            after_row=checkpoint.get("row", 0),
+            report=checkpoint.get("report"),
+            on_step=on_step,
+        )
+
+    return handle
+
+
+def import_start(*, actor: Actor, kind: str, title, filename: str, content: bytes, parse) -> Job:
+    """Check the file now (a bad file is a 400 at once), then import its rows on the worker."""
+    _columns, body = parse(filename, content)
+    return job_start(
+        actor=actor,
+        kind=kind,
+        title=f"{title} · {filename[:100]}",
+        params={"filename": filename[:200]},
+        input_file=ContentFile(content, name=(filename or "upload")[-100:]),
+        total=len(body),
+    )
+
+
+def _body(rows: list[list[str]], max_rows: int) -> list[tuple[int, list[str]]]:
+    body = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(cell for cell in row)]
+    if len(body) > max_rows:
+        raise ApplicationError(
+            core_codes.INVALID_INPUT, _("At most %(n)s rows per file.") % {"n": max_rows}, field="file"
+        )
+    return body
+
+
+def parse_sheet(filename: str, content: bytes, headings, required, *, max_rows: int = MAX_ROWS):
+    """(column of each heading, numbered non-empty rows) of an upload, or a 400 naming what is wrong."""
+    rows = read_spreadsheet(filename, content, max_rows=max_rows)
     if not rows:
         raise ApplicationError(core_codes.INVALID_INPUT, _("The file is empty."), field="file")
-    columns = match_columns(rows[0], HEADINGS, ["name", "code", "contact_name", "phone", "address"])
-    body = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(cell for cell in row)]
-    if len(body) > MAX_ROWS:
-        raise ApplicationError(
-            core_codes.INVALID_INPUT, _("At most %(n)s rows per file.") % {"n": MAX_ROWS}, field="file"
-        )
-    report = ImportReport()
+    return match_columns(rows[0], headings, required), _body(rows, max_rows)
+
+
+WAREHOUSE_REQUIRED = ["name", "code", "contact_name", "phone", "address"]
+WAREHOUSE_IMPORT_JOB = "warehouse.import"
+
+
+def parse_warehouses(filename: str, content: bytes):
+    return parse_sheet(filename, content, HEADINGS, WAREHOUSE_REQUIRED)
+
+
+def warehouse_import(
+    *, actor: Actor, filename: str, content: bytes, after_row: int = 0, report: dict | None = None, on_step=None
+) -> dict:
+    """Import every good row; report every bad one (row numbers as in the spreadsheet)."""
+    _merchant(actor)
+    columns, body = parse_warehouses(filename, content)
     seen_codes: dict[str, int] = {}
 
     def cell(row, key):
         index = columns.get(key)
         return row[index] if index is not None and index < len(row) else ""
 
-    for number, row in body:
+    def import_row(number, row):
         code = cell(row, "code")
+        if code in seen_codes:
+            raise ApplicationError(
+                error_codes.WAREHOUSE_CODE_TAKEN,
+                _("Code repeated from row %(row)s.") % {"row": seen_codes[code]},
+                field="code",
+            )
         try:
-            if code in seen_codes:
-                raise ApplicationError(
-                    error_codes.WAREHOUSE_CODE_TAKEN,
-                    _("Code repeated from row %(row)s.") % {"row": seen_codes[code]},
-                    field="code",
-                )
             parsed = address_parse(cell(row, "address"))
-            # Each row in its own savepoint: a bad row leaves no trace.
-            with transaction.atomic():
-                saved = warehouse_create(
-                    actor=actor,
-                    name=cell(row, "name"),
-                    code=code,
-                    contact_name=cell(row, "contact_name"),
-                    phone=cell(row, "phone"),
-                    division_code=parsed.division_code or "",
-                    address_detail=parsed.detail,
-                    is_default=cell(row, "is_default").lower() in _YES,
-                )
+            saved = warehouse_create(
+                actor=actor,
+                name=cell(row, "name"),
+                code=code,
+                contact_name=cell(row, "contact_name"),
+                phone=cell(row, "phone"),
+                division_code=parsed.division_code or "",
+                address_detail=parsed.detail,
+                is_default=cell(row, "is_default").lower() in _YES,
+            )
         except ApplicationError as err:
-            report.failed += 1
             # The spreadsheet has one address column where the form has region + detail.
-            column = "address" if err.field in {"division", "address_detail"} else err.field
-            report.errors.append({"row": number, "field": column, "code": err.code, "message": str(err.message)})
-            continue
+            if err.field in {"division", "address_detail"}:
+                err.field = "address"
+            raise
         seen_codes[code] = number
-        report.imported += 1
-        report.warehouse_ids.append(saved.warehouse.pk)
-    return report.__dict__
+        return saved.warehouse.pk
+
+    return import_rows(
+        body,
+        import_row,
+        report=report or new_report("warehouse_ids"),
+        ids_key="warehouse_ids",
+        after_row=after_row,
+        on_step=on_step,
+    )
+
+
+def warehouse_import_start(*, actor: Actor, filename: str, content: bytes) -> Job:
+    """Queue a warehouse import on the worker (the file is checked now)."""
+    _merchant(actor)
+    return import_start(
+        actor=actor,
+        kind=WAREHOUSE_IMPORT_JOB,
+        title=_("Warehouse import"),
+        filename=filename,
+        content=content,
+        parse=parse_warehouses,
+    )

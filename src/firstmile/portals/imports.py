@@ -1,22 +1,24 @@
-"""One page shape for every spreadsheet import: upload, then the per-row report."""
+"""One page shape for every spreadsheet import: upload, then the job that imports the rows on the worker."""
 
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from firstmile.core import error_codes
 from firstmile.core.errors import ApplicationError
 
 
-def spreadsheet_import_page(request, *, importer, template: str, headings: list[str]):
-    report, error = None, None
+def spreadsheet_import_page(request, *, starter, template: str, headings: list[str], portal: str):
+    """A bad file is refused at once; a good one becomes a job whose page shows progress and the row report."""
+    error = None
     if request.method == "POST":
         upload = request.FILES.get("file")
         try:
             if upload is None:
                 raise ApplicationError(error_codes.INVALID_INPUT, _("Choose a file to upload."), field="file")
-            report = importer(actor=request.actor, filename=upload.name, content=upload.read())
+            job = starter(actor=request.actor, filename=upload.name, content=upload.read())
+            return redirect(f"portals:{portal}_job", job_id=job.pk)
         except ApplicationError as err:
+            if err.kind == 403:
+                raise
             error = err
-    return render(
-        request, template, {"report": report, "error": error, "headings": headings}, status=400 if error else 200
-    )
+    return render(request, template, {"error": error, "headings": headings}, status=400 if error else 200)

@@ -14,7 +14,7 @@ from firstmile.portals.imports import spreadsheet_import_page
 from firstmile.portals.regions import build_picker
 from firstmile.portals.views import parse_beijing_input
 from firstmile.reverse.exports import export_csv, export_xlsx
-from firstmile.reverse.imports import TEMPLATE_HEADINGS, reverse_import
+from firstmile.reverse.imports import TEMPLATE_HEADINGS, reverse_import_start
 from firstmile.reverse.models import (
     BusinessMode,
     Disposition,
@@ -282,7 +282,11 @@ def carrier_reverse_action(request, reverse_order_id: int):
 @portal_view("carrier")
 def carrier_reverse_import(request):
     return spreadsheet_import_page(
-        request, importer=reverse_import, template="portals/reverse/carrier_import.html", headings=TEMPLATE_HEADINGS
+        request,
+        starter=reverse_import_start,
+        portal="carrier",
+        template="portals/reverse/carrier_import.html",
+        headings=TEMPLATE_HEADINGS,
     )
 
 

@@ -5,10 +5,10 @@ from django.http import FileResponse, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
 
 from firstmile.core.types import IdList, Instant
-from firstmile.events.api import EventOut
+from firstmile.events.api import EventOut, JobOut
 
 from .exports import export_csv, export_xlsx
-from .imports import reverse_import
+from .imports import reverse_import_start
 from .selectors import (
     ReverseFilters,
     carrier_worklist,
@@ -243,23 +243,18 @@ class ImportErrorOut(Schema):
     message: str
 
 
-class ReverseImportOut(Schema):
-    imported: int
-    failed: int
-    errors: list[ImportErrorOut]
-    ids: list[int]
-
-
 @router.post(
     "/reverse-orders/import",
-    response=ReverseImportOut,
-    summary="Warehouse: raise reverse orders from an .xlsx or .csv file",
+    response={202: JobOut},
+    summary="Warehouse: raise reverse orders from an .xlsx or .csv file, on the worker",
     description="Headings as the portal's template (商家编码, 订单号, 逆向类型, 处理方式, 经营方式, "
     "仓库编码, 仓库名称, "
-    "货主ID, 货主名称, …) or the field names. Good rows are saved; bad rows come back by row and field.",
+    "货主ID, 货主名称, …) or the field names. The file is checked at once (400 naming what is wrong); "
+    "its rows are imported on the worker: good rows saved, bad rows in the job's report by row and field. "
+    "Send an Idempotency-Key to make a re-upload after a dropped connection safe.",
 )
 def import_reverse_orders(request, file: File[UploadedFile]):
-    return reverse_import(actor=request.auth, filename=file.name or "", content=file.read())
+    return 202, reverse_import_start(actor=request.auth, filename=file.name or "", content=file.read())
 
 
 @router.post("/reverse-orders/register-pickup", response=list[ReverseOut], summary="登记提货, one or a batch; final")

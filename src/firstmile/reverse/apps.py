@@ -8,6 +8,10 @@ class ReverseConfig(AppConfig):
     verbose_name = _("Reverse management")
 
     def ready(self) -> None:
-        from . import webhook_objects
+        from firstmile.events import jobs
+        from firstmile.pickup.imports import import_job
+
+        from . import imports, webhook_objects
 
         webhook_objects.register()
+        jobs.register(imports.REVERSE_IMPORT_JOB, import_job(imports.reverse_import), operation="reverse.raise")

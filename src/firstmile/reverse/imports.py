@@ -7,14 +7,12 @@ are reported by row and column, and nothing of them is saved.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation
-from firstmile.core import error_codes as core_codes
-from firstmile.core.errors import ApplicationError
-from firstmile.pickup.imports import match_columns, read_spreadsheet
+from firstmile.events.models import Job
+from firstmile.pickup.imports import import_rows, import_start, new_report, parse_sheet
 
 from .services import _carrier, reverse_order_create
 
@@ -59,32 +57,45 @@ WORDS = {
 }
 
 
-def reverse_import(*, actor: Actor, filename: str, content: bytes) -> dict:
+REVERSE_IMPORT_JOB = "reverse.import"
+
+
+def parse_reverse_orders(filename: str, content: bytes):
+    return parse_sheet(filename, content, HEADINGS, REQUIRED, max_rows=MAX_ROWS)
+
+
+def _values(columns: dict[str, int], row: list[str]) -> dict[str, str]:
+    values = {key: (row[i] if i < len(row) else "").strip() for key, i in columns.items()}
+    for key in ("reverse_type", "disposition", "business_mode"):
+        if key in values:
+            values[key] = WORDS.get(values[key], WORDS.get(values[key].upper(), values[key]))
+    values["disposition"] = values.get("disposition") or "return"
+    return values
+
+
+def reverse_import(
+    *, actor: Actor, filename: str, content: bytes, after_row: int = 0, report: dict | None = None, on_step=None
+) -> dict:
     _carrier(actor, Operation.REVERSE_RAISE)
-    rows = read_spreadsheet(filename, content, max_rows=MAX_ROWS)
-    if not rows:
-        raise ApplicationError(core_codes.INVALID_INPUT, _("The file is empty."), field="file")
-    columns = match_columns(rows[0], HEADINGS, REQUIRED)
-    body = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(row)]
-    if len(body) > MAX_ROWS:
-        raise ApplicationError(
-            core_codes.INVALID_INPUT, _("At most %(n)s rows per file.") % {"n": MAX_ROWS}, field="file"
-        )
-    report = {"imported": 0, "failed": 0, "errors": [], "ids": []}
-    for number, row in body:
-        values = {key: (row[i] if i < len(row) else "").strip() for key, i in columns.items()}
-        for key in ("reverse_type", "disposition", "business_mode"):
-            if key in values:
-                values[key] = WORDS.get(values[key], WORDS.get(values[key].upper(), values[key]))
-        values.setdefault("disposition", "return")
-        values["disposition"] = values["disposition"] or "return"
-        try:
-            with transaction.atomic():
-                order = reverse_order_create(actor=actor, **values)
-        except ApplicationError as err:
-            report["failed"] += 1
-            report["errors"].append({"row": number, "field": err.field, "code": err.code, "message": str(err.message)})
-            continue
-        report["imported"] += 1
-        report["ids"].append(order.pk)
-    return report
+    columns, body = parse_reverse_orders(filename, content)
+    return import_rows(
+        body,
+        lambda number, row: reverse_order_create(actor=actor, **_values(columns, row)).pk,
+        report=report or new_report("ids"),
+        ids_key="ids",
+        after_row=after_row,
+        on_step=on_step,
+    )
+
+
+def reverse_import_start(*, actor: Actor, filename: str, content: bytes) -> Job:
+    """Queue a reverse-order import on the worker (the file is checked now)."""
+    _carrier(actor, Operation.REVERSE_RAISE)
+    return import_start(
+        actor=actor,
+        kind=REVERSE_IMPORT_JOB,
+        title=_("Reverse order import"),
+        filename=filename,
+        content=content,
+        parse=parse_reverse_orders,
+    )

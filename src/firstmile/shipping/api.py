@@ -6,9 +6,9 @@ from ninja.pagination import paginate
 
 from firstmile.core.pagination import CursorPagination
 from firstmile.core.types import IdList, Instant
-from firstmile.events.api import EventOut
+from firstmile.events.api import EventOut, JobOut
 
-from .imports import order_import
+from .imports import order_import_start
 from .labels import render_labels
 from .selectors import (
     explain_handover,
@@ -120,16 +120,13 @@ class ImportRowError(Schema):
     message: str
 
 
-class OrderImportOut(Schema):
-    imported: int
-    failed: int
-    errors: list[ImportRowError]
-    order_ids: IdList
-
-
-@router.post("/orders/import", response=OrderImportOut, summary="Import orders from an .xlsx or .csv file")
+@router.post(
+    "/orders/import",
+    response={202: JobOut},
+    summary="Import orders from an .xlsx or .csv file on the worker; poll the job for the row report",
+)
 def import_orders(request, file: File[UploadedFile]):
-    return order_import(actor=request.auth, filename=file.name or "", content=file.read())
+    return 202, order_import_start(actor=request.auth, filename=file.name or "", content=file.read())
 
 
 @router.get("/orders", response=list[OrderOut], summary="Your orders, newest first")

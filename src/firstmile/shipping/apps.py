@@ -8,6 +8,10 @@ class ShippingConfig(AppConfig):
     verbose_name = _("Shipping")
 
     def ready(self) -> None:
-        from . import webhook_objects
+        from firstmile.events import jobs
+        from firstmile.pickup.imports import import_job
+
+        from . import imports, webhook_objects
 
         webhook_objects.register()
+        jobs.register(imports.ORDER_IMPORT_JOB, import_job(imports.order_import), operation="shipping.manage")

@@ -7,7 +7,6 @@ bad rows are reported by row number and column and nothing of them is saved.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -15,7 +14,8 @@ from firstmile.accounts.actor import Actor
 from firstmile.core import error_codes as core_codes
 from firstmile.core.clock import from_beijing_wall_clock
 from firstmile.core.errors import ApplicationError
-from firstmile.pickup.imports import match_columns, read_spreadsheet
+from firstmile.events.models import Job
+from firstmile.pickup.imports import import_rows, import_start, new_report, parse_sheet
 
 from .services import _merchant, order_create
 
@@ -49,39 +49,52 @@ def _instant(text: str, field: str):
     return from_beijing_wall_clock(parsed)
 
 
-def order_import(*, actor: Actor, filename: str, content: bytes) -> dict:
+ORDER_IMPORT_JOB = "order.import"
+
+
+def parse_orders(filename: str, content: bytes):
+    return parse_sheet(filename, content, HEADINGS, ["order_no"], max_rows=MAX_ROWS)
+
+
+def order_import(
+    *, actor: Actor, filename: str, content: bytes, after_row: int = 0, report: dict | None = None, on_step=None
+) -> dict:
     _merchant(actor)
-    rows = read_spreadsheet(filename, content, max_rows=MAX_ROWS)
-    if not rows:
-        raise ApplicationError(core_codes.INVALID_INPUT, _("The file is empty."), field="file")
-    columns = match_columns(rows[0], HEADINGS, ["order_no"])
-    body = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(row)]
-    if len(body) > MAX_ROWS:
-        raise ApplicationError(
-            core_codes.INVALID_INPUT, _("At most %(n)s rows per file.") % {"n": MAX_ROWS}, field="file"
-        )
-    report = {"imported": 0, "failed": 0, "errors": [], "order_ids": []}
+    columns, body = parse_orders(filename, content)
 
     def cell(row, key):
         index = columns.get(key)
         return row[index] if index is not None and index < len(row) else ""
 
-    for number, row in body:
-        try:
-            with transaction.atomic():
-                order = order_create(
-                    actor=actor,
-                    order_no=cell(row, "order_no"),
-                    warehouse_code=cell(row, "warehouse_code") or None,
-                    item_summary=cell(row, "item_summary"),
-                    erp_warehouse_code=cell(row, "erp_warehouse_code"),
-                    placed_at=_instant(cell(row, "placed_at"), "placed_at"),
-                    ship_by=_instant(cell(row, "ship_by"), "ship_by"),
-                )
-        except ApplicationError as err:
-            report["failed"] += 1
-            report["errors"].append({"row": number, "field": err.field, "code": err.code, "message": str(err.message)})
-            continue
-        report["imported"] += 1
-        report["order_ids"].append(order.pk)
-    return report
+    def import_row(number, row):
+        return order_create(
+            actor=actor,
+            order_no=cell(row, "order_no"),
+            warehouse_code=cell(row, "warehouse_code") or None,
+            item_summary=cell(row, "item_summary"),
+            erp_warehouse_code=cell(row, "erp_warehouse_code"),
+            placed_at=_instant(cell(row, "placed_at"), "placed_at"),
+            ship_by=_instant(cell(row, "ship_by"), "ship_by"),
+        ).pk
+
+    return import_rows(
+        body,
+        import_row,
+        report=report or new_report("order_ids"),
+        ids_key="order_ids",
+        after_row=after_row,
+        on_step=on_step,
+    )
+
+
+def order_import_start(*, actor: Actor, filename: str, content: bytes) -> Job:
+    """Queue an order import on the worker (the file is checked now)."""
+    _merchant(actor)
+    return import_start(
+        actor=actor,
+        kind=ORDER_IMPORT_JOB,
+        title=_("Order import"),
+        filename=filename,
+        content=content,
+        parse=parse_orders,
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -404,7 +405,7 @@ def run_push_job(job: Job, progress) -> dict:
             checkpoint = {"after": (low or 1) - 1, "high": high or 0, "pushed": 0, "failed": 0}
             progress(done=0, total=total or 0, checkpoint=checkpoint)
     while checkpoint["after"] < checkpoint["high"]:
-        upto = checkpoint["after"] + PUSH_CHUNK
+        upto = checkpoint["after"] + settings.FIRSTMILE_PUSH_CHUNK
         with transaction.atomic():
             pushed, failed = _push_chunk(actor, _live_batch(batch_id, lock=False), checkpoint["after"], upto)
             checkpoint = {

@@ -14,7 +14,7 @@ from firstmile.dispatch.selectors import warehouse_tasks
 from firstmile.pickup.selectors import pickup_states, warehouse_list
 from firstmile.portals.access import portal_view
 from firstmile.portals.imports import spreadsheet_import_page
-from firstmile.shipping.imports import TEMPLATE_HEADINGS, order_import
+from firstmile.shipping.imports import TEMPLATE_HEADINGS, order_import_start
 from firstmile.shipping.labels import render_labels
 from firstmile.shipping.models import OrderStatus
 from firstmile.shipping.selectors import (
@@ -156,5 +156,9 @@ def pickup_help(request):
 @portal_view("merchant")
 def orders_import(request):
     return spreadsheet_import_page(
-        request, importer=order_import, template="portals/merchant/orders_import.html", headings=TEMPLATE_HEADINGS
+        request,
+        starter=order_import_start,
+        portal="merchant",
+        template="portals/merchant/orders_import.html",
+        headings=TEMPLATE_HEADINGS,
     )

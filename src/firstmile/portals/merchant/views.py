@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 
 from firstmile.carriers.selectors import carrier_list
 from firstmile.core.errors import ApplicationError
-from firstmile.pickup.imports import TEMPLATE_HEADINGS, warehouse_import
+from firstmile.pickup.imports import TEMPLATE_HEADINGS, warehouse_import_start
 from firstmile.pickup.selectors import pickup_state, pickup_states, warehouse_get, warehouse_list, warehouse_timeline
 from firstmile.pickup.services import subscription_cancel, warehouse_create, warehouse_update
 from firstmile.portals.access import portal_view
@@ -158,7 +158,8 @@ def warehouse_cancel_pickup(request, warehouse_id: int):
 def warehouse_import_view(request):
     return spreadsheet_import_page(
         request,
-        importer=warehouse_import,
+        starter=warehouse_import_start,
+        portal="merchant",
         template="portals/merchant/warehouse_import.html",
         headings=TEMPLATE_HEADINGS,
     )
