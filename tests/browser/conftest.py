@@ -41,6 +41,17 @@ def demo(divisions, live_server):
 
 
 @pytest.fixture
+def worker(demo, tmp_path):
+    """A real `firstmile worker` process on the live server's database, as `make demo` runs one."""
+    from ..workerproc import kill, start_worker
+
+    with open(tmp_path / "worker.log", "wb") as log:
+        process = start_worker(log=log)
+        yield process
+        kill(process)
+
+
+@pytest.fixture
 def login(page, demo):
     def log_in(username: str):
         page.goto(f"{demo.url}/login/")

@@ -11,7 +11,7 @@ from .conftest import pick_region
 pytestmark = pytest.mark.browser
 
 
-def test_operator_pushes_carrier_approves_clock_passes_cutover_merchant_prints_ws(login, demo, page):
+def test_operator_pushes_carrier_approves_clock_passes_cutover_merchant_prints_ws(login, demo, worker, page):
     cutover = beijing_day_bounds(beijing_today() + timedelta(days=1))[0]  # tomorrow 00:00 Beijing
     # The operator plans J&T → Wanse and schedules Dongguan for tomorrow 00:00.
     login("ops")
@@ -28,7 +28,9 @@ def test_operator_pushes_carrier_approves_clock_passes_cutover_merchant_prints_w
     batch_form.get_by_role("button", name="安排批次").click()
     expect(page.locator(".messages")).to_contain_text("批次 东莞 已安排")
     page.get_by_role("button", name="向新服务商推送地址").click()
-    expect(page.locator(".messages")).to_contain_text("1 个仓库已推送，0 个失败")
+    expect(page.locator(".messages")).to_contain_text("地址推送已在后台开始")
+    # The worker runs the push; the page polls it to the end.
+    expect(page.locator("#push-progress [data-testid=job]")).to_have_attribute("data-status", "done", timeout=20_000)
     expect(page.locator("#push-progress")).to_contain_text("已处理 1 / 1 个仓库")
 
     # Wanse approves its pushed requests in bulk.

@@ -183,3 +183,25 @@ def test_warehouse_imports_a_spreadsheet_over_the_api(warehouse_api, merchant):
     assert (report["imported"], report["failed"]) == (1, 1)
     assert report["errors"][0]["row"] == 3 and report["errors"][0]["field"] == "owner_id"
     assert ReverseOrder.objects.get().reverse_type == "warehouse_intercepted"
+
+
+def test_a_large_export_goes_to_the_worker(warehouse_api, merchant_api, monkeypatch):
+    from firstmile.reverse import api as reverse_api
+
+    from ..jobs import finished
+
+    for n in range(3):
+        _raise(warehouse_api, order_no=f"E{n}")
+    monkeypatch.setattr(reverse_api, "SYNC_EXPORT_ROWS", 2)
+    too_many = merchant_api.client.get("/api/v1/reverse-orders/export", headers=merchant_api.headers)
+    assert too_many.status_code == 400 and too_many.json()["code"] == "export_too_large"
+
+    queued = merchant_api.client.post("/api/v1/reverse-orders/exports?format=csv", headers=merchant_api.headers)
+    assert queued.status_code == 202 and queued.json()["progress_total"] == 3
+    job = finished(queued).job
+    assert job.report == {"rows": 3, "format": "csv"}
+    result = merchant_api.client.get(f"/api/v1/jobs/{job.pk}/result", headers=merchant_api.headers)
+    assert result.status_code == 200
+    assert b"".join(result.streaming_content).decode("utf-8-sig").count("\n") == 4
+    # The warehouse cannot read the merchant's export.
+    assert warehouse_api.client.get(f"/api/v1/jobs/{job.pk}/result", headers=warehouse_api.headers).status_code == 404

@@ -84,3 +84,27 @@ def test_void_then_scan_is_refused_with_a_clear_message(erp):
     voided = erp.post(f"/waybills/{number}/void", {}).json()
     assert voided["status"] == "voided"
     assert erp.post(f"/waybills/{number}/void", {}).status_code == 409
+
+
+def test_a_batch_of_labels_is_rendered_on_the_worker(erp, monkeypatch):
+    from firstmile.events.models import Job
+    from firstmile.shipping import api as shipping_api
+
+    from ..jobs import finished
+
+    ids = [erp.post("/orders", {"order_no": f"LB-{n}"}).json()["id"] for n in range(3)]
+    numbers = [w["waybill_no"] for w in erp.post("/orders/arrange-shipment", {"order_ids": ids}).json()["waybills"]]
+    queued = erp.post("/label-batches", {"waybill_nos": numbers})
+    assert queued.status_code == 202
+    job = finished(queued).job
+    assert job.report == {"labels": 3, "pages": 3}
+    result = erp.client.get(f"/api/v1/jobs/{job.pk}/result", headers=erp.headers)
+    pdf = b"".join(result.streaming_content)
+    assert len(pypdfium2.PdfDocument(io.BytesIO(pdf))) == 3
+    assert set(Waybill.objects.values_list("print_count", flat=True)) == {1}
+    # An unknown number is refused at once, and no job is queued.
+    assert erp.post("/label-batches", {"waybill_nos": [*numbers, "JT00000000000"]}).status_code == 404
+    assert Job.objects.filter(kind="labels.batch").count() == 1
+    monkeypatch.setattr(shipping_api, "SYNC_LABELS", 2)
+    too_many = erp.get("/labels.pdf", waybill=numbers)
+    assert too_many.status_code == 400 and too_many.json()["code"] == "too_many_labels"

@@ -1,5 +1,6 @@
 from datetime import UTC, datetime
 
+import pypdfium2
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -8,7 +9,7 @@ from firstmile.accounts.actor import Actor
 from firstmile.accounts.models import OrganisationKind, Role
 from firstmile.dispatch.models import PickupTask
 from firstmile.dispatch.services import contact_record, day_plan, driver_create, roster_set, route_create
-from firstmile.events.models import Event
+from firstmile.events.models import Event, Job
 from firstmile.shipping.models import Order, Waybill
 from firstmile.shipping.services import order_create, shipment_arrange
 
@@ -34,8 +35,18 @@ def test_order_form_and_batch_arrange(merchant_client, hongmei):
     assert "已生成 2 个运单：2 PICK UP，0 DROP OFF" in page
     assert "打印面单（PDF）" in page
     numbers = ",".join(Waybill.objects.values_list("waybill_no", flat=True))
-    pdf = merchant_client.get(f"/merchant/labels.pdf?w={numbers}")
+    # Two labels are two pages: the worker renders them, the job's page offers the PDF.
+    queued = merchant_client.get(f"/merchant/labels.pdf?w={numbers}")
+    page = job_page(merchant_client, queued)
+    assert "下载 labels.pdf" in page
+    job = Job.objects.get(kind="labels.batch")
+    assert job.report == {"labels": 2, "pages": 2}
+    pdf = merchant_client.get(f"/merchant/jobs/{job.pk}/download/")
     assert pdf["Content-Type"] == "application/pdf"
+    assert len(pypdfium2.PdfDocument(b"".join(pdf.streaming_content))) == 2
+    assert set(Waybill.objects.values_list("print_count", flat=True)) == {1}
+    single = merchant_client.get(f"/merchant/labels.pdf?w={numbers.split(',')[0]}")
+    assert single["Content-Type"] == "application/pdf"
 
 
 def test_shipping_twice_in_the_portal_shows_a_message_and_changes_nothing(merchant_client, merchant, hongmei):

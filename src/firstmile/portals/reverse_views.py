@@ -1,7 +1,7 @@
 """Reverse management pages: the merchant's filterable list and actions, the warehouse's work lists."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse as url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,8 +13,8 @@ from firstmile.portals.access import portal_view
 from firstmile.portals.imports import spreadsheet_import_page
 from firstmile.portals.regions import build_picker
 from firstmile.portals.views import parse_beijing_input
-from firstmile.reverse.exports import export_csv, export_xlsx
 from firstmile.reverse.imports import TEMPLATE_HEADINGS, reverse_import_start
+from firstmile.reverse.jobs import reverse_export_start
 from firstmile.reverse.models import (
     BusinessMode,
     Disposition,
@@ -108,16 +108,12 @@ def reverse_orders(request):
 
 @portal_view("merchant")
 def reverse_export(request):
-    rows = reverse_list(actor=request.actor, filters=ReverseFilters.from_params(request.GET))
-    if request.GET.get("format") == "csv":
-        response = HttpResponse(export_csv(rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="reverse-orders.csv"'
-        return response
-    response = HttpResponse(
-        export_xlsx(rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    """The filtered list, exported on the worker; the job's page offers the file when done."""
+    params = {key: request.GET.get(key) for key in request.GET if key not in ("format", "cursor")}
+    job = reverse_export_start(
+        actor=request.actor, params=params, file_format="csv" if request.GET.get("format") == "csv" else "xlsx"
     )
-    response["Content-Disposition"] = 'attachment; filename="reverse-orders.xlsx"'
-    return response
+    return redirect("portals:merchant_job", job_id=job.pk)
 
 
 @portal_view("merchant")

@@ -2,13 +2,16 @@ import datetime as dt
 from typing import Literal
 
 from django.http import FileResponse, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
 
+from firstmile.core.errors import ApplicationError
 from firstmile.core.types import IdList, Instant
 from firstmile.events.api import EventOut, JobOut
 
 from .exports import export_csv, export_xlsx
 from .imports import reverse_import_start
+from .jobs import reverse_export_start
 from .selectors import (
     ReverseFilters,
     carrier_worklist,
@@ -34,6 +37,8 @@ from .services import (
 )
 
 router = Router()
+# Up to this many rows the export answers in the request; more go to the worker.
+SYNC_EXPORT_ROWS = 5000
 
 
 class ReverseQuery(Schema):
@@ -213,6 +218,13 @@ def list_reverse(request, query: Query[ReverseQuery], cursor: str | None = None,
 )
 def export(request, query: Query[ReverseQuery], format: Literal["xlsx", "csv"] = "xlsx"):
     rows = reverse_list(actor=request.auth, filters=ReverseFilters.from_params(query.dict(exclude_none=True)))
+    if rows.count() > SYNC_EXPORT_ROWS:
+        raise ApplicationError(
+            "export_too_large",
+            _("More than %(n)s rows: export them on the worker with POST /api/v1/reverse-orders/exports.")
+            % {"n": SYNC_EXPORT_ROWS},
+            field="format",
+        )
     if format == "csv":
         response = HttpResponse(export_csv(rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="reverse-orders.csv"'
@@ -222,6 +234,16 @@ def export(request, query: Query[ReverseQuery], format: Literal["xlsx", "csv"] =
         )
         response["Content-Disposition"] = 'attachment; filename="reverse-orders.xlsx"'
     return response
+
+
+@router.post(
+    "/reverse-orders/exports",
+    response={202: JobOut},
+    summary="Export the filtered list on the worker (any size); the job's result is the file",
+    description=FILTER_DOC,
+)
+def export_job(request, query: Query[ReverseQuery], format: Literal["xlsx", "csv"] = "xlsx"):
+    return 202, reverse_export_start(actor=request.auth, params=query.dict(exclude_none=True), file_format=format)
 
 
 @router.post("/reverse-orders", response={201: ReverseOut}, summary="Consolidation warehouse: raise a reverse order")

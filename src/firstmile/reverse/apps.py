@@ -12,6 +12,8 @@ class ReverseConfig(AppConfig):
         from firstmile.pickup.imports import import_job
 
         from . import imports, webhook_objects
+        from . import jobs as export_jobs
 
         webhook_objects.register()
         jobs.register(imports.REVERSE_IMPORT_JOB, import_job(imports.reverse_import), operation="reverse.raise")
+        jobs.register(export_jobs.EXPORT_JOB, export_jobs.run_export_job, operation="records.view")

@@ -1,14 +1,17 @@
 from datetime import datetime
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, UploadedFile
 from ninja.pagination import paginate
 
+from firstmile.core.errors import ApplicationError
 from firstmile.core.pagination import CursorPagination
 from firstmile.core.types import IdList, Instant
 from firstmile.events.api import EventOut, JobOut
 
 from .imports import order_import_start
+from .jobs import labels_batch_start
 from .labels import render_labels
 from .selectors import (
     explain_handover,
@@ -24,6 +27,7 @@ from .selectors import (
 from .services import labels_printed, order_create, shipment_arrange, waybill_void
 
 router = Router()
+SYNC_LABELS = 50
 
 
 class OrderIn(Schema):
@@ -179,9 +183,20 @@ def label(request, waybill_no: str):
     return _pdf(pdf, f"{waybill.waybill_no}.pdf")
 
 
-@router.get("/labels.pdf", summary="Many labels in one PDF", response={200: None})
+@router.get(
+    "/labels.pdf",
+    summary="A few labels in one PDF, in the request (up to 50; more with POST /label-batches)",
+    response={200: None},
+)
 def labels(request, waybill: Query[list[str]]):
-    found = waybills_by_numbers(actor=request.auth, numbers=waybill[:1000])
+    if len(waybill) > SYNC_LABELS:
+        raise ApplicationError(
+            "too_many_labels",
+            _("More than %(n)s labels: render them on the worker with POST /api/v1/label-batches.")
+            % {"n": SYNC_LABELS},
+            field="waybill",
+        )
+    found = waybills_by_numbers(actor=request.auth, numbers=waybill)
     pdf = render_labels([label_data(w, reprint=w.print_count > 0) for w in found])
     if request.auth.is_merchant:
         labels_printed(actor=request.auth, waybills=found)
@@ -192,3 +207,16 @@ def labels(request, waybill: Query[list[str]]):
 def void(request, waybill_no: str):
     waybill = waybill_get(actor=request.auth, waybill_no=waybill_no)
     return waybill_void(actor=request.auth, waybill_id=waybill.pk)
+
+
+class LabelBatchIn(Schema):
+    waybill_nos: list[str] = Field(..., min_length=1, max_length=10_000)
+
+
+@router.post(
+    "/label-batches",
+    response={202: JobOut},
+    summary="Render many labels into one PDF on the worker; the job's result is the PDF",
+)
+def label_batch(request, payload: LabelBatchIn):
+    return 202, labels_batch_start(actor=request.auth, waybill_nos=payload.waybill_nos)

@@ -176,14 +176,16 @@ def draw_label(canvas: Canvas, label: LabelData) -> None:
     c.drawString(margin, margin + 9, "Firstmile")
 
 
-def render_labels(labels: list[LabelData]) -> bytes:
-    """One PDF with a page per label, in the given order."""
+def render_labels(labels: list[LabelData], *, on_page=None) -> bytes:
+    """One PDF with a page per label, in the given order; ``on_page(n)`` after each page (progress)."""
     _register_font()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=PAGE, pageCompression=1)
     canvas.setTitle("Firstmile labels")
-    for label in labels:
+    for number, label in enumerate(labels, start=1):
         draw_label(canvas, label)
         canvas.showPage()
+        if on_page is not None:
+            on_page(number)
     canvas.save()
     return buffer.getvalue()

@@ -15,6 +15,7 @@ from firstmile.pickup.selectors import pickup_states, warehouse_list
 from firstmile.portals.access import portal_view
 from firstmile.portals.imports import spreadsheet_import_page
 from firstmile.shipping.imports import TEMPLATE_HEADINGS, order_import_start
+from firstmile.shipping.jobs import labels_batch_start
 from firstmile.shipping.labels import render_labels
 from firstmile.shipping.models import OrderStatus
 from firstmile.shipping.selectors import (
@@ -103,7 +104,11 @@ def arrange(request):
 @portal_view("merchant")
 def labels(request):
     numbers = [n for value in request.GET.getlist("w") for n in value.split(",") if n]
-    found = waybills_by_numbers(actor=request.actor, numbers=numbers[:1000])
+    if len(numbers) > 1:
+        # More than a page: the worker renders the batch; its page offers the PDF when done.
+        job = labels_batch_start(actor=request.actor, waybill_nos=numbers)
+        return redirect("portals:merchant_job", job_id=job.pk)
+    found = waybills_by_numbers(actor=request.actor, numbers=numbers)
     pdf = render_labels([label_data(w, reprint=w.print_count > 0) for w in found])
     labels_printed(actor=request.actor, waybills=found)
     response = HttpResponse(pdf, content_type="application/pdf")

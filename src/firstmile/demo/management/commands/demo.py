@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -10,8 +13,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--no-serve", action="store_true", help="load the data and stop")
         parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument("--no-worker", action="store_true", help="do not start a worker beside the server")
 
-    def handle(self, *args, no_serve: bool, addrport: str, **options):
+    def handle(self, *args, no_serve: bool, addrport: str, no_worker: bool = False, **options):
         call_command("migrate", interactive=False, verbosity=0)
         logins = load_demo()
         self.stdout.write(self.style.SUCCESS("Firstmile demo data is loaded."))
@@ -22,5 +26,16 @@ class Command(BaseCommand):
         for organisation, raw in logins.tokens:
             self.stdout.write(f"  {organisation}: {raw}")
         self.stdout.write(f"\nAPI docs: http://{addrport}/api/v1/docs   Admin: http://{addrport}/admin/ (user ops)\n")
-        if not no_serve:
+        if no_serve:
+            return
+        # The worker runs pushes, imports, label batches and webhook deliveries; the demo
+        # starts one beside the server, as production runs `firstmile worker` next to the web processes.
+        worker = None if no_worker else subprocess.Popen([sys.executable, "-m", "firstmile.cli", "worker"])
+        if worker:
+            self.stdout.write(f"Worker started (pid {worker.pid}); it stops with the server.\n")
+        try:
             call_command("runserver", addrport, use_reloader=False)
+        finally:
+            if worker:
+                worker.terminate()
+                worker.wait(timeout=30)
