@@ -329,3 +329,15 @@ def test_the_body_is_valid_json_with_times_in_beijing(merchant, ws_admin, receiv
     for got in receiver.received:
         body = json.loads(got.body)
         assert body["data"]["object_as_of"].endswith("+08:00")
+
+
+def test_the_documented_catalogue_is_the_one_in_force():
+    from pathlib import Path
+
+    from django.utils import translation
+
+    from firstmile.events.catalogue import catalogue_markdown
+
+    with translation.override("en"):
+        table = catalogue_markdown()
+    assert table in (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
