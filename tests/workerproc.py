@@ -21,7 +21,12 @@ def database_url() -> str:
 
 
 def start_worker(
-    *args: str, lease_seconds: int = 2, dead_after: int = 3, log=None, extra_env: dict | None = None
+    *args: str,
+    lease_seconds: int = 2,
+    dead_after: int = 3,
+    log=None,
+    extra_env: dict | None = None,
+    interval: float = 0.05,
 ) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -33,7 +38,7 @@ def start_worker(
         **(extra_env or {}),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "firstmile.cli", "worker", "--interval", "0.05", *args],
+        [sys.executable, "-m", "firstmile.cli", "worker", "--interval", str(interval), *args],
         env=env,
         stdout=log or subprocess.DEVNULL,
         stderr=log or subprocess.DEVNULL,
