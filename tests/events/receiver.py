@@ -45,6 +45,8 @@ class Receiver:
             def do_POST(self):
                 length = int(self.headers.get("content-length", 0))
                 body = self.rfile.read(length)
+                if len(body) < length:
+                    return  # the sender died mid-request: nothing was delivered
                 with receiver.lock:
                     receiver.received.append(
                         Received({k.lower(): v for k, v in self.headers.items()}, body, time.time())

@@ -172,6 +172,7 @@ def test_410_disables_the_endpoint(merchant, ws_admin, receiver):
     receiver.answers = [410]
     warehouse_create(actor=merchant, **HONGMEI)
     warehouse_create(actor=merchant, **{**HONGMEI, "code": "DG-2"})
+    delivery.dispatch_due(worker_id="w1", limit=1)
     _send_all()
     endpoint.refresh_from_db()
     assert not endpoint.is_active and endpoint.disabled_reason == "410 Gone"

@@ -15,6 +15,7 @@ import json
 import logging
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -45,6 +46,9 @@ USER_AGENT = "Firstmile-Webhooks/1"
 
 _session = requests.Session()
 _session.headers["User-Agent"] = USER_AGENT
+# Enough pooled connections for every sender thread to keep its own alive.
+for _scheme in ("http://", "https://"):
+    _session.mount(_scheme, requests.adapters.HTTPAdapter(pool_connections=32, pool_maxsize=32))
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,8 @@ def render_bodies(deliveries: list[WebhookDelivery]) -> None:
             separators=(",", ":"),
             default=str,
         )
-        WebhookDelivery.objects.filter(pk=delivery.pk, body="").update(body=delivery.body)
+    # One statement for the batch (a few dozen rows, so Django's CASE-based bulk_update is cheap).
+    WebhookDelivery.objects.bulk_update(fresh, ["body"])
 
 
 def event_body(event: Event, described: dict | None, as_of: datetime) -> dict:
@@ -207,14 +212,18 @@ def delivery_attempt(delivery_id: int, *, worker_id: str) -> str | None:
 
 
 def _send(delivery: WebhookDelivery, *, worker_id: str) -> str | None:
-    endpoint = delivery.endpoint
+    started_at, outcome = _attempt(delivery)
+    with transaction.atomic():
+        return _record(delivery, outcome, started_at=started_at, worker_id=worker_id)
+
+
+def _attempt(delivery: WebhookDelivery) -> tuple[datetime, Outcome]:
+    """The HTTP part of a send: no database, so a batch's requests can run side by side."""
     started_at = now()
-    headers = signature_headers(endpoint, delivery.message_id, delivery.body, started_at)
-    outcome = post(endpoint.url, delivery.body, headers)
-    return _record(delivery, outcome, started_at=started_at, worker_id=worker_id)
+    headers = signature_headers(delivery.endpoint, delivery.message_id, delivery.body, started_at)
+    return started_at, post(delivery.endpoint.url, delivery.body, headers)
 
 
-@transaction.atomic
 def _record(delivery: WebhookDelivery, outcome: Outcome, *, started_at: datetime, worker_id: str) -> str | None:
     moment = now()
     attempts = delivery.attempt_count + 1
@@ -277,26 +286,31 @@ def _endpoint_health(endpoint: WebhookEndpoint, outcome: Outcome, moment: dateti
         endpoint_disable_by_system(endpoint=endpoint, reason=reason)
 
 
-def dispatch_due(*, worker_id: str, limit: int = 20) -> int:
-    """Claim and send one batch of due deliveries; how many were attempted."""
+# Requests of one batch in flight at once: a receiver 100 ms away still takes
+# about 150 deliveries a second from one worker. A batch never holds two
+# deliveries of one object to one endpoint (the claim's order rule), so
+# sending them side by side keeps every object's order.
+SEND_CONCURRENCY = 16
+_pool: ThreadPoolExecutor | None = None
+
+
+def _senders() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=SEND_CONCURRENCY, thread_name_prefix="webhook-send")
+    return _pool
+
+
+def dispatch_due(*, worker_id: str, limit: int = 50) -> int:
+    """Claim one batch of due deliveries, send them side by side, record the outcomes; how many."""
     ids = deliveries_claim(worker_id=worker_id, limit=limit)
     if not ids:
         return 0
     deliveries = list(WebhookDelivery.objects.select_related("endpoint", "event").filter(pk__in=ids).order_by("id"))
     render_bodies(deliveries)
-    switched_off: set[int] = set()
-    for delivery in deliveries:
-        if delivery.endpoint_id in switched_off:
-            continue
-        try:
-            _send(delivery, worker_id=worker_id)
-        except Exception:  # one broken row must not stop the others; it is retried when its lease ends
-            logger.exception("webhook delivery %s failed unexpectedly", delivery.pk)
-        if not delivery.endpoint.is_active:
-            switched_off.add(delivery.endpoint_id)
-    if switched_off:
-        # The endpoint went off mid-batch (410, days of failures): the rest wait for it to come back.
-        WebhookDelivery.objects.filter(
-            pk__in=ids, endpoint_id__in=switched_off, lease_owner=worker_id, status=DeliveryStatus.PENDING
-        ).update(leased_until=None, lease_owner="")
+    attempts = list(_senders().map(_attempt, deliveries))
+    # One transaction for the batch's results: a commit per delivery would cost more than its request.
+    with transaction.atomic():
+        for delivery, (started_at, outcome) in zip(deliveries, attempts, strict=True):
+            _record(delivery, outcome, started_at=started_at, worker_id=worker_id)
     return len(deliveries)

@@ -36,7 +36,7 @@ RECOVER_EVERY = 15.0
 
 
 class FirstmileWorker(Worker):
-    def __init__(self, *, delivery_batch: int = 20, **kwargs):
+    def __init__(self, *, delivery_batch: int = 50, **kwargs):
         super().__init__(**kwargs)
         self.delivery_batch = delivery_batch
         self._last_recovery = 0.0

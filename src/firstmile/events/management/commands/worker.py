@@ -10,7 +10,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=0.5, help="seconds to sleep when there is nothing to do")
         parser.add_argument("--batch", action="store_true", help="work until nothing is due, then exit")
-        parser.add_argument("--deliveries", type=int, default=20, help="deliveries leased per round")
+        parser.add_argument("--deliveries", type=int, default=50, help="deliveries leased per round")
         parser.add_argument("--queue-name", default="default", help="task queues, comma-separated, or *")
         parser.add_argument("--worker-id", default="", help="unique per process (default: random)")
 
