@@ -63,6 +63,6 @@ def carrier(
     return created
 
 
-def token(org: Organisation) -> str:
-    _token, raw = api_token_issue(actor=None, organisation=org, name="test integration")
+def token(org: Organisation, role: str = Role.STAFF) -> str:
+    _token, raw = api_token_issue(actor=None, organisation=org, name="test integration", role=role)
     return raw

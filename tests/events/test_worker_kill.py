@@ -8,7 +8,7 @@ import time
 import pytest
 from django.db import transaction
 
-from firstmile.events.models import DeliveryStatus, WebhookDelivery
+from firstmile.events.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from firstmile.events.services import endpoint_create, event_record_bulk
 from firstmile.pickup.models import Warehouse
 
@@ -85,5 +85,29 @@ def test_sigkill_at_random_points_loses_nothing(divisions, tmp_path):
             wid = received.headers["webhook-id"]
             assert bodies.setdefault(wid, received.body) == received.body
         assert not WebhookDelivery.objects.filter(status=DeliveryStatus.FAILED).exists()
+    finally:
+        receiver.stop()
+
+
+def test_two_workers_share_the_queue_and_send_each_delivery_once(divisions, tmp_path):
+    # A slow receiver (50 ms), so the queue outlasts the second worker's start-up.
+    receiver = Receiver(delay=0.05).start()
+    count = 3 * COUNT
+    try:
+        merchant = factories.actor()
+        endpoint_create(actor=merchant, url=receiver.url, event_types=["warehouse.updated"])
+        expected = make_events(merchant, count)
+        with open(tmp_path / "worker.log", "wb") as log:
+            workers = [start_worker(log=log, lease_seconds=60), start_worker(log=log, lease_seconds=60)]
+            deadline = time.monotonic() + 60
+            while len(set(receiver.ids()) & expected) < count and time.monotonic() < deadline:
+                time.sleep(0.05)
+            for worker in workers:
+                kill(worker)
+        got = receiver.ids()
+        assert sorted(got) == sorted(expected)  # every one, none twice
+        # Both took part.
+        owners = set(WebhookAttempt.objects.values_list("worker_id", flat=True))
+        assert len(owners) == 2
     finally:
         receiver.stop()

@@ -86,3 +86,27 @@ def test_the_new_carrier_sees_the_pushed_request_tagged(client, ops, jt, ws, hon
     page = client.get("/carrier/pickup-requests/").content.decode()
     assert "DG-HM" in page
     assert "09-19 00:00" in page
+
+
+def test_an_interrupted_push_is_shown_and_resumed_from_the_batch_page(client, ops, jt, ws, hongmei, clock):
+    from firstmile.events.models import Job, JobStatus
+    from firstmile.switchover.services import batch_push_start, batch_schedule, switchover_create
+
+    switchover = switchover_create(actor=ops, name="JT → WS", from_carrier="JT", to_carrier="WS")
+    batch = batch_schedule(
+        actor=ops, switchover_id=switchover.pk, name="东莞", cutover_at=CUTOVER, division_codes=["441900"]
+    )
+    job = batch_push_start(actor=ops, batch_id=batch.pk)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.INTERRUPTED, error="worker died")
+    client.force_login(ops.user)
+    page = client.get(f"/ops/batches/{batch.pk}/").content.decode()
+    assert 'data-status="interrupted"' in page and "继续" in page
+    resumed = client.post(f"/ops/jobs/{job.pk}/resume/", {"next": f"/ops/batches/{batch.pk}/"})
+    assert resumed["Location"] == f"/ops/batches/{batch.pk}/"
+    assert Job.objects.get(pk=job.pk).status == JobStatus.QUEUED
+    # An outside address is not followed.
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.INTERRUPTED)
+    elsewhere = client.post(f"/ops/jobs/{job.pk}/resume/", {"next": "https://evil.example.com/"})
+    assert elsewhere["Location"] == f"/ops/jobs/{job.pk}/"
+    drain()
+    assert Job.objects.get(pk=job.pk).status == JobStatus.DONE

@@ -115,6 +115,10 @@ class DeliveryDetailOut(DeliveryOut):
     body: str
     attempts: list[AttemptOut]
 
+    @staticmethod
+    def resolve_attempts(obj):
+        return list(selectors.attempt_list(delivery=obj))
+
 
 @webhooks_router.get("/webhook-event-types", response=list[EventTypeOut], summary="The catalogue of event types")
 def list_event_types(request):
@@ -211,20 +215,13 @@ def list_deliveries(
     return selectors.delivery_list(actor=request.auth, endpoint_id=endpoint_id, status=status, event_type=event_type)
 
 
-def _detail(delivery):
-    delivery.attempts_list = list(selectors.attempt_list(delivery=delivery))
-    out = DeliveryDetailOut.from_orm(delivery).dict()
-    out["attempts"] = [AttemptOut.from_orm(a).dict() for a in delivery.attempts_list]
-    return out
-
-
 @webhooks_router.get(
     "/webhook-deliveries/{int:delivery_id}",
     response=DeliveryDetailOut,
     summary="One delivery with its body and every attempt",
 )
 def get_delivery(request, delivery_id: Id):
-    return _detail(selectors.delivery_get(actor=request.auth, delivery_id=delivery_id))
+    return selectors.delivery_get(actor=request.auth, delivery_id=delivery_id)
 
 
 @webhooks_router.post(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -40,7 +42,10 @@ def _resume(request, portal: str, job_id: int):
         if err.kind == 403:
             raise
         messages.error(request, err.message)
-    return redirect(request.POST.get("next") or f"/{portal}/jobs/{job_id}/")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse(f"portals:{portal}_job", kwargs={"job_id": job_id})
+    return redirect(back)
 
 
 def _download(request, portal: str, job_id: int):

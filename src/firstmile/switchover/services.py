@@ -483,6 +483,12 @@ def _push_chunk(actor, batch: SwitchoverBatch, after: int, upto: int) -> tuple[i
     in_range = " AND w.id > %s AND w.id <= %s"
     pending = "SELECT 1 FROM pickup_pickupsubscription p WHERE p.warehouse_id = w.id AND p.status = 'pending_review'"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Each chunk adds thousands of rows the planner's statistics have not seen: it
+            # then takes the "already pushed" anti-joins for one row and nests a loop over
+            # tens of thousands per warehouse (a 5,000-warehouse chunk took minutes at 80 %
+            # of a 100k push). Hash joins are the right plan for a chunk at any size.
+            cursor.execute("SET LOCAL enable_nestloop = off")
         # A warehouse with a request of its own pending cannot take a second one.
         cursor.execute(
             f"""INSERT INTO switchover_pushfailure (batch_id, warehouse_id, reason, attempted_at)

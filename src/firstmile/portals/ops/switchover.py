@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -108,6 +109,7 @@ def _progress(actor, batch_id: int) -> dict:
         "batch": batch_get(actor=actor, batch_id=batch_id),
         "job": job_list(actor=actor, kind=PUSH_JOB).filter(params__batch_id=batch_id).first(),
         "portal": "ops",
+        "next_url": reverse("portals:ops_batch", kwargs={"batch_id": batch_id}),
     }
 
 
