@@ -104,3 +104,14 @@ def test_ops_see_every_delivery_but_replay_none(merchant, receiver):
     assert receiver.url in ops.get("/ops/webhooks/").content.decode()
     detail = ops.get(f"/ops/webhooks/deliveries/{sent.pk}/").content.decode()
     assert sent.message_id in detail and 'value="replay"' not in detail
+
+
+def test_an_oversized_body_is_refused_and_changes_nothing(api, merchant):
+    erp = api(factories.token(merchant.organisation, role=Role.ADMIN))
+    before = database_snapshot(skip=("accounts.ApiToken",))
+    huge = {"url": "https://x.example.com/", "event_types": ["*"], "description": "x" * 3_000_000}
+    response = erp.post("/webhook-endpoints", huge)
+    assert response.status_code in (400, 413, 422)
+    many = erp.post("/webhook-endpoints", {"url": "https://x.example.com/", "event_types": ["*"] * 101})
+    assert many.status_code == 422 and many.json()["field"] == "event_types"
+    assert database_snapshot(skip=("accounts.ApiToken",)) == before

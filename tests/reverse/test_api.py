@@ -205,3 +205,38 @@ def test_a_large_export_goes_to_the_worker(warehouse_api, merchant_api, monkeypa
     assert b"".join(result.streaming_content).decode("utf-8-sig").count("\n") == 4
     # The warehouse cannot read the merchant's export.
     assert warehouse_api.client.get(f"/api/v1/jobs/{job.pk}/result", headers=warehouse_api.headers).status_code == 404
+
+
+def test_an_import_uploaded_again_with_its_idempotency_key_imports_once(warehouse_api, merchant):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from firstmile.events.models import Job
+
+    from ..jobs import finished
+
+    content = (
+        "商家编码,订单号,逆向类型,处理方式,经营方式,仓库编码,仓库名称,货主ID,货主名称\n"
+        "dg-lighting,K1,仓拦截成功,退运,寄售,W,仓,O,主\n"
+    ).encode()
+
+    def upload():
+        # A new multipart boundary each time, as a client retrying after a dropped connection sends.
+        return warehouse_api.client.post(
+            "/api/v1/reverse-orders/import",
+            {"file": SimpleUploadedFile("r.csv", content)},
+            headers={**warehouse_api.headers, "Idempotency-Key": "import-2026-12-01-1"},
+        )
+
+    first = upload()
+    again = upload()
+    assert first.status_code == again.status_code == 202
+    assert again["Idempotent-Replayed"] == "true" and again.json()["id"] == first.json()["id"]
+    assert Job.objects.count() == 1
+    assert finished(first).json()["imported"] == 1
+    assert ReverseOrder.objects.filter(order_no="K1").count() == 1
+    other = warehouse_api.client.post(
+        "/api/v1/reverse-orders/import",
+        {"file": SimpleUploadedFile("r.csv", content.replace(b"K1", b"K2"))},
+        headers={**warehouse_api.headers, "Idempotency-Key": "import-2026-12-01-1"},
+    )
+    assert other.status_code == 422
