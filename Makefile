@@ -27,3 +27,5 @@ bench:
 	.venv/bin/python bench/labels.py
 	PYTHONPATH=. .venv/bin/python bench/switchover_push.py
 	PYTHONPATH=. .venv/bin/python bench/reverse_list.py
+	PYTHONPATH=. .venv/bin/python bench/webhook_delivery.py
+	PYTHONPATH=. .venv/bin/python bench/switchover_push_kill.py

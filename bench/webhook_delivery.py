@@ -25,33 +25,9 @@ from _pg import fresh_database
 
 
 def _events(merchant, count: int, start: int = 0) -> set[str]:
-    from django.db import transaction
+    from tests.events.load import warehouse_events
 
-    from firstmile.events.models import WebhookDelivery
-    from firstmile.events.services import event_record_bulk
-    from firstmile.pickup.models import Warehouse
-
-    Warehouse.objects.bulk_create(
-        Warehouse(
-            merchant=merchant.organisation,
-            name=f"仓{n}",
-            code=f"K{n:06d}",
-            contact_name="陈",
-            phone="+8613800138000",
-            division_id="441900125",
-            address_detail=f"{n}号",
-        )
-        for n in range(start, start + count)
-    )
-    before = set(WebhookDelivery.objects.values_list("id", flat=True))
-    with transaction.atomic():
-        event_record_bulk(
-            actor=None,
-            kind="warehouse.updated",
-            subjects=Warehouse.objects.filter(merchant=merchant.organisation, code__gte=f"K{start:06d}"),
-            owner_field="merchant_id",
-        )
-    return {d.message_id for d in WebhookDelivery.objects.exclude(id__in=before)}
+    return warehouse_events(merchant, count, start)
 
 
 def _wait_for(receiver, expected: set[str], seconds: float) -> float:

@@ -6,42 +6,18 @@ import random
 import time
 
 import pytest
-from django.db import transaction
 
 from firstmile.events.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
-from firstmile.events.services import endpoint_create, event_record_bulk
-from firstmile.pickup.models import Warehouse
+from firstmile.events.services import endpoint_create
 
 from .. import factories
 from ..workerproc import kill, start_worker
+from .load import warehouse_events
 from .receiver import Receiver
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 COUNT = 200  # bench/webhook_delivery.py runs 1,000
-
-
-def make_events(merchant, count: int) -> set[str]:
-    Warehouse.objects.bulk_create(
-        Warehouse(
-            merchant=merchant.organisation,
-            name=f"仓{n}",
-            code=f"K{n:05d}",
-            contact_name="陈",
-            phone="+8613800138000",
-            division_id="441900125",
-            address_detail=f"{n}号",
-        )
-        for n in range(count)
-    )
-    with transaction.atomic():
-        event_record_bulk(
-            actor=None,
-            kind="warehouse.updated",
-            subjects=Warehouse.objects.filter(merchant=merchant.organisation),
-            owner_field="merchant_id",
-        )
-    return {d.message_id for d in WebhookDelivery.objects.filter(event__kind="warehouse.updated")}
 
 
 def _wait_for_first_send(receiver, deadline) -> None:
@@ -55,7 +31,7 @@ def test_sigkill_at_random_points_loses_nothing(divisions, tmp_path):
     try:
         merchant = factories.actor()
         endpoint_create(actor=merchant, url=receiver.url, event_types=["warehouse.updated"])
-        expected = make_events(merchant, COUNT)
+        expected = warehouse_events(merchant, COUNT)
         assert len(expected) == COUNT
 
         rng = random.Random(7)
@@ -96,7 +72,7 @@ def test_two_workers_share_the_queue_and_send_each_delivery_once(divisions, tmp_
     try:
         merchant = factories.actor()
         endpoint_create(actor=merchant, url=receiver.url, event_types=["warehouse.updated"])
-        expected = make_events(merchant, count)
+        expected = warehouse_events(merchant, count)
         with open(tmp_path / "worker.log", "wb") as log:
             workers = [start_worker(log=log, lease_seconds=60), start_worker(log=log, lease_seconds=60)]
             deadline = time.monotonic() + 60
