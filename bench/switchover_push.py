@@ -85,6 +85,11 @@ def _issuer(merchant_user_id: int, warehouse_code: str, cutover_iso: str, stop_i
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--warehouses", type=int, default=100_000)
+    parser.add_argument(
+        "--webhooks",
+        action="store_true",
+        help="Wanse's system and the merchant's ERP subscribe to subscription.requested (100k deliveries written)",
+    )
     args = parser.parse_args()
     with fresh_database("firstmile_bench_push"):
         from django.db import connection, connections, transaction
@@ -104,6 +109,15 @@ def main() -> None:
         batch = batch_schedule(
             actor=ops, switchover_id=switchover.pk, name="东莞", cutover_at=cutover, division_codes=["441900"]
         )
+        if args.webhooks:
+            from firstmile.events.services import endpoint_create
+
+            for party in (ws.organisation, merchant):
+                endpoint_create(
+                    actor=factories.actor(party, kind=party.kind, role=Role.ADMIN),
+                    url="https://hooks.example.com/firstmile",
+                    event_types=["subscription.requested"],
+                )
 
         # Baseline: the same rows in one raw statement, committed (as the push commits), then removed.
         start = time.perf_counter()
@@ -146,6 +160,10 @@ def main() -> None:
         assert report.pushed == args.warehouses == baseline_rows, (report, baseline_rows)
         assert User.objects.exists()
         print(f"switchover address push of {args.warehouses} warehouses on PostgreSQL")
+        if args.webhooks:
+            from firstmile.events.models import WebhookDelivery
+
+            print(f"  with 2 webhook endpoints: {WebhookDelivery.objects.count()} deliveries written by the push")
         print(f"  raw INSERT … SELECT (baseline, committed)    {raw * 1000:8.0f} ms")
         print(f"  batch_push                                   {push * 1000:8.0f} ms   ratio {push / raw:.2f}x")
         print(f"  bulk approval by the new carrier (10 × 10k)  {approve * 1000:8.0f} ms")

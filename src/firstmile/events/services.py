@@ -123,14 +123,31 @@ def event_record_bulk(
         if not endpoints:
             cursor.execute(f"INSERT INTO {table} ({quoted}) {sql}", params)
             return cursor.rowcount
-        # Someone listens: the new rows' ids and parties come back, and their
-        # deliveries are written in the same transaction (the outbox).
+        subject_type = subjects.model._meta.label_lower
+        moment = columns["occurred_at"].value
+        if connection.vendor == "postgresql":
+            # Someone listens: one statement writes the events and, from the rows it
+            # returns, their deliveries (the outbox), so a 100k-warehouse push pays one
+            # more INSERT … SELECT per chunk rather than a round trip per row.
+            listeners = ", ".join(["(%s::bigint, %s::bigint)"] * len(endpoints))
+            cursor.execute(
+                f"""WITH ev AS (INSERT INTO {table} ({quoted}) {sql}
+                                RETURNING id, subject_id, owner_id, counterparty_id),
+                         sent AS (INSERT INTO {WebhookDelivery._meta.db_table}
+                                    (endpoint_id, event_id, subject_key, status, attempt_count, next_attempt_at,
+                                     lease_owner, body, last_error, created_at, replayed_count)
+                                  SELECT listener.id, ev.id, %s || ev.subject_id, 'pending', 0, %s, '', '', '', %s, 0
+                                  FROM ev JOIN (VALUES {listeners}) AS listener (id, organisation_id)
+                                    ON listener.organisation_id IN (ev.owner_id, ev.counterparty_id))
+                    SELECT COUNT(*) FROM ev""",
+                [*params, f"{subject_type}:", moment, moment, *(v for pair in endpoints for v in pair)],
+            )
+            return cursor.fetchone()[0]
+        # SQLite has no INSERT in a WITH: the new rows come back and their deliveries follow.
         cursor.execute(
             f"INSERT INTO {table} ({quoted}) {sql} RETURNING id, subject_id, owner_id, counterparty_id", params
         )
         rows = cursor.fetchall()
-    subject_type = subjects.model._meta.label_lower
-    moment = columns["occurred_at"].value
     WebhookDelivery.objects.bulk_create(
         (
             WebhookDelivery(
