@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import Webhook
 from firstmile.accounts.models import OrganisationKind, Role
 from firstmile.core.clock import now
 from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
-from firstmile.events import delivery
+from firstmile.events import delivery, urls_safety
 from firstmile.events.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from firstmile.events.services import (
     deliveries_replay,
@@ -307,13 +307,22 @@ def test_unsafe_urls_are_refused_in_production(settings, ws_admin, url, code):
     assert database_snapshot() == snapshot
 
 
-def test_a_name_resolving_to_a_private_address_is_refused_at_send_time(settings, merchant, ws_admin, receiver):
-    endpoint_create(actor=ws_admin, url=receiver.url.replace("127.0.0.1", "localtest.invalid"), event_types=["*"])
+def test_a_name_resolving_to_a_private_address_is_refused_at_send_time(
+    settings, merchant, ws_admin, receiver, monkeypatch
+):
+    # The name was public when saved; it now resolves into the private network (DNS rebinding).
+    endpoint_create(actor=ws_admin, url="http://erp.example.com/hooks", event_types=["subscription.requested"])
     settings.FIRSTMILE_WEBHOOK_ALLOW_PRIVATE = False
+    monkeypatch.setattr(
+        urls_safety.socket,
+        "getaddrinfo",
+        lambda host, port, **kw: [(2, 1, 6, "", ("10.0.0.5", port))] if host == "erp.example.com" else [],
+    )
     warehouse_create(actor=merchant, **HONGMEI)
     _send_all()
+    refused = WebhookDelivery.objects.get()
+    assert refused.status == DeliveryStatus.FAILED and refused.last_error == "refused target (private)"
     assert receiver.received == []
-    assert WebhookDelivery.objects.filter(status=DeliveryStatus.FAILED).exists()
 
 
 def test_unknown_event_types_are_refused(ws_admin):
@@ -342,3 +351,17 @@ def test_the_documented_catalogue_is_the_one_in_force():
     with translation.override("en"):
         table = catalogue_markdown()
     assert table in (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("url", "retry"),
+    [
+        ("http://a..b.example/hooks", True),  # a malformed name: unresolvable, may be fixed by DNS later
+        ("http://no-such-host.invalid/hooks", True),
+        ("http://10.1.2.3/hooks", False),  # private: never allowed in production
+    ],
+)
+def test_a_send_to_a_strange_target_never_raises(settings, url, retry):
+    settings.FIRSTMILE_WEBHOOK_ALLOW_PRIVATE = False
+    outcome = delivery.post(url, "{}", {})
+    assert not outcome.delivered and outcome.retry is retry and outcome.error

@@ -189,8 +189,16 @@ def post(url: str, body: str, headers: dict[str, str]) -> Outcome:
         finally:
             response.close()
     except urls_safety.UnsafeURL as exc:
-        return Outcome(False, False, None, f"refused target ({exc})", "", _ms(started))
-    except requests.RequestException as exc:
+        # A name that does not resolve may resolve later; a private target never becomes allowed.
+        retry = str(exc) == "unresolvable"
+        return Outcome(False, retry, None, f"refused target ({exc})", "", _ms(started))
+    except (
+        requests.exceptions.InvalidURL,
+        requests.exceptions.InvalidSchema,
+        requests.exceptions.MissingSchema,
+    ) as exc:
+        return Outcome(False, False, None, f"{type(exc).__name__}: {exc}"[:300], "", _ms(started))
+    except Exception as exc:  # connection refused, reset, timeouts, TLS, a body that breaks decoding: try again later
         return Outcome(False, True, None, f"{type(exc).__name__}: {exc}"[:300], "", _ms(started))
     code = response.status_code
     if 200 <= code < 300:

@@ -57,7 +57,7 @@ def check_target(url: str, *, resolve: bool = True) -> None:
         if not addresses and resolve:
             port = urlsplit(url).port or (443 if url.startswith("https") else 80)
             addresses = [info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)]
-    except socket.gaierror:
+    except (OSError, UnicodeError):  # socket.gaierror is an OSError; a malformed name a UnicodeError
         raise UnsafeURL("unresolvable")
     if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
         raise UnsafeURL("private")

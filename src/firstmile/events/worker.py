@@ -115,7 +115,14 @@ class FirstmileWorker(Worker):
         beating.start()
         try:
             while self.running:
-                busy = self.run_once()
+                try:
+                    busy = self.run_once()
+                except Exception:
+                    # A database that went away, a bug in one row: log it and keep the worker alive.
+                    logger.exception("worker round failed; retrying after a pause")
+                    close_old_connections()
+                    time.sleep(max(self.interval, 1.0))
+                    continue
                 if self.batch and not busy:
                     return
                 if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
