@@ -221,6 +221,8 @@ FIRSTMILE_WEBHOOK_ALLOW_PRIVATE = _env_bool("FIRSTMILE_WEBHOOK_ALLOW_PRIVATE", n
 # connect and read timeouts together (5 + 15 s), so a slow send is never doubled; a
 # killed worker's deliveries go out again once it runs out.
 FIRSTMILE_WEBHOOK_LEASE_SECONDS = int(os.environ.get("FIRSTMILE_WEBHOOK_LEASE_SECONDS", "60"))
+# Finished webhook deliveries stay in the receiving party's log this many days.
+FIRSTMILE_WEBHOOK_LOG_DAYS = int(os.environ.get("FIRSTMILE_WEBHOOK_LOG_DAYS", "30"))
 # A worker whose heartbeat is older than this is dead: its running jobs read "interrupted".
 FIRSTMILE_WORKER_DEAD_AFTER_SECONDS = int(os.environ.get("FIRSTMILE_WORKER_DEAD_AFTER_SECONDS", "30"))
 

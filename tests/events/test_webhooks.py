@@ -365,3 +365,18 @@ def test_a_send_to_a_strange_target_never_raises(settings, url, retry):
     settings.FIRSTMILE_WEBHOOK_ALLOW_PRIVATE = False
     outcome = delivery.post(url, "{}", {})
     assert not outcome.delivered and outcome.retry is retry and outcome.error
+
+
+def test_the_delivery_log_forgets_finished_deliveries_after_its_retention(merchant, ws_admin, receiver):
+    from firstmile.events.recovery import purge_delivery_log
+
+    endpoint_create(actor=ws_admin, url=receiver.url, event_types=["subscription.requested"])
+    receiver.answers = [500]
+    warehouse_create(actor=merchant, **HONGMEI)
+    warehouse_create(actor=merchant, **{**HONGMEI, "code": "DG-2"})
+    _send_all()  # one delivered, one waiting to retry
+    assert purge_delivery_log() == 0
+    with time_machine.travel(now() + timedelta(days=31)):
+        purge_delivery_log()
+    assert list(WebhookDelivery.objects.values_list("status", flat=True)) == [DeliveryStatus.PENDING]
+    assert WebhookAttempt.objects.count() == 1

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from firstmile.core.clock import now
 
-from .models import Job, JobStatus, WorkerHeartbeat
+from .models import DeliveryStatus, Job, JobStatus, WebhookAttempt, WebhookDelivery, WorkerHeartbeat
 
 _CLEANUPS: list = []
 
@@ -60,4 +61,23 @@ def recover_abandoned(*, dead_after: timedelta) -> int:
     WorkerHeartbeat.objects.filter(seen_at__lt=moment - timedelta(days=1)).delete()
     for cleanup in _CLEANUPS:
         cleanup()
+    purge_delivery_log()
     return interrupted
+
+
+PURGE_BATCH = 10_000
+
+
+def purge_delivery_log() -> int:
+    """Forget finished deliveries (and their attempts) older than FIRSTMILE_WEBHOOK_LOG_DAYS, a batch at a time."""
+    cutoff = now() - timedelta(days=settings.FIRSTMILE_WEBHOOK_LOG_DAYS)
+    old = list(
+        WebhookDelivery.objects.filter(finished_at__lt=cutoff)
+        .exclude(status=DeliveryStatus.PENDING)
+        .values_list("id", flat=True)[:PURGE_BATCH]
+    )
+    if not old:
+        return 0
+    WebhookAttempt.objects.filter(delivery_id__in=old).delete()
+    deleted, _rows = WebhookDelivery.objects.filter(id__in=old).delete()
+    return deleted
