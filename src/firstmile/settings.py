@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: it times the whole request and logs the status the client gets.
+    "firstmile.core.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -223,6 +225,8 @@ FIRSTMILE_WEBHOOK_ALLOW_PRIVATE = _env_bool("FIRSTMILE_WEBHOOK_ALLOW_PRIVATE", n
 FIRSTMILE_WEBHOOK_LEASE_SECONDS = int(os.environ.get("FIRSTMILE_WEBHOOK_LEASE_SECONDS", "60"))
 # Finished webhook deliveries stay in the receiving party's log this many days.
 FIRSTMILE_WEBHOOK_LOG_DAYS = int(os.environ.get("FIRSTMILE_WEBHOOK_LOG_DAYS", "30"))
+# /readyz reports not ready while no worker has been seen (set 0 for web-only tests).
+FIRSTMILE_READY_REQUIRES_WORKER = _env_bool("FIRSTMILE_READY_REQUIRES_WORKER", True)
 # A worker whose heartbeat is older than this is dead: its running jobs read "interrupted".
 FIRSTMILE_WORKER_DEAD_AFTER_SECONDS = int(os.environ.get("FIRSTMILE_WORKER_DEAD_AFTER_SECONDS", "30"))
 
@@ -267,8 +271,22 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json_line": {"format": "%(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "requests": {"class": "logging.StreamHandler", "formatter": "json_line"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("FIRSTMILE_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # One JSON object per line: request id, method, path, status, duration, organisation.
+        "firstmile.request": {
+            "handlers": ["requests"],
+            "level": "INFO" if _env_bool("FIRSTMILE_REQUEST_LOG", True) else "WARNING",
+            "propagate": False,
+        },
+        # Django's own "Not Found: /x" lines say less than ours.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }
 
 # SQLite ignores INCLUDE columns of covering indexes (they only serve PostgreSQL's

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from firstmile import health
 from firstmile.api.api import urlpatterns as api_urls
 
 admin.site.site_header = "Firstmile"
@@ -10,6 +11,8 @@ handler403 = "firstmile.portals.views.forbidden"
 handler404 = "firstmile.portals.views.not_found"
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urls)),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,0 +1,66 @@
+"""Health and readiness endpoints, and one JSON log line per request with its X-Request-ID."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from django.test import Client
+
+from firstmile import health
+from firstmile.core.clock import now
+from firstmile.events.models import WorkerHeartbeat
+
+from .. import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_migration_check():
+    health._migrations_checked.clear()
+
+
+def test_liveness_needs_nothing():
+    response = Client().get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_readiness_waits_for_a_worker():
+    not_yet = Client().get("/readyz")
+    assert not_yet.status_code == 503
+    assert not_yet.json()["checks"] == {
+        "database": "ok",
+        "migrations": "ok",
+        "worker": "none seen: start `firstmile worker`",
+    }
+    WorkerHeartbeat.objects.create(worker_id="w1", seen_at=now())
+    ready = Client().get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"]["worker"] == "ok (1 alive)"
+
+
+def test_readiness_refuses_code_whose_migrations_are_not_applied(monkeypatch):
+    WorkerHeartbeat.objects.create(worker_id="w1", seen_at=now())
+    monkeypatch.setattr(health.MigrationExecutor, "migration_plan", lambda self, targets: [("events", "9999_new")])
+    response = Client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["migrations"].startswith("pending")
+
+
+def test_every_request_logs_one_json_line_with_its_id_and_organisation(caplog):
+    merchant = factories.organisation(code="dg-lighting")
+    raw = factories.token(merchant)
+    with caplog.at_level(logging.INFO, logger="firstmile.request"):
+        response = Client().get("/api/v1/me", headers={"Authorization": f"Bearer {raw}", "X-Request-ID": "erp-42"})
+    assert response["X-Request-ID"] == "erp-42"
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "firstmile.request"]
+    assert line["request_id"] == "erp-42" and line["status"] == 200 and line["organisation"] == "dg-lighting"
+    assert line["path"] == "/api/v1/me" and line["duration_ms"] >= 0 and line["token"]
+
+
+def test_a_hostile_request_id_is_replaced(caplog):
+    with caplog.at_level(logging.INFO, logger="firstmile.request"):
+        response = Client().get("/healthz", headers={"X-Request-ID": "x" * 500})
+    assert len(response["X-Request-ID"]) == 32
+    assert json.loads(caplog.records[-1].getMessage())["request_id"] == response["X-Request-ID"]
