@@ -380,3 +380,25 @@ def test_the_delivery_log_forgets_finished_deliveries_after_its_retention(mercha
         purge_delivery_log()
     assert list(WebhookDelivery.objects.values_list("status", flat=True)) == [DeliveryStatus.PENDING]
     assert WebhookAttempt.objects.count() == 1
+
+
+def test_times_in_changes_are_sent_in_beijing_time():
+    from firstmile.events.models import Event
+
+    event = Event(
+        kind="order.created",
+        subject_type="shipping.order",
+        subject_id="1",
+        payload={
+            "ship_by": "2023-09-20T02:00:00+00:00",
+            "order_no": "2023-09-20",
+            "nested": [{"at": "2023-09-19T16:00:00Z"}],
+        },
+        occurred_at=now(),
+    )
+    body = delivery.event_body(event, None, now())
+    assert body["data"]["changes"] == {
+        "ship_by": "2023-09-20T10:00:00+08:00",
+        "order_no": "2023-09-20",
+        "nested": [{"at": "2023-09-20T00:00:00+08:00"}],
+    }

@@ -68,7 +68,7 @@ def test_sigkill_at_random_points_loses_nothing(divisions, tmp_path):
 def test_two_workers_share_the_queue_and_send_each_delivery_once(divisions, tmp_path):
     # A slow receiver (50 ms), so the queue outlasts the second worker's start-up.
     receiver = Receiver(delay=0.05).start()
-    count = 3 * COUNT
+    count = 6 * COUNT
     try:
         merchant = factories.actor()
         endpoint_create(actor=merchant, url=receiver.url, event_types=["warehouse.updated"])

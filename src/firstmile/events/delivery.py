@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -135,6 +136,23 @@ def render_bodies(deliveries: list[WebhookDelivery]) -> None:
     WebhookDelivery.objects.bulk_update(fresh, ["body"])
 
 
+_ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
+
+
+def _beijing_times(value):
+    """Instants recorded in an event's payload (stored as UTC text) as Beijing time, like every other time sent."""
+    if isinstance(value, dict):
+        return {key: _beijing_times(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_beijing_times(item) for item in value]
+    if isinstance(value, str) and _ISO_INSTANT.match(value):
+        try:
+            return to_beijing(datetime.fromisoformat(value.replace("Z", "+00:00"))).isoformat()
+        except ValueError:
+            return value
+    return value
+
+
 def event_body(event: Event, described: dict | None, as_of: datetime) -> dict:
     """The documented webhook payload (docs/webhooks.md)."""
     return {
@@ -145,7 +163,7 @@ def event_body(event: Event, described: dict | None, as_of: datetime) -> dict:
             "subject": {"type": event.subject_type.split(".", 1)[-1], "id": event.subject_id},
             "from_state": event.from_state or None,
             "to_state": event.to_state or None,
-            "changes": event.payload,
+            "changes": _beijing_times(event.payload),
             "actor": event.actor_label,
             "object": described,
             "object_as_of": to_beijing(as_of).isoformat(),
