@@ -29,3 +29,5 @@ bench:
 	PYTHONPATH=. .venv/bin/python bench/reverse_list.py
 	PYTHONPATH=. .venv/bin/python bench/webhook_delivery.py
 	PYTHONPATH=. .venv/bin/python bench/switchover_push_kill.py
+	PYTHONPATH=. .venv/bin/python bench/api_get.py
+	PYTHONPATH=. .venv/bin/python bench/growth.py

@@ -332,19 +332,31 @@ class PushReport:
     failed: int
 
 
-def _candidates(batch: SwitchoverBatch) -> tuple[str, list]:
-    """Warehouses in the areas whose current pickup is with the outgoing carrier and not yet pushed."""
+def _candidates(batch: SwitchoverBatch, ids: tuple[int, int] | None = None) -> tuple[str, list]:
+    """Warehouses in the areas whose current pickup is with the outgoing carrier and not yet pushed.
+
+    With ``ids`` = (after, upto), only warehouses with id in (after, upto], and every
+    table joined is bounded to that range too: a chunk then reads its own rows, not
+    every subscription the push has written so far (which made a 1M push grow
+    faster than linearly).
+    """
     clause, params = _area_clause(batch)
+    bound = [] if ids is None else list(ids)
+
+    def within(alias: str) -> str:
+        return f" AND {alias} > %s AND {alias} <= %s" if ids is not None else ""
+
     sql = f"""
         FROM pickup_warehouse w
         JOIN pickup_pickupsubscription a
           ON a.warehouse_id = w.id AND a.carrier_id = %s AND a.status = 'active' AND a.ended_at IS NULL
-         AND a.address_version = w.address_version
-        WHERE {clause}
+         AND a.address_version = w.address_version{within("a.warehouse_id")}
+        WHERE {clause}{within("w.id")}
           AND NOT EXISTS (SELECT 1 FROM pickup_pickupsubscription b
-                          WHERE b.warehouse_id = w.id AND b.origin = %s AND b.status IN ('pending_review', 'active'))
+                          WHERE b.warehouse_id = w.id AND b.origin = %s AND b.status IN ('pending_review', 'active')
+                          {within("b.warehouse_id")})
     """
-    return sql, [batch.switchover.from_carrier_id, *params, batch.origin]
+    return sql, [batch.switchover.from_carrier_id, *bound, *params, *bound, batch.origin, *bound]
 
 
 def batch_push(*, actor: Actor | None, batch_id: int, chunk: int = PUSH_CHUNK) -> PushReport:
@@ -479,9 +491,11 @@ def _push_chunk(actor, batch: SwitchoverBatch, after: int, upto: int) -> tuple[i
     )
     origin = batch.origin
     incoming = batch.switchover.to_carrier
-    from_sql, params = _candidates(batch)
-    in_range = " AND w.id > %s AND w.id <= %s"
-    pending = "SELECT 1 FROM pickup_pickupsubscription p WHERE p.warehouse_id = w.id AND p.status = 'pending_review'"
+    from_sql, params = _candidates(batch, (after, upto))
+    pending = (
+        "SELECT 1 FROM pickup_pickupsubscription p WHERE p.warehouse_id = w.id AND p.status = 'pending_review'"
+        " AND p.warehouse_id > %s AND p.warehouse_id <= %s"
+    )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Each chunk adds thousands of rows the planner's statistics have not seen: it
@@ -492,7 +506,7 @@ def _push_chunk(actor, batch: SwitchoverBatch, after: int, upto: int) -> tuple[i
         # A warehouse with a request of its own pending cannot take a second one.
         cursor.execute(
             f"""INSERT INTO switchover_pushfailure (batch_id, warehouse_id, reason, attempted_at)
-                SELECT %s, w.id, 'pending_request', %s {from_sql}{in_range} AND EXISTS ({pending})
+                SELECT %s, w.id, 'pending_request', %s {from_sql} AND EXISTS ({pending})
                 ON CONFLICT (batch_id, warehouse_id) DO UPDATE SET attempted_at = EXCLUDED.attempted_at""",
             [batch.pk, at, *params, after, upto],
         )
@@ -504,7 +518,7 @@ def _push_chunk(actor, batch: SwitchoverBatch, after: int, upto: int) -> tuple[i
                    reject_reason, reject_note, effective_from, ended_at, origin)
                 SELECT %s, %s, w.id, %s, 'pending_review', w.address_version, w.division_id,
                    w.address_detail, w.contact_name, w.phone, %s, %s, NULL, NULL,
-                   '', '', %s, NULL, %s {from_sql}{in_range} AND NOT EXISTS ({pending})""",
+                   '', '', %s, NULL, %s {from_sql} AND NOT EXISTS ({pending})""",
             [at, at, incoming.pk, at, due, cutover, origin, *params, after, upto],
         )
         pushed = cursor.rowcount
