@@ -17,8 +17,12 @@ worker_class = "gthread" if threads > 1 else "sync"
 timeout = int(os.environ.get("FIRSTMILE_WEB_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then (with jitter, so they do not all restart at once).
-max_requests = int(os.environ.get("FIRSTMILE_WEB_MAX_REQUESTS", "10000"))
+# Recycle workers now and then (with jitter, so they do not all restart at once),
+# as a bound on any slow leak. Each restart costs a worker about a second of CPU
+# (importing Django and Firstmile, new database connections), so the default is
+# a large count: at 500 requests/s a worker restarts every few minutes, not every
+# few seconds. 0 turns recycling off.
+max_requests = int(os.environ.get("FIRSTMILE_WEB_MAX_REQUESTS", "100000"))
 max_requests_jitter = max_requests // 10
 accesslog = None
 errorlog = "-"

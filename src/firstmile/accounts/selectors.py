@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from firstmile.core import error_codes as core_codes
 from firstmile.core.errors import ApplicationError, ErrorKind, NotFound
+from firstmile.core.prepared import prepared
 
 from . import error_codes
 from .actor import Actor
@@ -15,6 +16,11 @@ from .permissions import Operation, require
 from .services import TOKEN_SCHEME, token_digest
 
 _TOKEN_SHAPE = re.compile(r"^fm_[A-Za-z0-9_-]{40,64}$")
+
+
+@prepared
+def _token_by_digest(digest: str) -> QuerySet[ApiToken]:
+    return ApiToken.objects.select_related("organisation").filter(digest=digest)[:1]
 
 
 def api_token_authenticate(raw: str) -> ApiToken:
@@ -26,7 +32,8 @@ def api_token_authenticate(raw: str) -> ApiToken:
             _("Malformed API token: expected a bearer token starting with %(scheme)s.") % {"scheme": TOKEN_SCHEME},
             kind=ErrorKind.UNAUTHENTICATED,
         )
-    token = ApiToken.objects.select_related("organisation").filter(digest=token_digest(raw)).first()
+    found = _token_by_digest(digest=token_digest(raw))
+    token = found[0] if found else None
     if token is None:
         raise ApplicationError(error_codes.TOKEN_INVALID, _("Unknown API token."), kind=ErrorKind.UNAUTHENTICATED)
     if token.revoked_at is not None:

@@ -40,6 +40,9 @@ class CarrierOut(Schema):
 
     @staticmethod
     def resolve_sorting_centres(obj):
+        # carrier_list brings them along; a single carrier reads its own
+        if hasattr(obj, "active_sorting_centres"):
+            return obj.active_sorting_centres
         return list(sorting_centre_list(carrier=obj))
 
 

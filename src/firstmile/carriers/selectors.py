@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Length
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Concat, Left, Length
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
@@ -72,7 +72,12 @@ def carrier_serving(division_code: str, at: datetime | None = None) -> Carrier |
 def carrier_list(*, actor: Actor | None = None) -> QuerySet[Carrier]:
     # Carriers' names, hotlines and hours are public to every party: merchants
     # need them to reach the carrier that collects from them.
-    return Carrier.objects.filter(is_active=True).order_by("code")
+    centres = SortingCentre.objects.filter(is_active=True).order_by("code")
+    return (
+        Carrier.objects.filter(is_active=True)
+        .prefetch_related(Prefetch("sorting_centres", queryset=centres, to_attr="active_sorting_centres"))
+        .order_by("code")
+    )
 
 
 def carrier_get(code: str) -> Carrier:
@@ -120,6 +125,24 @@ def serving_carrier_ids(division_codes: set[str], at: datetime | None = None) ->
     )
     by_code = {row.division_id: row.carrier_id for row in rows}
     return {code: next((by_code[c] for c in chain if c in by_code), None) for code, chain in wanted.items()}
+
+
+def serving_carrier_subquery(division: OuterRef, at: datetime) -> Subquery:
+    """The carrier serving the division an outer row points at, at ``at``: serving_carrier_ids in SQL.
+
+    GB/T 2260 ancestors are the code's prefixes padded with zeros, and a nearer
+    ancestor's code sorts after a farther one's (441900125 > 441900 > 440000), so
+    the nearest coverage row is the greatest code among them.
+    """
+    in_chain = (
+        Q(division_id=division)
+        | Q(division_id=Left(division, 6))
+        | Q(division_id=Concat(Left(division, 4), Value("00")))
+        | Q(division_id=Concat(Left(division, 2), Value("0000")))
+    )
+    in_force = Q(valid_from__lte=at) & (Q(valid_to__isnull=True) | Q(valid_to__gt=at))
+    rows = CoverageArea.objects.filter(in_chain, in_force)
+    return Subquery(rows.order_by("-division_id").values("carrier_id")[:1])
 
 
 def coverage_request_list(*, actor: Actor, status: str | None = None) -> QuerySet[CoverageRequest]:

@@ -45,9 +45,25 @@ def division_children(parent_code: str | None = None) -> QuerySet[Division]:
     return Division.objects.filter(parent__isnull=True).order_by("code")
 
 
+# Divisions are reference data loaded by a migration and never edited (see the
+# model), so each process keeps the rows it has read: a region's name costs no
+# query after the first time. A process started before a new divisions release is
+# loaded knows the new codes anyway (they are read on first use); renamed
+# divisions show their new names after the restart the upgrade does.
+_KNOWN: dict[str, Division] = {}
+
+
+def _divisions(codes) -> dict[str, Division]:
+    missing = [c for c in codes if c not in _KNOWN]
+    if missing:
+        for d in Division.objects.filter(code__in=missing).only("code", "name", "level", "parent_id"):
+            _KNOWN[d.code] = Division(code=d.code, name=d.name, level=d.level, parent_id=d.parent_id)
+    return {c: _KNOWN[c] for c in codes if c in _KNOWN}
+
+
 def division_path(division: Division) -> list[Division]:
     """From the province down to the division itself."""
-    above = {d.code: d for d in Division.objects.filter(code__in=ancestor_codes(division.code))}
+    above = _divisions(ancestor_codes(division.code))
     path = [division]
     while path[0].parent_id:
         path.insert(0, above[path[0].parent_id])

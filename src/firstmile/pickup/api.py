@@ -10,7 +10,14 @@ from firstmile.geo.selectors import division_full_name
 
 from .imports import warehouse_import_start
 from .models import RejectReason
-from .selectors import pickup_state, pickup_states, review_queue, subscription_get, warehouse_get, warehouse_list
+from .selectors import (
+    pickup_state,
+    pickup_states,
+    review_queue,
+    subscription_get,
+    warehouse_get,
+    warehouse_list,
+)
 from .selectors import warehouse_timeline as timeline
 from .services import (
     subscription_approve,

@@ -3,16 +3,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import DateTimeField, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.models import Carrier
-from firstmile.carriers.selectors import carrier_of, serving_carrier_ids
+from firstmile.carriers.selectors import carrier_of, serving_carrier_subquery
 from firstmile.core import error_codes as core_codes
 from firstmile.core.clock import now
 from firstmile.core.errors import ApplicationError, NotFound
+from firstmile.core.prepared import prepared
 from firstmile.events.models import Event
 
 from . import error_codes
@@ -42,7 +43,7 @@ class PickupState:
 
     warehouse: Warehouse
     subscription: PickupSubscription | None
-    decision: PickupDecision | None
+    decision_outcome: str | None  # the latest coverage decision for the current address
     at: datetime
     upcoming: PickupSubscription | None = None
     serving_carrier_id: int | None = None  # who serves the warehouse's area at ``at``
@@ -65,7 +66,7 @@ class PickupState:
                 return PickupStateKind.REJECTED
             if sub.status == SubscriptionStatus.CANCELLED:
                 return PickupStateKind.CANCELLED
-        if self.decision is not None and self.decision.outcome == CoverageDecision.NOT_COVERED:
+        if self.decision_outcome == CoverageDecision.NOT_COVERED:
             return PickupStateKind.NOT_COVERED
         return PickupStateKind.NONE
 
@@ -110,33 +111,78 @@ def warehouse_list(*, actor: Actor, search: str | None = None) -> QuerySet[Wareh
     return warehouses.order_by("-is_default", "name", "id")
 
 
-def warehouse_get(*, actor: Actor, warehouse_id: int) -> Warehouse:
+def warehouse_get(*, actor: Actor, warehouse_id: int, at: datetime | None = None) -> Warehouse:
+    """One of the actor's warehouses, read with what its pickup state needs at ``at`` (now)."""
     require(actor, Operation.RECORDS_VIEW)
-    warehouse = warehouse_list(actor=actor).filter(pk=warehouse_id).first()
+    at = at or now()
+    if actor.is_platform:
+        found = _any_warehouse(warehouse_id=warehouse_id, at=at)
+    else:
+        found = _own_warehouse(warehouse_id=warehouse_id, merchant_id=actor.organisation.pk, at=at)
+    warehouse = found[0] if found else None
     if warehouse is None:
         raise NotFound(error_codes.WAREHOUSE_NOT_FOUND, _("No such warehouse."), field="warehouse_id")
     return warehouse
 
 
-def pickup_states(warehouses, at: datetime | None = None) -> list[PickupState]:
-    """The pickup state of each warehouse, for its current address, in two queries."""
-    warehouses = list(warehouses)
+def with_pickup_facts(warehouses: QuerySet[Warehouse], at: datetime | None = None) -> QuerySet[Warehouse]:
+    """Warehouses read together with their latest coverage decision and the carrier serving their area.
+
+    pickup_states uses these instead of querying for them: reading one warehouse
+    with its pickup state is then two queries (the warehouse, its subscriptions).
+    """
     at = at or now()
-    ids = [w.pk for w in warehouses]
-    current: dict[int, list[PickupSubscription]] = {}
-    for sub in (
+    decision = PickupDecision.objects.filter(warehouse=OuterRef("pk"), address_version=OuterRef("address_version"))
+    return warehouses.annotate(
+        pickup_decision_outcome=Subquery(decision.order_by("-decided_at", "-id").values("outcome")[:1]),
+        pickup_serving_carrier_id=serving_carrier_subquery(OuterRef("division_id"), at),
+        pickup_facts_at=Value(at, output_field=DateTimeField()),
+    )
+
+
+# The API's single-warehouse reads, prepared once per process (core/prepared.py).
+@prepared
+def _own_warehouse(warehouse_id: int, merchant_id: int, at: datetime) -> QuerySet[Warehouse]:
+    warehouses = Warehouse.objects.select_related("division", "merchant")
+    return with_pickup_facts(warehouses.filter(pk=warehouse_id, merchant_id=merchant_id), at)
+
+
+@prepared
+def _any_warehouse(warehouse_id: int, at: datetime) -> QuerySet[Warehouse]:
+    return with_pickup_facts(Warehouse.objects.select_related("division", "merchant").filter(pk=warehouse_id), at)
+
+
+@prepared
+def _current_subscriptions(warehouse_ids: list[int]) -> QuerySet[PickupSubscription]:
+    return (
         PickupSubscription.objects.select_related("carrier")
-        .filter(warehouse_id__in=ids, address_version=F("warehouse__address_version"))
+        .filter(warehouse__pk__in_array=warehouse_ids, address_version=F("warehouse__address_version"))
         .order_by("requested_at", "id")
-    ):
+    )
+
+
+@prepared
+def _pickup_facts(warehouse_ids: list[int], at: datetime) -> QuerySet[Warehouse]:
+    return with_pickup_facts(Warehouse.objects.filter(pk__in_array=warehouse_ids), at).only("pk")
+
+
+def pickup_states(warehouses, at: datetime | None = None) -> list[PickupState]:
+    """The pickup state of each warehouse, for its current address, in two queries at most.
+
+    Warehouses read through with_pickup_facts for the same instant bring their
+    decision and serving carrier along; the others get them in one query.
+    """
+    warehouses = list(warehouses)
+    if at is None:
+        at = next((w.pickup_facts_at for w in warehouses if hasattr(w, "pickup_facts_at")), None) or now()
+    ids = [w.pk for w in warehouses]
+    facts = {w.pk: w for w in warehouses if getattr(w, "pickup_facts_at", None) == at}
+    lacking = [pk for pk in ids if pk not in facts]
+    if lacking:
+        facts.update((w.pk, w) for w in _pickup_facts(warehouse_ids=lacking, at=at))
+    current: dict[int, list[PickupSubscription]] = {}
+    for sub in _current_subscriptions(warehouse_ids=ids) if ids else ():
         current.setdefault(sub.warehouse_id, []).append(sub)
-    decisions = {
-        d.warehouse_id: d
-        for d in PickupDecision.objects.filter(
-            warehouse_id__in=ids, address_version=F("warehouse__address_version")
-        ).order_by("decided_at", "id")
-    }
-    serving = serving_carrier_ids({w.division_id for w in warehouses}, at)
     states = []
     for w in warehouses:
         subs = current.get(w.pk, [])
@@ -153,7 +199,17 @@ def pickup_states(warehouses, at: datetime | None = None) -> list[PickupState]:
             ),
             None,
         )
-        states.append(PickupState(w, chosen, decisions.get(w.pk), at, upcoming, serving[w.division_id]))
+        fact = facts.get(w.pk)
+        states.append(
+            PickupState(
+                w,
+                chosen,
+                fact.pickup_decision_outcome if fact else None,
+                at,
+                upcoming,
+                fact.pickup_serving_carrier_id if fact else None,
+            )
+        )
     return states
 
 

@@ -1,0 +1,109 @@
+"""Prepared querysets give exactly what the queryset gives, for each call's own parameters."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
+
+from firstmile.carriers.services import coverage_assign
+from firstmile.core.clock import beijing
+from firstmile.core.prepared import prepared
+from firstmile.pickup.models import Warehouse
+from firstmile.pickup.selectors import pickup_states, warehouse_get, with_pickup_facts
+from firstmile.pickup.services import warehouse_create
+
+from .. import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@prepared
+def _by_merchant_and_code(merchant_id: int, code: str, since: datetime) -> QuerySet[Warehouse]:
+    warehouses = Warehouse.objects.select_related("division")
+    return warehouses.filter(merchant_id=merchant_id, code=code, created_at__gte=since)
+
+
+@prepared
+def _by_ids(ids: list[int]) -> QuerySet[Warehouse]:
+    return Warehouse.objects.filter(pk__in_array=ids).order_by("id")
+
+
+def _warehouses(merchant, n):
+    return [
+        warehouse_create(
+            actor=merchant,
+            name=f"仓{i}",
+            code=f"W{i}",
+            contact_name="陈经理",
+            phone="13800138000",
+            division_code="441900125",
+            address_detail=f"工业路{i}号",
+        ).warehouse
+        for i in range(n)
+    ]
+
+
+def test_each_call_binds_its_own_values_and_builds_the_same_instances():
+    a, b = factories.actor(), factories.actor()
+    made_a, made_b = _warehouses(a, 2), _warehouses(b, 1)
+    long_ago = beijing(2000, 1, 1)
+    [found] = _by_merchant_and_code(merchant_id=a.organisation.pk, code="W1", since=long_ago)
+    assert found == made_a[1]
+    assert found.division.name == "洪梅镇"  # select_related came back filled
+    [other] = _by_merchant_and_code(merchant_id=b.organisation.pk, code="W0", since=long_ago)
+    assert other == made_b[0]
+    later = found.created_at + timedelta(days=1)
+    assert _by_merchant_and_code(merchant_id=a.organisation.pk, code="W0", since=later) == []
+    assert _by_ids(ids=[made_a[1].pk, made_b[0].pk]) == [made_a[1], made_b[0]]
+    assert _by_ids(ids=[made_a[0].pk]) == [made_a[0]]
+
+
+def test_an_integer_no_column_holds_finds_nothing_instead_of_failing():
+    @prepared
+    def by_pk(pk: int) -> QuerySet[Warehouse]:
+        return Warehouse.objects.filter(pk=pk)
+
+    assert by_pk(pk=10**30) == [] and by_pk(pk=-(10**30)) == []
+
+
+def test_prepared_reads_are_logged_like_any_query():
+    merchant = factories.actor()
+    _warehouses(merchant, 1)
+    with CaptureQueriesContext(connection) as queries:
+        _by_merchant_and_code(merchant_id=merchant.organisation.pk, code="W0", since=beijing(2000, 1, 1))
+    assert len(queries) == 1
+
+
+def test_wrong_calls_are_refused():
+    with pytest.raises(TypeError):
+        _by_ids(idz=[1])
+    with pytest.raises(ValueError):
+        _by_merchant_and_code(merchant_id=1, code=None, since=beijing(2000, 1, 1))
+
+    @prepared
+    def transformed(name: str) -> QuerySet[Warehouse]:
+        return Warehouse.objects.filter(name__icontains=name)
+
+    with pytest.raises(ValueError, match="transformed"):
+        transformed(name="仓")
+
+
+def test_single_warehouse_read_agrees_with_the_list_path():
+    """warehouse_get brings the pickup facts along; pickup_states fetches them otherwise: same states."""
+    jt = factories.carrier("JT", with_centre_in="440111107")
+    coverage_assign(actor=None, division_code="441900", carrier=jt, valid_from=beijing(2023, 1, 1))
+    merchant = factories.actor()
+    made = _warehouses(merchant, 3)
+    listed = pickup_states(Warehouse.objects.filter(merchant=merchant.organisation).order_by("id"))
+    for warehouse, state in zip(made, listed, strict=True):
+        single = pickup_states([warehouse_get(actor=merchant, warehouse_id=warehouse.pk)])[0]
+        assert (single.kind, single.subscription, single.serving_carrier_id) == (
+            state.kind,
+            state.subscription,
+            state.serving_carrier_id,
+        )
+    assert listed[0].serving_carrier_id == jt.pk and listed[0].subscription is not None
+    annotated = list(with_pickup_facts(Warehouse.objects.filter(pk=made[0].pk)))
+    assert annotated[0].pickup_serving_carrier_id == listed[0].serving_carrier_id
