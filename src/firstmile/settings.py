@@ -111,6 +111,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Behind a load balancer or proxy the socket's address is the proxy's: lock out
+# by the client's (core/client_ip.py), with as many proxies trusted as there are.
+FIRSTMILE_TRUSTED_PROXY_COUNT = int(os.environ.get("FIRSTMILE_TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "firstmile.core.client_ip.client_ip"
 AXES_LOCKOUT_TEMPLATE = "portals/locked_out.html"
 # Bad API tokens from one address: this many in the window, then 429 until it passes.
 FIRSTMILE_TOKEN_FAILURE_LIMIT = int(os.environ.get("FIRSTMILE_TOKEN_FAILURE_LIMIT", "20"))
@@ -208,6 +212,28 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Uploaded and generated files (job inputs and results, destruction photos) live
+# on the local disk by default, which every web and worker process must share.
+# With several machines, an S3-compatible store (AWS S3, MinIO, Aliyun OSS,
+# Tencent COS, …) through django-storages: `pip install firstmile[s3]`, then
+# FIRSTMILE_STORAGE=s3 and the bucket below. Files stay private: Firstmile
+# streams them through its own permission checks, never by public URL.
+if os.environ.get("FIRSTMILE_STORAGE", "local") == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["FIRSTMILE_S3_BUCKET"],
+            "endpoint_url": os.environ.get("FIRSTMILE_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("FIRSTMILE_S3_REGION") or None,
+            "location": os.environ.get("FIRSTMILE_S3_PREFIX", "firstmile"),
+            # credentials: the standard AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+            # environment (or an instance role), read by boto3 itself
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "addressing_style": os.environ.get("FIRSTMILE_S3_ADDRESSING_STYLE") or None,
+        },
+    }
 # Serve straight from the apps' static folders, so the demo needs no collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

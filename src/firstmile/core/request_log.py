@@ -13,6 +13,8 @@ import re
 import time
 import uuid
 
+from .client_ip import client_ip
+
 logger = logging.getLogger("firstmile.request")
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
@@ -50,6 +52,7 @@ class RequestLogMiddleware:
                         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                         "organisation": _organisation(request),
                         "user": user.username if user is not None and user.is_authenticated else None,
+                        "client_ip": client_ip(request),
                         "token": getattr(getattr(getattr(request, "auth", None), "token", None), "prefix", None),
                     },
                     ensure_ascii=False,

@@ -26,11 +26,12 @@ class Event(models.Model):
     )
     actor_label = models.CharField(_("actor"), max_length=120, blank=True)
     # The parties who must hear of it: the subject's owner and the other side.
+    # Both lead an (…, occurred_at) index below, which serves their lookups too.
     owner = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "accounts.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     counterparty = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "accounts.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
 
     class Meta:

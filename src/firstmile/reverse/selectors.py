@@ -13,6 +13,7 @@ from firstmile.carriers.selectors import carrier_of
 from firstmile.core import error_codes as core_codes
 from firstmile.core.clock import from_beijing_wall_clock
 from firstmile.core.errors import ApplicationError, NotFound
+from firstmile.core.lookups import RowCompare
 from firstmile.core.pagination import cursor_load, cursor_sign
 from firstmile.events.models import Event
 
@@ -185,12 +186,8 @@ def page_after(queryset: QuerySet[ReverseOrder], *, sort: str, cursor: str | Non
                 core_codes.INVALID_INPUT, _("This cursor belongs to another sort order."), field="cursor"
             )
         at = datetime.fromisoformat(value)
-        # The plain `key <= at` is redundant with the OR after it, but it is what lets the
-        # database start the index scan at the cursor instead of filtering every row before it.
-        if descending:
-            queryset = queryset.filter(Q(**{f"{key}__lte": at}), Q(**{f"{key}__lt": at}) | Q(pk__lt=pk))
-        else:
-            queryset = queryset.filter(Q(**{f"{key}__gte": at}), Q(**{f"{key}__gt": at}) | Q(pk__gt=pk))
+        # One row comparison: the database starts the index scan at the cursor.
+        queryset = queryset.filter(RowCompare((key, "pk"), (at, pk), before=descending))
     # Ids first (an index-only scan when the filters are indexed columns), then those rows whole.
     ids = list(queryset.values_list("pk", flat=True)[: size + 1])
     more = len(ids) > size

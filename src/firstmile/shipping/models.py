@@ -40,7 +40,10 @@ class OrderStatus(models.TextChoices):
 class Order(BaseModel):
     """A merchant's order to ship from one of its warehouses."""
 
-    merchant = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="orders")
+    # (merchant, order_no) is unique, and that index serves merchant lookups.
+    merchant = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="orders", db_index=False
+    )
     order_no = models.CharField(_("order number"), max_length=64)
     warehouse = models.ForeignKey("pickup.Warehouse", on_delete=models.PROTECT, related_name="orders")
     item_summary = models.CharField(_("items"), max_length=200, blank=True)
@@ -105,12 +108,17 @@ class Waybill(BaseModel):
 
     waybill_no = models.CharField(_("waybill number"), max_length=24, unique=True)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="waybills")
-    merchant = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
-    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="waybills")
+    # merchant, carrier, warehouse and sorting_centre lead the composite indexes
+    # below, which serve their lookups too: no index of their own to keep up on
+    # every waybill written.
+    merchant = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+", db_index=False)
+    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="waybills", db_index=False)
     coverage = models.ForeignKey("carriers.CoverageArea", null=True, on_delete=models.PROTECT, related_name="+")
     handover_method = models.CharField(_("handover"), max_length=10, choices=HandoverMethod.choices)
-    sorting_centre = models.ForeignKey("carriers.SortingCentre", on_delete=models.PROTECT, related_name="waybills")
-    warehouse = models.ForeignKey("pickup.Warehouse", on_delete=models.PROTECT, related_name="waybills")
+    sorting_centre = models.ForeignKey(
+        "carriers.SortingCentre", on_delete=models.PROTECT, related_name="waybills", db_index=False
+    )
+    warehouse = models.ForeignKey("pickup.Warehouse", on_delete=models.PROTECT, related_name="waybills", db_index=False)
     warehouse_address_version = models.PositiveIntegerField()
     sender_name = models.CharField(max_length=100)
     sender_contact = models.CharField(max_length=50)

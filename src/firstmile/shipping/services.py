@@ -21,12 +21,13 @@ from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.models import SortingCentre
 from firstmile.carriers.selectors import coverage_serving
 from firstmile.core import error_codes as core_codes
+from firstmile.core.bulk import bulk_insert
 from firstmile.core.clock import now
 from firstmile.core.errors import ApplicationError, Conflict, NotFound
 from firstmile.events.services import event_record, event_record_bulk
 from firstmile.geo.selectors import ancestor_codes, division_full_name
 from firstmile.pickup.models import Warehouse
-from firstmile.pickup.selectors import pickup_states
+from firstmile.pickup.selectors import pickup_states, with_pickup_facts
 
 from . import error_codes
 from .models import (
@@ -219,11 +220,10 @@ def shipment_arrange(*, actor: Actor, order_ids) -> list[Waybill]:
         raise ApplicationError(
             error_codes.TOO_MANY_ORDERS, _("At most %(n)s orders at once.") % {"n": MAX_BATCH}, field="order_ids"
         )
+    # Only the orders are locked: two calls for one warehouse run side by side,
+    # and each waybill carries the warehouse address committed when it is issued.
     orders = list(
-        Order.objects.select_for_update()
-        .select_related("warehouse")
-        .filter(merchant=actor.organisation, pk__in_array=ids)
-        .order_by("pk")
+        Order.objects.select_for_update().filter(merchant=actor.organisation, pk__in_array=ids).order_by("pk")
     )
     missing = sorted(set(ids) - {o.pk for o in orders})
     if missing:
@@ -241,7 +241,14 @@ def shipment_arrange(*, actor: Actor, order_ids) -> list[Waybill]:
             extra={"order_nos": shipped},
         )
     moment = now()
-    warehouses = {o.warehouse_id: o.warehouse for o in orders}
+    warehouses = {
+        w.pk: w
+        for w in with_pickup_facts(
+            Warehouse.objects.select_related("division").filter(pk__in={o.warehouse_id for o in orders}), moment
+        )
+    }
+    for order in orders:
+        order.warehouse = warehouses[order.warehouse_id]
     states = {s.warehouse.pk: s for s in pickup_states(warehouses.values(), moment)}
     plans = {}
     for warehouse in warehouses.values():
@@ -298,7 +305,7 @@ def shipment_arrange(*, actor: Actor, order_ids) -> list[Waybill]:
                     issued_at=moment,
                 )
             )
-    Waybill.objects.bulk_create(waybills, batch_size=500)
+    bulk_insert(Waybill, waybills)
     Order.objects.filter(pk__in_array=ids).update(status=OrderStatus.SHIPPED, shipped_at=moment, updated_at=moment)
     numbers = [w.waybill_no for w in waybills]
     event_record_bulk(
@@ -319,11 +326,11 @@ def shipment_arrange(*, actor: Actor, order_ids) -> list[Waybill]:
         owner_field="merchant_id",
         occurred_at=moment,
     )
-    return list(
-        Waybill.objects.select_related("carrier", "sorting_centre", "order")
-        .filter(waybill_no__in_array=numbers)
-        .order_by("order_id")
-    )
+    # The waybills just written, as written (bulk_create gave them their ids),
+    # with their orders as the UPDATE above left them: no read back.
+    for order in orders:
+        order.status, order.shipped_at, order.updated_at = OrderStatus.SHIPPED, moment, moment
+    return sorted(waybills, key=lambda w: w.order_id)
 
 
 @transaction.atomic
