@@ -31,3 +31,4 @@ bench:
 	PYTHONPATH=. .venv/bin/python bench/switchover_push_kill.py
 	PYTHONPATH=. .venv/bin/python bench/api_get.py
 	PYTHONPATH=. .venv/bin/python bench/growth.py
+	PYTHONPATH=. .venv/bin/python bench/load_test.py

@@ -156,6 +156,13 @@ DATABASES = {
         conn_max_age=int(os.environ.get("FIRSTMILE_DB_CONN_MAX_AGE", "60")),
     )
 }
+if os.environ.get("DATABASE_REPLICA_URL"):
+    # A streaming replica for the reads that say they tolerate lag (core/replica.py).
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["firstmile.core.replica.ReplicaRouter"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The hot reads of core/prepared.py bind their parameters on the server, and
     # psycopg keeps a statement prepared on the connection after its fifth run, so
@@ -163,7 +170,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's default and are never prepared. A transaction-mode pooler older
     # than PgBouncer 1.21 cannot carry prepared statements: set 0 there.
     _prepare = os.environ.get("FIRSTMILE_DB_PREPARED_STATEMENTS", "1") not in ("0", "false", "no")
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5 if _prepare else None
+    for _alias in DATABASES:
+        DATABASES[_alias].setdefault("OPTIONS", {})["prepare_threshold"] = 5 if _prepare else None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Writers wait for each other instead of failing with "database is locked";

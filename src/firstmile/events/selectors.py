@@ -3,10 +3,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.core.errors import NotFound
+from firstmile.core.replica import lagging
 
 from . import error_codes
 from .models import Event, Job, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WorkerHeartbeat
@@ -61,11 +63,13 @@ def delivery_list(
         deliveries = deliveries.filter(status=status)
     if event_type:
         deliveries = deliveries.filter(event__kind=event_type)
-    return deliveries.order_by("-id")
+    # The log of what was sent: a few seconds behind is fine.
+    return lagging(deliveries.order_by("-id"))
 
 
 def delivery_get(*, actor: Any, delivery_id: int) -> WebhookDelivery:
-    delivery = delivery_list(actor=actor).filter(pk=delivery_id).first()
+    # One delivery is read from the primary: a replay acts on what it finds.
+    delivery = delivery_list(actor=actor).using(DEFAULT_DB_ALIAS).filter(pk=delivery_id).first()
     if delivery is None:
         raise NotFound(error_codes.DELIVERY_NOT_FOUND, _("No such webhook delivery."), field="delivery_id")
     return delivery
