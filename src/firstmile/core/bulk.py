@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.db import connections, router
 
 
-def bulk_insert(model, objs: list) -> list:
+def bulk_insert(model, objs: list, batch_size: int = 10_000) -> list:
     """Save ``objs`` (new instances of ``model``, without primary keys) and set their ids."""
     if not objs:
         return objs
@@ -22,6 +22,12 @@ def bulk_insert(model, objs: list) -> list:
     connection = connections[alias]
     if connection.vendor != "postgresql":
         return model.objects.using(alias).bulk_create(objs, batch_size=500)
+    for start in range(0, len(objs), batch_size):
+        _insert_unnest(model, objs[start : start + batch_size], alias, connection)
+    return objs
+
+
+def _insert_unnest(model, objs: list, alias: str, connection) -> None:
     opts = model._meta
     fields = [f for f in opts.concrete_fields if not f.primary_key]
     for obj in objs:
@@ -40,4 +46,3 @@ def bulk_insert(model, objs: list) -> list:
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = alias
-    return objs
