@@ -159,7 +159,8 @@ class Traffic:
         self.merchant_cycles = collections.defaultdict(lambda: itertools.cycle(range(len(data["merchants"]))))
         self.created = collections.defaultdict(list)  # merchant index -> order ids not yet arranged
         self.orders = collections.deque(maxlen=2000)  # (merchant index, order id)
-        self.waybills = collections.deque(maxlen=2000)  # (merchant index, waybill no)
+        self.waybills = collections.deque(maxlen=2000)  # (merchant index, waybill no), the latest
+        self.arranged = 0
         self.driver_sessions: dict[str, requests.Session] = {}
         self.driver_queue = itertools.cycle(sorted(data["drivers"]))
         self.parcels = {name: collections.deque(nos) for name, nos in data["driver_parcels"].items()}
@@ -223,7 +224,9 @@ class Traffic:
         if r.status_code != 200:
             return False
         with self.lock:
-            self.waybills.extend((m, w["waybill_no"]) for w in r.json()["waybills"])
+            issued = r.json()["waybills"]
+            self.waybills.extend((m, w["waybill_no"]) for w in issued)
+            self.arranged += len(issued)
         return True
 
     def erp_get_warehouse(self) -> bool:
