@@ -113,7 +113,7 @@ class PreparedQuerySet:
         self._lock = threading.Lock()
         self.__doc__ = build.__doc__
 
-    def _prepare(self, alias: str, model) -> _Prepared | None:
+    def _prepare(self, alias: str) -> _Prepared | None:
         markers = {name: _marker(kind, i) for i, (name, kind) in enumerate(self._kinds.items())}
         queryset = self._build(**markers)
         connection = connections[alias]
@@ -152,7 +152,7 @@ class PreparedQuerySet:
         if alias not in self._by_alias:
             with self._lock:
                 if alias not in self._by_alias:
-                    self._by_alias[alias] = self._prepare(alias, model)
+                    self._by_alias[alias] = self._prepare(alias)
         prepared = self._by_alias[alias]
         if prepared is None or not all(map(_fits_bigint, values.values())):
             # A list parameter on a backend without array parameters (SQLite), or
