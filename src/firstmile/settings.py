@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -30,8 +31,6 @@ SECRET_KEY = os.environ.get("FIRSTMILE_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 # redirect to HTTPS; `firstmile check --deploy` is clean in this mode.
 PRODUCTION = _env_bool("FIRSTMILE_PRODUCTION")
 if PRODUCTION:
-    from django.core.exceptions import ImproperlyConfigured
-
     if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         raise ImproperlyConfigured(
             "FIRSTMILE_PRODUCTION is set but FIRSTMILE_SECRET_KEY is missing, the public development key, "
@@ -271,6 +270,14 @@ FIRSTMILE_WEBHOOK_LOG_DAYS = int(os.environ.get("FIRSTMILE_WEBHOOK_LOG_DAYS", "3
 FIRSTMILE_READY_REQUIRES_WORKER = _env_bool("FIRSTMILE_READY_REQUIRES_WORKER", True)
 # A worker whose heartbeat is older than this is dead: its running jobs read "interrupted".
 FIRSTMILE_WORKER_DEAD_AFTER_SECONDS = int(os.environ.get("FIRSTMILE_WORKER_DEAD_AFTER_SECONDS", "30"))
+
+# On PostgreSQL events and scans are partitioned by month (core/partitioning.py);
+# months that ended this many months ago leave the working tables for the
+# firstmile_archive schema. 0 keeps every month online; else at least 3, so no
+# webhook delivery outlives its event.
+FIRSTMILE_ARCHIVE_AFTER_MONTHS = int(os.environ.get("FIRSTMILE_ARCHIVE_AFTER_MONTHS", "0"))
+if 0 < FIRSTMILE_ARCHIVE_AFTER_MONTHS < 3 or FIRSTMILE_ARCHIVE_AFTER_MONTHS < 0:
+    raise ImproperlyConfigured("FIRSTMILE_ARCHIVE_AFTER_MONTHS must be 0 (keep every month) or at least 3.")
 
 # Warehouses per transaction of a switchover push: each chunk commits with its checkpoint.
 FIRSTMILE_PUSH_CHUNK = int(os.environ.get("FIRSTMILE_PUSH_CHUNK", "20000"))

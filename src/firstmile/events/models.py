@@ -107,7 +107,10 @@ class WebhookDelivery(models.Model):
 
     # Looked up through the delivery_log index, whose first column it is.
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    # No database constraint: on PostgreSQL events are partitioned by month, and a
+    # partitioned table cannot back a foreign key on id alone. Django still
+    # cascades deletes, and the log is purged long before an event's month is archived.
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     # subject_type:subject_id of the event, so one object's events go out in order.
     subject_key = models.CharField(max_length=130)
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)

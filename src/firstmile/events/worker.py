@@ -24,6 +24,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from firstmile.core import partitioning
 from firstmile.core.clock import now
 
 from . import delivery, recovery
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = 5.0  # seconds
 RECOVER_EVERY = 15.0
+MAINTAIN_EVERY = 3600.0  # partitions are made three months ahead: hourly is plenty
 
 
 class FirstmileWorker(Worker):
@@ -40,6 +42,7 @@ class FirstmileWorker(Worker):
         super().__init__(**kwargs)
         self.delivery_batch = delivery_batch
         self._last_recovery = 0.0
+        self._last_maintenance: float | None = None
         self._stop = threading.Event()
 
     def beat(self) -> None:
@@ -67,6 +70,15 @@ class FirstmileWorker(Worker):
         self._last_recovery = time.monotonic()
         recovery.recover_abandoned(dead_after=timedelta(seconds=dead_after))
 
+    def maintain(self) -> None:
+        """Months of events and scans ready ahead, old ones archived (PostgreSQL; core/partitioning.py)."""
+        if self._last_maintenance is not None and time.monotonic() - self._last_maintenance < MAINTAIN_EVERY:
+            return
+        self._last_maintenance = time.monotonic()
+        report = partitioning.maintain(at=now(), archive_after_months=settings.FIRSTMILE_ARCHIVE_AFTER_MONTHS)
+        if report.created or report.archived:
+            logger.info("partitions created %s, archived %s", report.created, report.archived)
+
     def claim_task(self) -> DBTaskResult | None:
         """The next ready task, claimed for this worker (django-tasks-db's own claim)."""
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
@@ -88,6 +100,7 @@ class FirstmileWorker(Worker):
         if refresh_connections:
             close_old_connections()
         self.recover()
+        self.maintain()
         # Marked busy so a SIGTERM lets the batch finish instead of exiting mid-send.
         self.running_task = True
         try:
