@@ -1,8 +1,9 @@
-"""Label rendering: 1,000 labels into one PDF on one core.
+"""Label rendering: 1,000 labels into one PDF, and into one ZPL file, on one core.
 
 Compares render_labels (the full 100×150 mm label: CJK text, Code 128, QR code)
 with a floor measured in the same run: a ReportLab page holding only the Code 128
-barcode and its number. Target: >= 1,000 labels/s.
+barcode and its number. Target: >= 1,000 labels/s. Then the same labels as ZPL
+for thermal printers (render_zpl: Chinese as Z64 bitmaps), against the PDF path.
 
     .venv/bin/python bench/labels.py [--labels 1000] [--rounds 5]
 """
@@ -26,6 +27,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from firstmile.shipping.labels import PAGE, LabelData, render_labels
 from firstmile.shipping.numbers import format_number
+from firstmile.shipping.zpl import render_zpl
 
 
 def labels(n: int) -> list[LabelData]:
@@ -67,7 +69,8 @@ def main() -> None:
     args = parser.parse_args()
     items = labels(args.labels)
     render_labels(items[:5])  # load the font once, as a running server has
-    full, floor, size = [], [], 0
+    render_zpl(items[:5])
+    full, floor, zpl, size, zpl_size = [], [], [], 0, 0
     for _round in range(args.rounds):
         start = time.perf_counter()
         size = len(render_labels(items))
@@ -75,12 +78,18 @@ def main() -> None:
         start = time.perf_counter()
         barcode_only(items)
         floor.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        zpl_size = len(render_zpl(items))
+        zpl.append(time.perf_counter() - start)
     full_rate = args.labels / statistics.median(full)
     floor_rate = args.labels / statistics.median(floor)
     print(f"{args.labels} labels into one PDF, one core, median of {args.rounds} rounds")
     print(f"  render_labels (full label)    {full_rate:8.0f} labels/s   {size / args.labels / 1024:.1f} KiB/label")
     print(f"  barcode-only ReportLab floor  {floor_rate:8.0f} labels/s")
     print(f"  full / floor                  {full_rate / floor_rate:.2f}   (target: full >= 1000 labels/s)")
+    zpl_rate = args.labels / statistics.median(zpl)
+    print(f"  render_zpl (same labels)      {zpl_rate:8.0f} labels/s   {zpl_size / args.labels / 1024:.1f} KiB/label")
+    print(f"  ZPL / PDF                     {zpl_rate / full_rate:.2f}")
 
 
 if __name__ == "__main__":

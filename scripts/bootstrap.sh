@@ -2,7 +2,7 @@
 # Install what Firstmile needs on a fresh machine with Python 3.11: uv, the locked
 # dependency set into .venv, and Debian's CJK font for labels (fonts-wqy-zenhei).
 # With --browser, also Debian's Chromium for the end-to-end tests (never a
-# downloaded browser).
+# downloaded browser) and the ZPL renderer the label tests use (Node.js from Debian).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,9 +16,18 @@ debs=()
 if [[ "${1:-}" == "--browser" ]] && ! command -v chromium >/dev/null 2>&1; then
   debs+=(chromium)
 fi
+if [[ "${1:-}" == "--browser" ]] && ! command -v npm >/dev/null 2>&1; then
+  debs+=(nodejs npm)  # the tests' ZPL renderer (tests/zpl)
+fi
 if (( ${#debs[@]} )); then
   sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${debs[@]}" >/dev/null
+fi
+
+# The tests render ZPL labels with a real ZPL engine (Zebrash in WebAssembly, from
+# the npm registry, locked in tests/zpl/package-lock.json).
+if [[ "${1:-}" == "--browser" && ! -d tests/zpl/node_modules/zpl-renderer-js ]]; then
+  npm ci --prefix tests/zpl --no-audit --no-fund --silent
 fi

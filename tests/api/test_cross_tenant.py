@@ -151,6 +151,7 @@ CASES = [
     ("get", "/api/v1/waybills/{waybill_no}", "other_merchant", None),
     ("get", "/api/v1/waybills/{waybill_no}", "other_carrier", None),
     ("get", "/api/v1/waybills/{waybill_no}/label.pdf", "other_merchant", None),
+    ("get", "/api/v1/waybills/{waybill_no}/label.zpl", "other_merchant", None),
     ("post", "/api/v1/waybills/{waybill_no}/void", "other_merchant", {}),
     ("post", "/api/v1/dispatch/tasks/{task_id}/assign", "other_carrier", {"shift_id": None}),
     ("post", "/api/v1/dispatch/tasks/{task_id}/close", "other_carrier", {}),

@@ -12,7 +12,7 @@ from firstmile.events.api import EventOut, JobOut
 
 from .imports import order_import_start
 from .jobs import labels_batch_start
-from .labels import render_labels
+from .printing import CONTENT_TYPES, LabelFormat, LabelSize, render_label_file
 from .selectors import (
     explain_handover,
     is_late,
@@ -106,9 +106,11 @@ class LabelsIn(Schema):
     waybill_nos: list[str] = Field(..., min_length=1, max_length=1000)
 
 
-def _pdf(content: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{name}"'
+def _label_file(content: bytes, fmt: str, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
+    # A PDF opens in the browser to print; ZPL goes to the printer's queue as a file.
+    disposition = "inline" if fmt == "pdf" else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{name}.{fmt}"'
     return response
 
 
@@ -173,22 +175,33 @@ def get_waybill(request, waybill_no: str):
     return waybill
 
 
-@router.get("/waybills/{waybill_no}/label.pdf", summary="The label as a 100×150 mm PDF", response={200: None})
-def label(request, waybill_no: str):
+def _one_label(request, waybill_no: str, fmt: str, size: str) -> HttpResponse:
     waybill = waybill_get(actor=request.auth, waybill_no=waybill_no)
-    reprint = waybill.print_count > 0
-    pdf = render_labels([label_data(waybill, reprint=reprint)])
+    content = render_label_file([label_data(waybill, reprint=waybill.print_count > 0)], fmt=fmt, size=size)
     if request.auth.is_merchant:
         labels_printed(actor=request.auth, waybills=[waybill])
-    return _pdf(pdf, f"{waybill.waybill_no}.pdf")
+    return _label_file(content, fmt, waybill.waybill_no)
 
 
 @router.get(
-    "/labels.pdf",
-    summary="A few labels in one PDF, in the request (up to 50; more with POST /label-batches)",
+    "/waybills/{waybill_no}/label.pdf",
+    summary="The label as a PDF page: A6 (100×150 mm, default) or A5",
     response={200: None},
 )
-def labels(request, waybill: Query[list[str]]):
+def label(request, waybill_no: str, size: LabelSize = "A6"):
+    return _one_label(request, waybill_no, "pdf", size)
+
+
+@router.get(
+    "/waybills/{waybill_no}/label.zpl",
+    summary="The label in ZPL II for a thermal printer at 203 dpi: A6 (default) or A5",
+    response={200: None},
+)
+def label_zpl(request, waybill_no: str, size: LabelSize = "A6"):
+    return _one_label(request, waybill_no, "zpl", size)
+
+
+def _some_labels(request, waybill: list[str], fmt: str, size: str) -> HttpResponse:
     if len(waybill) > SYNC_LABELS:
         raise ApplicationError(
             "too_many_labels",
@@ -197,10 +210,28 @@ def labels(request, waybill: Query[list[str]]):
             field="waybill",
         )
     found = waybills_by_numbers(actor=request.auth, numbers=waybill)
-    pdf = render_labels([label_data(w, reprint=w.print_count > 0) for w in found])
+    content = render_label_file([label_data(w, reprint=w.print_count > 0) for w in found], fmt=fmt, size=size)
     if request.auth.is_merchant:
         labels_printed(actor=request.auth, waybills=found)
-    return _pdf(pdf, "labels.pdf")
+    return _label_file(content, fmt, "labels")
+
+
+@router.get(
+    "/labels.pdf",
+    summary="A few labels in one PDF, in the request (up to 50; more with POST /label-batches)",
+    response={200: None},
+)
+def labels(request, waybill: Query[list[str]], size: LabelSize = "A6"):
+    return _some_labels(request, waybill, "pdf", size)
+
+
+@router.get(
+    "/labels.zpl",
+    summary="A few labels in one ZPL file, in the request (up to 50; more with POST /label-batches)",
+    response={200: None},
+)
+def labels_zpl(request, waybill: Query[list[str]], size: LabelSize = "A6"):
+    return _some_labels(request, waybill, "zpl", size)
 
 
 @router.post("/waybills/{waybill_no}/void", response=WaybillOut, summary="Cancel a label before pickup")
@@ -211,12 +242,16 @@ def void(request, waybill_no: str):
 
 class LabelBatchIn(Schema):
     waybill_nos: list[str] = Field(..., min_length=1, max_length=10_000)
+    format: LabelFormat = Field("pdf", description="pdf pages, or zpl for thermal printers")
+    size: LabelSize = Field("A6", description="A6 (100×150 mm) or A5")
 
 
 @router.post(
     "/label-batches",
     response={202: JobOut},
-    summary="Render many labels into one PDF on the worker; the job's result is the PDF",
+    summary="Render many labels into one PDF or ZPL file on the worker; the job's result is the file",
 )
 def label_batch(request, payload: LabelBatchIn):
-    return 202, labels_batch_start(actor=request.auth, waybill_nos=payload.waybill_nos)
+    return 202, labels_batch_start(
+        actor=request.auth, waybill_nos=payload.waybill_nos, fmt=payload.format, size=payload.size
+    )

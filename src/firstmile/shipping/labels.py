@@ -30,6 +30,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 PAGE = (100 * mm, 150 * mm)
+# Label stock: A6 is the 100 × 150 mm thermal label the design is drawn for.
+LABEL_SIZES = {"A6": (100, 150), "A5": (148, 210)}
 FONT = "FirstmileCJK"
 FONT_CANDIDATES = [
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
@@ -43,15 +45,22 @@ class LabelFontMissing(RuntimeError):
 
 
 @lru_cache(maxsize=1)
-def _register_font() -> str:
+def font_path() -> str:
+    """The CJK font file labels use, PDF and ZPL alike."""
     configured = os.environ.get("FIRSTMILE_LABEL_FONT")
     for path in [configured] if configured else FONT_CANDIDATES:
         if path and os.path.exists(path):
-            pdfmetrics.registerFont(TTFont(FONT, path, subfontIndex=0) if path.endswith(".ttc") else TTFont(FONT, path))
-            return FONT
+            return path
     raise LabelFontMissing(
         "No CJK font for labels: install Debian's fonts-wqy-zenhei or set FIRSTMILE_LABEL_FONT to a .ttf/.ttc file"
     )
+
+
+@lru_cache(maxsize=1)
+def _register_font() -> str:
+    path = font_path()
+    pdfmetrics.registerFont(TTFont(FONT, path, subfontIndex=0) if path.endswith(".ttc") else TTFont(FONT, path))
+    return FONT
 
 
 @dataclass(frozen=True)
@@ -176,14 +185,35 @@ def draw_label(canvas: Canvas, label: LabelData) -> None:
     c.drawString(margin, margin + 9, "Firstmile")
 
 
-def render_labels(labels: list[LabelData], *, on_page=None) -> bytes:
+def label_layout(size: str) -> tuple[float, float, float, float]:
+    """(page width mm, page height mm, scale, left offset mm) of the 100 × 150 mm design on a page size.
+
+    A5 (148 × 210 mm) takes the same design 1.4 times larger, centred: the
+    layout a driver knows, on the sheets an office printer has.
+    """
+    try:
+        width, height = LABEL_SIZES[size]
+    except KeyError:
+        raise ValueError(f"unknown label size {size!r}") from None
+    scale = min(width / 100, height / 150)
+    return width, height, scale, (width - 100 * scale) / 2
+
+
+def render_labels(labels: list[LabelData], *, size: str = "A6", on_page=None) -> bytes:
     """One PDF with a page per label, in the given order; ``on_page(n)`` after each page (progress)."""
     _register_font()
+    width, height, scale, left = label_layout(size)
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=PAGE, pageCompression=1)
+    canvas = Canvas(buffer, pagesize=(width * mm, height * mm), pageCompression=1)
     canvas.setTitle("Firstmile labels")
     for number, label in enumerate(labels, start=1):
+        if scale != 1:
+            canvas.saveState()
+            canvas.translate(left * mm, 0)
+            canvas.scale(scale, scale)
         draw_label(canvas, label)
+        if scale != 1:
+            canvas.restoreState()
         canvas.showPage()
         if on_page is not None:
             on_page(number)

@@ -16,8 +16,8 @@ from firstmile.portals.access import portal_view
 from firstmile.portals.imports import spreadsheet_import_page
 from firstmile.shipping.imports import TEMPLATE_HEADINGS, order_import_start
 from firstmile.shipping.jobs import labels_batch_start
-from firstmile.shipping.labels import render_labels
 from firstmile.shipping.models import OrderStatus
+from firstmile.shipping.printing import CONTENT_TYPES, check_label_options, render_label_file
 from firstmile.shipping.selectors import (
     explain_handover,
     is_late,
@@ -104,15 +104,21 @@ def arrange(request):
 @portal_view("merchant")
 def labels(request):
     numbers = [n for value in request.GET.getlist("w") for n in value.split(",") if n]
+    try:
+        fmt, size = check_label_options(request.GET.get("format", "pdf"), request.GET.get("size", "A6"))
+    except ApplicationError as err:
+        messages.error(request, err.message)
+        return redirect(reverse("portals:merchant_orders"))
     if len(numbers) > 1:
-        # More than a page: the worker renders the batch; its page offers the PDF when done.
-        job = labels_batch_start(actor=request.actor, waybill_nos=numbers)
+        # More than a page: the worker renders the batch; its page offers the file when done.
+        job = labels_batch_start(actor=request.actor, waybill_nos=numbers, fmt=fmt, size=size)
         return redirect("portals:merchant_job", job_id=job.pk)
     found = waybills_by_numbers(actor=request.actor, numbers=numbers)
-    pdf = render_labels([label_data(w, reprint=w.print_count > 0) for w in found])
+    content = render_label_file([label_data(w, reprint=w.print_count > 0) for w in found], fmt=fmt, size=size)
     labels_printed(actor=request.actor, waybills=found)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = 'inline; filename="labels.pdf"'
+    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
+    disposition = "inline" if fmt == "pdf" else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="labels.{fmt}"'
     return response
 
 
