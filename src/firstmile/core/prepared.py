@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import threading
 import typing
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -58,6 +59,9 @@ class _Prepared:
         self.sql = sql
         self.slots = slots  # per SQL parameter: (name, adapt) for a caller's value, or (None, constant)
         self.compiler = compiler
+        # The row converters of the select list, found once per connection: looking
+        # them up walks every selected column's field and backend (~0.3 ms a call).
+        self.converters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class _ServerBinding:
@@ -98,6 +102,16 @@ class _PreparedQuery(Query):
         compiler.using = using
         sql, params = self._prepared.sql, tuple(self._params)
         compiler.as_sql = lambda *args, **kwargs: (sql, params)
+        cache, find = self._prepared.converters, compiler.get_converters
+
+        def get_converters(expressions):
+            # The select list is the prepared one, so its converters are too.
+            found = cache.get(connection)
+            if found is None:
+                found = cache[connection] = find(expressions)
+            return found
+
+        compiler.get_converters = get_converters
         return compiler
 
 
