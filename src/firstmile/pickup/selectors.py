@@ -13,6 +13,7 @@ from firstmile.carriers.selectors import carrier_of, serving_carrier_subquery
 from firstmile.core import error_codes as core_codes
 from firstmile.core.clock import now
 from firstmile.core.errors import ApplicationError, NotFound
+from firstmile.core.json_rows import rows_subquery, rows_to_instances
 from firstmile.core.prepared import prepared
 from firstmile.events.models import Event
 
@@ -140,16 +141,29 @@ def with_pickup_facts(warehouses: QuerySet[Warehouse], at: datetime | None = Non
     )
 
 
-# The API's single-warehouse reads, prepared once per process (core/prepared.py).
+def _with_subscriptions(warehouses: QuerySet[Warehouse]) -> QuerySet[Warehouse]:
+    """On PostgreSQL, the current address's subscriptions come in the warehouse's own row."""
+    current = (
+        PickupSubscription.objects.filter(warehouse=OuterRef("pk"), address_version=OuterRef("address_version"))
+        .select_related("carrier")
+        .order_by("requested_at", "id")
+    )
+    rows = rows_subquery(current, related=("carrier",))
+    return warehouses if rows is None else warehouses.annotate(pickup_subscription_rows=rows)
+
+
+# The API's single-warehouse reads, prepared once per process (core/prepared.py):
+# one round trip for the warehouse, its pickup facts and its subscriptions.
 @prepared
 def _own_warehouse(warehouse_id: int, merchant_id: int, at: datetime) -> QuerySet[Warehouse]:
     warehouses = Warehouse.objects.select_related("division", "merchant")
-    return with_pickup_facts(warehouses.filter(pk=warehouse_id, merchant_id=merchant_id), at)
+    return _with_subscriptions(with_pickup_facts(warehouses.filter(pk=warehouse_id, merchant_id=merchant_id), at))
 
 
 @prepared
 def _any_warehouse(warehouse_id: int, at: datetime) -> QuerySet[Warehouse]:
-    return with_pickup_facts(Warehouse.objects.select_related("division", "merchant").filter(pk=warehouse_id), at)
+    warehouses = Warehouse.objects.select_related("division", "merchant").filter(pk=warehouse_id)
+    return _with_subscriptions(with_pickup_facts(warehouses, at))
 
 
 @prepared
@@ -181,7 +195,11 @@ def pickup_states(warehouses, at: datetime | None = None) -> list[PickupState]:
     if lacking:
         facts.update((w.pk, w) for w in _pickup_facts(warehouse_ids=lacking, at=at))
     current: dict[int, list[PickupSubscription]] = {}
-    for sub in _current_subscriptions(warehouse_ids=ids) if ids else ():
+    carried = {w.pk: w.pickup_subscription_rows for w in warehouses if hasattr(w, "pickup_subscription_rows")}
+    for pk, rows in carried.items():
+        current[pk] = rows_to_instances(PickupSubscription, rows, related=("carrier",))
+    lacking_subscriptions = [pk for pk in ids if pk not in carried]
+    for sub in _current_subscriptions(warehouse_ids=lacking_subscriptions) if lacking_subscriptions else ():
         current.setdefault(sub.warehouse_id, []).append(sub)
     states = []
     for w in warehouses:
