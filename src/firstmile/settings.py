@@ -90,7 +90,7 @@ MIDDLEWARE = [
     "firstmile.api.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "firstmile.core.csp.ConstantCSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "firstmile.portals.middleware.ApplicationErrorMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its 429 page.
