@@ -104,7 +104,7 @@ STATE_LABELS = {
 def warehouse_list(*, actor: Actor, search: str | None = None) -> QuerySet[Warehouse]:
     """The actor's own warehouses (platform: all), default first."""
     require(actor, Operation.RECORDS_VIEW)
-    warehouses = Warehouse.objects.select_related("division", "merchant")
+    warehouses = Warehouse.objects.select_related("division")
     if not actor.is_platform:
         warehouses = warehouses.filter(merchant=actor.organisation)
     if search:
