@@ -402,3 +402,38 @@ def test_times_in_changes_are_sent_in_beijing_time():
         "order_no": "2023-09-20",
         "nested": [{"at": "2023-09-20T00:00:00+08:00"}],
     }
+
+
+def test_a_bulk_change_reaches_exactly_the_live_endpoints_of_its_parties_that_want_it(db):
+    from firstmile.events.services import event_record_bulk
+    from firstmile.pickup.models import Warehouse
+
+    from .load import warehouse_events
+
+    merchant = factories.actor(kind=OrganisationKind.MERCHANT)
+    stranger = factories.organisation(kind=OrganisationKind.MERCHANT)
+
+    def endpoint(org, types, **extra):
+        return WebhookEndpoint.objects.create(
+            organisation=org, url="https://erp.example/hook", secret="s", event_types=types, **extra
+        )
+
+    wants = endpoint(merchant.organisation, ["warehouse.updated"])
+    everything = endpoint(merchant.organisation, ["*"])
+    endpoint(merchant.organisation, ["order.shipped"])
+    endpoint(merchant.organisation, ["warehouse.updated"], is_active=False)
+    endpoint(merchant.organisation, ["warehouse.updated"], deleted_at=now())
+    endpoint(stranger, ["*"])
+
+    warehouse_events(merchant, 3)
+    sent = sorted(WebhookDelivery.objects.values_list("endpoint_id", flat=True))
+    assert sent == sorted([wants.pk] * 3 + [everything.pk] * 3)
+    # Nobody listening to a kind: the events are written, no delivery.
+    with transaction.atomic():
+        written = event_record_bulk(
+            actor=None,
+            kind="warehouse.created",
+            subjects=Warehouse.objects.filter(merchant=stranger),
+            owner_field="merchant_id",
+        )
+    assert written == 0 and WebhookDelivery.objects.count() == 6
