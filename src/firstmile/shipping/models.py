@@ -106,7 +106,9 @@ class Waybill(BaseModel):
     """A shipping label's facts, frozen at issue: who carries it, how it is handed
     over, where it goes, and the subscription state that decided the handover."""
 
-    waybill_no = models.CharField(_("waybill number"), max_length=24, unique=True)
+    # Unique through a constraint rather than unique=True, which on PostgreSQL
+    # also builds a LIKE-pattern index no query uses, kept up on every insert.
+    waybill_no = models.CharField(_("waybill number"), max_length=24)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="waybills")
     # merchant, carrier, warehouse and sorting_centre lead the composite indexes
     # below, which serve their lookups too: no index of their own to keep up on
@@ -123,7 +125,9 @@ class Waybill(BaseModel):
     sender_name = models.CharField(max_length=100)
     sender_contact = models.CharField(max_length=50)
     sender_phone = models.CharField(max_length=20)
-    sender_division = models.ForeignKey("geo.Division", on_delete=models.PROTECT, related_name="+")
+    # Indexed for prefix matches only (a switchover's area: code LIKE '4419%'),
+    # which serve equality too; see Meta.
+    sender_division = models.ForeignKey("geo.Division", on_delete=models.PROTECT, related_name="+", db_index=False)
     sender_address = models.CharField(max_length=300)
     subscription = models.ForeignKey(
         "pickup.PickupSubscription", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -139,14 +143,18 @@ class Waybill(BaseModel):
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     print_count = models.PositiveIntegerField(default=0)
     last_printed_at = models.DateTimeField(null=True, blank=True)
+    # No index: waybills are found by number, owner and issue time, never by row creation.
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("waybill")
         verbose_name_plural = _("waybills")
         constraints = [
-            models.UniqueConstraint(fields=["order"], condition=~Q(status="voided"), name="one_live_waybill_per_order")
+            models.UniqueConstraint(fields=["order"], condition=~Q(status="voided"), name="one_live_waybill_per_order"),
+            models.UniqueConstraint(fields=["waybill_no"], name="waybill_no_unique"),
         ]
         indexes = [
+            models.Index(fields=["sender_division"], name="waybill_sender_area", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["merchant", "issued_at"]),
             models.Index(fields=["carrier", "status", "issued_at"]),
             models.Index(fields=["warehouse", "status"]),
