@@ -282,6 +282,11 @@ if 0 < FIRSTMILE_ARCHIVE_AFTER_MONTHS < 3 or FIRSTMILE_ARCHIVE_AFTER_MONTHS < 0:
 # Warehouses per transaction of a switchover push: each chunk commits with its checkpoint.
 FIRSTMILE_PUSH_CHUNK = int(os.environ.get("FIRSTMILE_PUSH_CHUNK", "20000"))
 
+# A parcel whose pickup failed this many times is flagged for the merchant and the platform.
+FIRSTMILE_PICKUP_FAILURE_LIMIT = max(1, int(os.environ.get("FIRSTMILE_PICKUP_FAILURE_LIMIT", "2")))
+# A PICK UP parcel not collected this many hours after its label was issued needs attention.
+FIRSTMILE_STALE_PARCEL_HOURS = max(1, int(os.environ.get("FIRSTMILE_STALE_PARCEL_HOURS", "48")))
+
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500
 

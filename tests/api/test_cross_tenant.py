@@ -155,6 +155,7 @@ CASES = [
     ("post", "/api/v1/waybills/{waybill_no}/void", "other_merchant", {}),
     ("post", "/api/v1/dispatch/tasks/{task_id}/assign", "other_carrier", {"shift_id": None}),
     ("post", "/api/v1/dispatch/tasks/{task_id}/close", "other_carrier", {}),
+    ("post", "/api/v1/dispatch/tasks/{task_id}/fail", "other_carrier", {"reason": "refused"}),
     ("get", "/api/v1/reverse-orders/{reverse_order_id}", "other_merchant", None),
     ("get", "/api/v1/reverse-orders/{reverse_order_id}", "other_carrier", None),
     (
@@ -209,6 +210,7 @@ PORTAL_CASES = [
     ("post", "/carrier/dispatch/tasks/{task_id}/assign/", "other_carrier"),
     ("post", "/driver/stops/{task_id}/contact/", "other_driver"),
     ("post", "/driver/stops/{task_id}/close/", "other_driver"),
+    ("post", "/driver/stops/{task_id}/fail/", "other_driver"),
     ("get", "/merchant/jobs/{job_id}/", "other_merchant"),
     ("post", "/merchant/jobs/{job_id}/resume/", "other_merchant"),
     ("get", "/merchant/jobs/{job_id}/download/", "other_merchant"),
@@ -252,6 +254,7 @@ def test_another_tenants_object_through_the_portal_is_not_found(world, method, p
     before = _snapshot()
     url = path.format(**world["ids"])
     body = {"action": "exception", "kind": "other", "description": "x", "outcome": "reached", "shift": ""}
+    body["reason"] = "refused"
     response = client.get(url) if method == "get" else client.post(url, body, follow=True)
     if response.status_code != 404:
         # Some portal actions answer a refusal with a message on the page they return to.

@@ -4,7 +4,7 @@ import pytest
 import time_machine
 
 from firstmile.accounts.actor import Actor
-from firstmile.accounts.models import OrganisationKind, Role
+from firstmile.accounts.models import OrganisationKind
 from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
 from firstmile.dispatch.models import PickupTask, Scan, Shift, TaskParcel, TaskStatus
 from firstmile.dispatch.services import (
@@ -30,23 +30,6 @@ pytestmark = pytest.mark.django_db
 MONDAY = datetime(2023, 9, 18, 1, 0, tzinfo=UTC)
 TUESDAY = datetime(2023, 9, 19, 1, 0, tzinfo=UTC)
 SATURDAY = datetime(2023, 9, 23, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def dispatcher(jt):
-    return factories.actor(jt.organisation, kind=OrganisationKind.CARRIER, role=Role.ADMIN)
-
-
-@pytest.fixture
-def crew(dispatcher):
-    """Two drivers on the Dongguan west route on weekdays, one at weekends."""
-    route = route_create(actor=dispatcher, name="东莞西线", division_codes=["441900125", "441900119"])
-    li = driver_create(actor=dispatcher, name="李师傅", phone="13900000001", username="li", password="drive-safe-1")
-    wang = driver_create(actor=dispatcher, name="王师傅", phone="13900000002", username="wang", password="drive-safe-2")
-    roster_set(actor=dispatcher, driver_id=li.pk, route_id=route.pk, day_type="weekday", capacity=20)
-    roster_set(actor=dispatcher, driver_id=wang.pk, route_id=route.pk, day_type="weekday", capacity=20)
-    roster_set(actor=dispatcher, driver_id=li.pk, route_id=route.pk, day_type="weekend", capacity=30)
-    return {"route": route, "li": li, "wang": wang}
 
 
 def _as_driver(driver) -> Actor:

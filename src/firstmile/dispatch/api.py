@@ -5,10 +5,12 @@ from ninja import Field, Router, Schema
 from firstmile.core.types import Date, Id
 from firstmile.shipping.api import WaybillOut
 
-from .selectors import drivers, routes, shifts_of_day, task_board
+from .models import FailureReason
+from .selectors import attention, drivers, routes, shifts_of_day, task_board
 from .services import (
     day_plan,
     driver_create,
+    pickup_fail,
     roster_set,
     route_create,
     scan_inbound,
@@ -152,6 +154,88 @@ def assign(request, task_id: int, payload: AssignIn):
 def close(request, task_id: int):
     task = task_close(actor=request.auth, task_id=task_id)
     return task_board(actor=request.auth, day=task.date).get(pk=task.pk)
+
+
+class FailIn(Schema):
+    reason: FailureReason = Field(..., description="why the pickup did not happen")
+    note: str = Field("", max_length=200, description="required when the reason is other")
+
+
+class FailureOut(Schema):
+    id: int
+    task_id: int
+    date: dt.date = Field(..., alias="task.date")
+    warehouse_code: str = Field(..., alias="warehouse.code")
+    warehouse_name: str = Field(..., alias="warehouse.name")
+    merchant: str = Field(..., alias="warehouse.merchant.name")
+    carrier: str = Field(..., alias="carrier.code")
+    reason: str
+    reason_label: str = Field(..., alias="get_reason_display")
+    note: str
+    parcels_left: int
+    retry_on: dt.date
+    created_at: dt.datetime
+
+
+class ReviewDueOut(Schema):
+    subscription_id: int = Field(..., alias="id")
+    warehouse_code: str = Field(..., alias="warehouse.code")
+    merchant: str = Field(..., alias="warehouse.merchant.name")
+    carrier: str = Field(..., alias="carrier.code")
+    requested_at: dt.datetime
+    review_due_at: dt.datetime
+
+
+class ParcelOut(Schema):
+    waybill_no: str
+    status: str
+    carrier: str = Field(..., alias="carrier.code")
+    warehouse_code: str = Field(..., alias="warehouse.code")
+    merchant: str = Field(..., alias="warehouse.merchant.name")
+    issued_at: dt.datetime
+
+
+class FlaggedOut(ParcelOut):
+    waybill_no: str = Field(..., alias="waybill.waybill_no")
+    status: str = Field(..., alias="waybill.status")
+    carrier: str = Field(..., alias="waybill.carrier.code")
+    warehouse_code: str = Field(..., alias="waybill.warehouse.code")
+    merchant: str = Field(..., alias="waybill.warehouse.merchant.name")
+    issued_at: dt.datetime = Field(..., alias="waybill.issued_at")
+    failed_attempts: int
+    waiting_since: dt.date = Field(..., alias="first_task_date")
+
+
+class AttentionOut(Schema):
+    overdue_review_count: int
+    overdue_reviews: list[ReviewDueOut]
+    failure_days: int
+    failure_count: int
+    failures: list[FailureOut]
+    failure_limit: int
+    flagged_count: int
+    flagged: list[FlaggedOut]
+    stale_hours: int
+    stale_count: int
+    stale: list[ParcelOut]
+
+
+@router.post(
+    "/dispatch/tasks/{int:task_id}/fail",
+    response=FailureOut,
+    summary="Record a failed pickup at a stop with its reason; its parcels are retried the next day",
+)
+def fail(request, task_id: int, payload: FailIn):
+    return pickup_fail(actor=request.auth, task_id=task_id, reason=payload.reason, note=payload.note)
+
+
+@router.get(
+    "/attention",
+    response=AttentionOut,
+    summary="Needs attention: overdue reviews, failed pickups, flagged and stale parcels (your own; ops: all)",
+)
+def needs_attention(request):
+    return attention(actor=request.auth)
 
 
 @router.get("/dispatch/drivers", response=list[DriverOut])

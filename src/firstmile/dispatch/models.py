@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.core.models import BaseModel
@@ -93,6 +94,7 @@ class TaskStatus(models.TextChoices):
     OPEN = "open", _("Waiting for a driver")
     ASSIGNED = "assigned", _("Driver assigned")
     CLOSED = "closed", _("Stop closed")
+    FAILED = "failed", _("Pickup failed")
 
 
 class PickupTask(BaseModel):
@@ -130,6 +132,15 @@ class TaskParcel(models.Model):
     waybill = models.OneToOneField("shipping.Waybill", on_delete=models.CASCADE, related_name="task_link")
     task = models.ForeignKey(PickupTask, on_delete=models.CASCADE, related_name="parcels")
     first_task_date = models.DateField()  # how long it has been waiting, across rollovers
+    # Failed pickups this parcel has been through, across rollovers: past
+    # FIRSTMILE_PICKUP_FAILURE_LIMIT the merchant and the platform see it flagged.
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            # The flagged parcels of the attention view: only parcels that ever failed are in it.
+            models.Index(fields=["failed_attempts"], name="parcel_failed_pickups", condition=Q(failed_attempts__gt=0))
+        ]
 
     def __str__(self) -> str:
         return f"{self.waybill_id}@{self.task_id}"
@@ -154,6 +165,43 @@ class ContactAttempt(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.task_id} {self.outcome}"
+
+
+class FailureReason(models.TextChoices):
+    MERCHANT_CLOSED = "merchant_closed", _("Warehouse closed, nobody there")
+    NOT_READY = "not_ready", _("Parcels not ready")
+    REFUSED = "refused", _("Merchant refused to hand over")
+    ADDRESS_WRONG = "address_wrong", _("Address wrong or not found")
+    OVER_CAPACITY = "over_capacity", _("More parcels than the vehicle holds")
+    NO_CONTACT = "no_contact", _("Contact unreachable")
+    OTHER = "other", _("Other (say what)")
+
+
+class PickupFailure(BaseModel):
+    """A stop where the pickup did not happen, and why: its parcels are retried the next day."""
+
+    task = models.ForeignKey(PickupTask, on_delete=models.CASCADE, related_name="failures")
+    # The task's carrier and warehouse again, so each side's list is one index.
+    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="+", db_index=False)
+    warehouse = models.ForeignKey("pickup.Warehouse", on_delete=models.PROTECT, related_name="+", db_index=False)
+    reason = models.CharField(_("reason"), max_length=20, choices=FailureReason.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    driver = models.ForeignKey(Driver, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    parcels_left = models.PositiveIntegerField(_("parcels left"), default=0)
+    retry_on = models.DateField(_("retry on"))
+
+    class Meta:
+        verbose_name = _("pickup failure")
+        verbose_name_plural = _("pickup failures")
+        indexes = [
+            models.Index(fields=["warehouse", "-created_at"]),
+            models.Index(fields=["carrier", "-created_at"]),
+            models.Index(fields=["-created_at"], name="pickup_failure_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.reason}"
 
 
 class ScanKind(models.TextChoices):

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.selectors import carrier_of
-from firstmile.core.clock import beijing_today
-from firstmile.pickup.models import Warehouse
+from firstmile.core.clock import beijing_today, now
+from firstmile.pickup.models import PickupSubscription, SubscriptionStatus, Warehouse
+from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus
 
-from .models import ContactAttempt, Driver, PickupTask, RosterEntry, Route, Shift
+from .models import ContactAttempt, Driver, PickupFailure, PickupTask, RosterEntry, Route, Shift, TaskParcel
 
 
 def _carrier_scope(actor: Actor):
@@ -85,6 +88,7 @@ def driver_stops(*, driver: Driver, day: date | None = None) -> QuerySet[PickupT
         .prefetch_related(
             "parcels__waybill",
             Prefetch("contacts", queryset=ContactAttempt.objects.order_by("created_at")),
+            "failures",
         )
         .order_by("status", "sequence")
     )
@@ -98,9 +102,75 @@ def warehouse_tasks(*, actor: Actor, warehouse: Warehouse, day: date | None = No
             warehouse=warehouse, warehouse__merchant=actor.organisation, date=day or beijing_today()
         )
         .select_related("carrier", "shift__driver")
-        .prefetch_related(Prefetch("contacts", queryset=ContactAttempt.objects.order_by("created_at")))
+        .prefetch_related(Prefetch("contacts", queryset=ContactAttempt.objects.order_by("created_at")), "failures")
         .annotate(
             parcel_count=Count("parcels", distinct=True),
             waiting=Count("parcels", filter=Q(parcels__waybill__status="issued"), distinct=True),
         )
+    )
+
+
+@dataclass
+class Attention:
+    """What needs someone's attention now: the ops view of first-mile trouble (each party sees its own)."""
+
+    overdue_reviews: list[PickupSubscription]
+    overdue_review_count: int
+    failures: list[PickupFailure]
+    failure_count: int  # the last FAILURE_DAYS days
+    flagged: list[TaskParcel]
+    flagged_count: int
+    stale: list[Waybill]
+    stale_count: int
+    stale_hours: int
+    failure_limit: int
+    failure_days: int = 7
+
+
+def attention(*, actor: Actor, at: datetime | None = None, limit: int = 50) -> Attention:
+    """Overdue pickup reviews, failed pickups, parcels flagged after repeated failures, and PICK UP
+    parcels not collected for FIRSTMILE_STALE_PARCEL_HOURS: the platform's, a carrier's or a merchant's."""
+    require(actor, Operation.RECORDS_VIEW)
+    at = at or now()
+    hours, failure_limit = settings.FIRSTMILE_STALE_PARCEL_HOURS, settings.FIRSTMILE_PICKUP_FAILURE_LIMIT
+    reviews = PickupSubscription.objects.filter(status=SubscriptionStatus.PENDING_REVIEW, review_due_at__lt=at)
+    failures = PickupFailure.objects.filter(created_at__gte=at - timedelta(days=Attention.failure_days))
+    flagged = TaskParcel.objects.filter(failed_attempts__gte=failure_limit, waybill__status=WaybillStatus.ISSUED)
+    stale = Waybill.objects.filter(
+        status=WaybillStatus.ISSUED, handover_method=HandoverMethod.PICKUP, issued_at__lte=at - timedelta(hours=hours)
+    )
+    if actor.is_merchant:
+        org = actor.organisation
+        reviews = reviews.filter(warehouse__merchant=org)
+        failures = failures.filter(warehouse__merchant=org)
+        flagged = flagged.filter(waybill__merchant=org)
+        stale = stale.filter(merchant=org)
+    elif actor.is_carrier:
+        carrier = carrier_of(actor)
+        reviews = reviews.filter(carrier=carrier)
+        failures = failures.filter(carrier=carrier)
+        flagged = flagged.filter(task__carrier=carrier)
+        # Its own labels, and other carriers' labels in its pickup tasks (after a switchover).
+        stale = stale.filter(Q(carrier=carrier) | Q(task_link__task__carrier=carrier))
+    elif not actor.is_platform:
+        reviews, failures, flagged, stale = (q.none() for q in (reviews, failures, flagged, stale))
+    return Attention(
+        overdue_reviews=list(
+            reviews.select_related("warehouse__merchant", "carrier").order_by("review_due_at")[:limit]
+        ),
+        overdue_review_count=reviews.count(),
+        failures=list(
+            failures.select_related("warehouse__merchant", "carrier", "driver", "task").order_by("-created_at")[:limit]
+        ),
+        failure_count=failures.count(),
+        flagged=list(
+            flagged.select_related("waybill__warehouse__merchant", "waybill__carrier", "task").order_by(
+                "-failed_attempts", "first_task_date"
+            )[:limit]
+        ),
+        flagged_count=flagged.count(),
+        stale=list(stale.select_related("warehouse__merchant", "carrier").order_by("issued_at")[:limit]),
+        stale_count=stale.count(),
+        stale_hours=hours,
+        failure_limit=failure_limit,
     )

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import connections, router, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
@@ -40,6 +41,8 @@ from .models import (
     ContactOutcome,
     DayType,
     Driver,
+    FailureReason,
+    PickupFailure,
     PickupTask,
     RosterEntry,
     Route,
@@ -202,7 +205,9 @@ def _gather_parcels(carrier: Carrier, day: date) -> tuple[int, int]:
     candidates = list(
         Waybill.objects.filter(status=WaybillStatus.ISSUED, handover_method=HandoverMethod.PICKUP, issued_at__lt=_end)
         .filter(Q(task_link__isnull=True) | Q(task_link__task__date__lt=day))
-        .values_list("pk", "warehouse_id", "sender_division_id", "task_link__first_task_date")
+        .values_list(
+            "pk", "warehouse_id", "sender_division_id", "task_link__first_task_date", "task_link__failed_attempts"
+        )
     )
     if not candidates:
         return 0, 0
@@ -225,7 +230,10 @@ def _gather_parcels(carrier: Carrier, day: date) -> tuple[int, int]:
     TaskParcel.objects.filter(waybill__pk__in_array=[row[0] for row in rolled]).delete()
     bulk_insert(
         TaskParcel,
-        [TaskParcel(waybill_id=pk, task_id=tasks[w], first_task_date=first or day) for pk, w, _d, first in mine],
+        [
+            TaskParcel(waybill_id=pk, task_id=tasks[w], first_task_date=first or day, failed_attempts=failed or 0)
+            for pk, w, _d, first, failed in mine
+        ],
     )
     # A task that got parcels back after its stop was closed is open again.
     PickupTask.objects.filter(pk__in=tasks.values(), status=TaskStatus.CLOSED).update(
@@ -486,18 +494,79 @@ def scan_pickup(*, actor: Actor, waybill_no: str) -> Waybill:
     return waybill
 
 
-@transaction.atomic
-def task_close(*, actor: Actor, task_id: int) -> PickupTask:
-    """Close a stop; parcels not collected roll over to the next day's task."""
+def _open_task_for(actor: Actor, task_id: int) -> PickupTask:
+    """The stop a driver (their own) or a dispatcher (their carrier's) acts on, locked; refused once ended."""
     if actor.is_driver:
         task = _driver_task(driver_for(actor), task_id, lock=True)
     else:
         carrier = carrier_for(actor)
-        task = PickupTask.objects.select_for_update().filter(pk=task_id, carrier=carrier).first()
+        task = (
+            PickupTask.objects.select_for_update()
+            .select_related("warehouse__merchant", "carrier__organisation")
+            .filter(pk=task_id, carrier=carrier)
+            .first()
+        )
         if task is None:
             raise NotFound(error_codes.TASK_NOT_FOUND, _("No such pickup task."), field="task_id")
     if task.status == TaskStatus.CLOSED:
         raise Conflict(error_codes.TASK_CLOSED, _("This stop is already closed."))
+    if task.status == TaskStatus.FAILED:
+        raise Conflict(error_codes.TASK_CLOSED, _("This stop is already recorded as failed."))
+    return task
+
+
+@transaction.atomic
+def pickup_fail(*, actor: Actor, task_id: int, reason: str, note: str = "") -> PickupFailure:
+    """The pickup at a stop did not happen: why, and its parcels wait for the next day's task.
+
+    Each uncollected parcel counts one more failed attempt (one UPDATE for the
+    stop); one past FIRSTMILE_PICKUP_FAILURE_LIMIT is flagged for the merchant
+    and the platform.
+    """
+    task = _open_task_for(actor, task_id)
+    if reason not in FailureReason.values:
+        raise _invalid("reason", _("Choose why the pickup failed."))
+    note = (note or "").strip()
+    if len(note) > 200:
+        raise _invalid("note", _("The note is longer than 200 characters."))
+    if reason == FailureReason.OTHER and not note:
+        raise _invalid("note", _('Say what happened when the reason is "other".'))
+    before = task.status
+    moment = now()
+    task.status = TaskStatus.FAILED
+    task.closed_at = moment
+    task.save(update_fields=["status", "closed_at", "updated_at"])
+    waiting = TaskParcel.objects.filter(task=task, waybill__status=WaybillStatus.ISSUED)
+    left = waiting.update(failed_attempts=F("failed_attempts") + 1)
+    flagged = waiting.filter(failed_attempts__gte=settings.FIRSTMILE_PICKUP_FAILURE_LIMIT).count()
+    failure = PickupFailure.objects.create(
+        task=task,
+        carrier_id=task.carrier_id,
+        warehouse_id=task.warehouse_id,
+        reason=reason,
+        note=note,
+        driver=driver_for(actor) if actor.is_driver else None,
+        recorded_by=actor.user,
+        parcels_left=left,
+        retry_on=task.date + timedelta(days=1),
+    )
+    event_record(
+        actor=actor,
+        kind="pickup_task.failed",
+        subject=task,
+        from_state=before,
+        to_state=TaskStatus.FAILED,
+        payload={"reason": reason, "note": note, "left": left, "flagged": flagged, "retry_on": str(failure.retry_on)},
+        owner=task.warehouse.merchant,
+        counterparty=task.carrier.organisation,
+    )
+    return failure
+
+
+@transaction.atomic
+def task_close(*, actor: Actor, task_id: int) -> PickupTask:
+    """Close a stop; parcels not collected roll over to the next day's task."""
+    task = _open_task_for(actor, task_id)
     before = task.status
     task.status = TaskStatus.CLOSED
     task.closed_at = now()

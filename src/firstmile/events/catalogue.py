@@ -33,6 +33,7 @@ EVENT_TYPES: dict[str, tuple[str, object]] = {
     "pickup_task.assigned": ("merchant, carrier", _("A driver was assigned to a warehouse's pickup")),
     "pickup_task.contacted": ("merchant, carrier", _("The driver recorded a call to the warehouse")),
     "pickup_task.closed": ("merchant, carrier", _("The driver closed the stop")),
+    "pickup_task.failed": ("merchant, carrier", _("A pickup failed, with its reason; parcels retried next day")),
     "driver.created": ("carrier", _("A driver was added")),
     "route.created": ("carrier", _("A route was created")),
     "roster.set": ("carrier", _("A driver's roster entry was set")),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import jobs, people, reverse_views, views, webhooks
+from . import attention, jobs, people, reverse_views, views, webhooks
 from .carrier import dispatch as carrier_dispatch
 from .carrier import views as carrier
 from .driver import views as driver
@@ -78,6 +78,9 @@ urlpatterns = [
     path("carrier/pickup-requests/", carrier.pickup_requests, name="carrier_pickup_requests"),
     path("carrier/pickup-requests/decide/", carrier.pickup_requests_decide, name="carrier_pickup_requests_decide"),
     path("ops/", ops.home, name="ops_home"),
+    path("ops/attention/", attention.ops_attention, name="ops_attention"),
+    path("carrier/attention/", attention.carrier_attention, name="carrier_attention"),
+    path("merchant/attention/", attention.merchant_attention, name="merchant_attention"),
     path("ops/coverage/", ops.coverage, name="ops_coverage"),
     path("ops/organisations/", ops.organisations, name="ops_organisations"),
     path("ops/switchovers/", ops_switchover.switchovers, name="ops_switchovers"),
@@ -128,4 +131,5 @@ urlpatterns = [
     path("driver/scan/", driver.scan, name="driver_scan"),
     path("driver/stops/<int:task_id>/contact/", driver.contact, name="driver_contact"),
     path("driver/stops/<int:task_id>/close/", driver.close, name="driver_close"),
+    path("driver/stops/<int:task_id>/fail/", driver.fail, name="driver_fail"),
 ]

@@ -155,6 +155,12 @@ class Waybill(BaseModel):
         ]
         indexes = [
             models.Index(fields=["sender_division"], name="waybill_sender_area", opclasses=["varchar_pattern_ops"]),
+            # PICK UP parcels still waiting, oldest first: the platform's "not collected for N hours".
+            models.Index(
+                fields=["issued_at"],
+                name="waybill_awaiting_pickup",
+                condition=Q(status="issued", handover_method="PICKUP"),
+            ),
             models.Index(fields=["merchant", "issued_at"]),
             models.Index(fields=["carrier", "status", "issued_at"]),
             models.Index(fields=["warehouse", "status"]),

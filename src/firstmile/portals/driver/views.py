@@ -5,9 +5,9 @@ from django.views.decorators.http import require_POST
 
 from firstmile.carriers.selectors import sorting_centre_list
 from firstmile.core.errors import ApplicationError
-from firstmile.dispatch.models import ContactOutcome, Driver
+from firstmile.dispatch.models import ContactOutcome, Driver, FailureReason
 from firstmile.dispatch.selectors import driver_stops
-from firstmile.dispatch.services import contact_record, scan_pickup, task_close
+from firstmile.dispatch.services import contact_record, pickup_fail, scan_pickup, task_close
 from firstmile.portals.access import portal_view
 
 
@@ -23,6 +23,7 @@ def home(request):
             "stops": driver_stops(driver=driver) if driver else [],
             "sorting_centres": sorting_centre_list(carrier=driver.carrier) if driver else [],
             "outcomes": ContactOutcome.choices,
+            "failure_reasons": FailureReason.choices,
         },
     )
 
@@ -65,4 +66,25 @@ def close(request, task_id: int):
         messages.error(request, err.message)
     else:
         messages.success(request, _("Stop %(name)s closed.") % {"name": task.warehouse.name})
+    return redirect("portals:driver_home")
+
+
+@portal_view("driver")
+@require_POST
+def fail(request, task_id: int):
+    try:
+        failure = pickup_fail(
+            actor=request.actor,
+            task_id=task_id,
+            reason=request.POST.get("reason", ""),
+            note=request.POST.get("note", ""),
+        )
+    except ApplicationError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(
+            request,
+            _("Pickup failure recorded: %(reason)s. %(n)s parcel(s) will be retried on %(day)s.")
+            % {"reason": failure.get_reason_display(), "n": failure.parcels_left, "day": failure.retry_on},
+        )
     return redirect("portals:driver_home")
