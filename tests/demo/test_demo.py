@@ -54,3 +54,17 @@ def test_demo_command_without_serving(capsys):
     out = capsys.readouterr().out
     assert "dg_merchant" in out
     assert "firstmile-demo" in out
+
+
+def test_a_new_user_logging_in_as_a_driver_sees_todays_stops(client):
+    from firstmile.dispatch.models import PickupTask, TaskParcel
+    from firstmile.shipping.models import Waybill
+
+    load_demo()
+    load_demo()  # planning twice is planning once
+    assert Waybill.objects.filter(handover_method="PICKUP", waybill_no__startswith="JT").count() == 2
+    task = PickupTask.objects.get(warehouse__code="DG-HM-01")
+    assert task.shift.driver.user.username == "jt_driver" and TaskParcel.objects.filter(task=task).count() == 2
+    client.force_login(User.objects.get(username="jt_driver"))
+    page = client.get("/driver/").content.decode()
+    assert "东莞洪梅一号仓" in page and "陈经理" in page

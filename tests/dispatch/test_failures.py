@@ -137,6 +137,8 @@ def test_api_and_driver_page(merchant, hongmei, dispatcher, crew, api, client):
         client.force_login(factories.user(merchant.organisation))
         board = client.get("/merchant/attention/").content.decode()
         assert hongmei.name in board
+        help_page = client.get("/merchant/pickup-help/").content.decode()
+        assert "over_capacity" not in help_page and ("More parcels than" in help_page or "货量超出" in help_page)
 
 
 def test_every_party_has_its_attention_page_and_drivers_have_none(merchant, hongmei, dispatcher, crew, client):

@@ -18,13 +18,13 @@ from firstmile.carriers.models import Carrier, CoverageArea, SortingCentre
 from firstmile.carriers.services import carrier_create, coverage_assign, sorting_centre_create
 from firstmile.core.clock import beijing
 from firstmile.dispatch.models import Driver
-from firstmile.dispatch.services import driver_create, roster_set, route_create
+from firstmile.dispatch.services import day_plan, driver_create, roster_set, route_create
 from firstmile.pickup.models import Warehouse
 from firstmile.pickup.services import subscription_approve, warehouse_create
 from firstmile.reverse.models import ConsolidationAgreement, ReverseOrder
 from firstmile.reverse.services import consolidation_agree, reverse_order_create
-from firstmile.shipping.models import Order
-from firstmile.shipping.services import order_create
+from firstmile.shipping.models import Order, OrderStatus
+from firstmile.shipping.services import order_create, shipment_arrange
 
 DEMO_PASSWORD = "firstmile-demo"
 DEMO_TOKEN_NAME = "demo integration"
@@ -86,6 +86,11 @@ DRIVERS = [
 
 ORDERS = [
     ("dg_merchant", "DG-HM-01", f"TT20230918{n:04d}", item) for n, item in enumerate(["LED 台灯", "吊灯", "壁灯"], 1)
+]
+# Shipped by the demo (PICK UP labels from the Hongmei warehouse), so J&T's day is
+# planned and jt_driver finds stops on the driver page, not an empty list.
+SHIPPED_ORDERS = [
+    ("dg_merchant", "DG-HM-01", f"TT20230918{n:04d}", item) for n, item in enumerate(["台灯灯罩", "灯泡套装"], 4)
 ]
 
 # Parcels coming back through Wanse's direct-mail consolidation warehouse (seed 003).
@@ -181,10 +186,20 @@ def load_demo() -> DemoLogins:
         roster_set(actor=boss, driver_id=driver.pk, route_id=route.pk, day_type="weekend", capacity=weekend)
         logins.users.append((Role.DRIVER, username, carriers[carrier_code].organisation.name))
 
-    for username, warehouse_code, order_no, item in ORDERS:
+    for username, warehouse_code, order_no, item in ORDERS + SHIPPED_ORDERS:
         merchant = _actor_of(username)
         if not Order.objects.filter(merchant=merchant.organisation, order_no=order_no).exists():
             order_create(actor=merchant, order_no=order_no, warehouse_code=warehouse_code, item_summary=item)
+    merchant = _actor_of("dg_merchant")
+    waiting = Order.objects.filter(
+        merchant=merchant.organisation,
+        order_no__in=[order_no for _u, _w, order_no, _i in SHIPPED_ORDERS],
+        status=OrderStatus.AWAITING_SHIPMENT,
+    ).values_list("pk", flat=True)
+    if waiting:
+        shipment_arrange(actor=merchant, order_ids=list(waiting))
+    # Today's stops (idempotent; a later run plans its own day and rolls parcels over).
+    day_plan(actor=_actor_of("jt_dispatch"))
 
     # Wanse's Hangzhou warehouse consolidates direct-mail parcels for two of the merchants.
     for merchant_code in ("dg-lighting", "sz-gadgets"):
