@@ -66,3 +66,20 @@ def carrier(
 def token(org: Organisation, role: str = Role.STAFF) -> str:
     _token, raw = api_token_issue(actor=None, organisation=org, name="test integration", role=role)
     return raw
+
+
+def png_bytes(colour: str = "red") -> bytes:
+    """A real 8 × 8 PNG, for uploads that must be images."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def png_upload(name: str = "photo.png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, png_bytes(), content_type="image/png")

@@ -19,7 +19,7 @@ from firstmile.api.api import api
 from firstmile.carriers.services import coverage_assign
 from firstmile.core.clock import beijing
 from firstmile.dispatch.models import PickupTask
-from firstmile.dispatch.services import day_plan, driver_create, roster_set, route_create
+from firstmile.dispatch.services import day_plan, driver_create, roster_set, route_create, stop_proof_add
 from firstmile.events.models import WebhookDelivery
 from firstmile.events.services import endpoint_create
 from firstmile.pickup.models import PickupSubscription
@@ -79,6 +79,13 @@ def world(db):
         roster_set(actor=jt_staff, driver_id=driver.pk, route_id=route.pk, day_type="weekday", capacity=20)
         day_plan(actor=jt_staff)
         task = PickupTask.objects.get()
+        proof = stop_proof_add(
+            actor=jt_staff,
+            task_id=task.pk,
+            photo=factories.png_upload("proof.png"),
+            latitude="22.99",
+            longitude="113.05",
+        )
         reverse = reverse_order_create(
             actor=ws_staff,
             merchant_code="dg-lighting",
@@ -105,6 +112,7 @@ def world(db):
             "waybill_no": waybill.waybill_no,
             "waybill_id": waybill.pk,
             "task_id": task.pk,
+            "proof_id": proof.pk,
             "reverse_order_id": reverse.pk,
             "exception_id": exception.pk,
             "endpoint_id": endpoint.pk,
@@ -156,6 +164,9 @@ CASES = [
     ("post", "/api/v1/dispatch/tasks/{task_id}/assign", "other_carrier", {"shift_id": None}),
     ("post", "/api/v1/dispatch/tasks/{task_id}/close", "other_carrier", {}),
     ("post", "/api/v1/dispatch/tasks/{task_id}/fail", "other_carrier", {"reason": "refused"}),
+    ("post", "/api/v1/dispatch/tasks/{task_id}/proofs", "other_carrier", {}),
+    ("get", "/api/v1/dispatch/proofs/{proof_id}/photo", "other_merchant", None),
+    ("get", "/api/v1/dispatch/proofs/{proof_id}/photo", "other_carrier", None),
     ("get", "/api/v1/reverse-orders/{reverse_order_id}", "other_merchant", None),
     ("get", "/api/v1/reverse-orders/{reverse_order_id}", "other_carrier", None),
     (
@@ -211,6 +222,10 @@ PORTAL_CASES = [
     ("post", "/driver/stops/{task_id}/contact/", "other_driver"),
     ("post", "/driver/stops/{task_id}/close/", "other_driver"),
     ("post", "/driver/stops/{task_id}/fail/", "other_driver"),
+    ("post", "/driver/stops/{task_id}/proof/", "other_driver"),
+    ("get", "/driver/proofs/{proof_id}/photo/", "other_driver"),
+    ("get", "/merchant/proofs/{proof_id}/photo/", "other_merchant"),
+    ("get", "/carrier/proofs/{proof_id}/photo/", "other_carrier"),
     ("get", "/merchant/jobs/{job_id}/", "other_merchant"),
     ("post", "/merchant/jobs/{job_id}/resume/", "other_merchant"),
     ("get", "/merchant/jobs/{job_id}/download/", "other_merchant"),
@@ -254,7 +269,7 @@ def test_another_tenants_object_through_the_portal_is_not_found(world, method, p
     before = _snapshot()
     url = path.format(**world["ids"])
     body = {"action": "exception", "kind": "other", "description": "x", "outcome": "reached", "shift": ""}
-    body["reason"] = "refused"
+    body.update(reason="refused", latitude="22.9", longitude="113.1")
     response = client.get(url) if method == "get" else client.post(url, body, follow=True)
     if response.status_code != 404:
         # Some portal actions answer a refusal with a message on the page they return to.

@@ -114,14 +114,6 @@ def test_export_the_filtered_list(warehouse_api, merchant_api):
     assert csv.content.decode("utf-8-sig").count("\n") == 3
 
 
-def _png() -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), "red").save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def test_destruction_with_time_and_photo_seen_only_by_its_merchant(
     warehouse_api, merchant_api, api, settings, tmp_path
 ):
@@ -148,7 +140,8 @@ def test_destruction_with_time_and_photo_seen_only_by_its_merchant(
     assert ReverseOrder.objects.get().status == "awaiting_destruction"
 
     done = destroyed(
-        destroyed_at="2024-07-24T11:30:00+08:00", photo=SimpleUploadedFile("p.png", _png(), content_type="image/png")
+        destroyed_at="2024-07-24T11:30:00+08:00",
+        photo=SimpleUploadedFile("p.png", factories.png_bytes(), content_type="image/png"),
     )
     later.stop()
     assert done.status_code == 200, done.content

@@ -1,12 +1,16 @@
 import datetime as dt
 
-from ninja import Field, Router, Schema
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Router, Schema, UploadedFile
 
+from firstmile.core.errors import NotFound
 from firstmile.core.types import Date, Id
 from firstmile.shipping.api import WaybillOut
 
+from . import error_codes
 from .models import FailureReason
-from .selectors import attention, drivers, routes, shifts_of_day, task_board
+from .selectors import attention, drivers, proof_get, routes, shifts_of_day, task_board
 from .services import (
     day_plan,
     driver_create,
@@ -15,6 +19,7 @@ from .services import (
     route_create,
     scan_inbound,
     scan_pickup,
+    stop_proof_add,
     task_assign,
     task_close,
 )
@@ -227,6 +232,47 @@ class AttentionOut(Schema):
 )
 def fail(request, task_id: int, payload: FailIn):
     return pickup_fail(actor=request.auth, task_id=task_id, reason=payload.reason, note=payload.note)
+
+
+class ProofOut(Schema):
+    id: int
+    task_id: int
+    latitude: float | None
+    longitude: float | None
+    accuracy_m: int | None
+    photo_url: str | None
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_photo_url(obj):
+        return f"/api/v1/dispatch/proofs/{obj.pk}/photo" if obj.photo else None
+
+
+@router.post(
+    "/dispatch/tasks/{int:task_id}/proofs",
+    response={201: ProofOut},
+    summary="Proof of pickup at a stop: a photo (JPEG/PNG/WebP/GIF, ≤ 10 MB) and/or the position",
+)
+def add_proof(
+    request,
+    task_id: int,
+    photo: File[UploadedFile] = None,
+    latitude: Form[str] = "",
+    longitude: Form[str] = "",
+    accuracy: Form[str] = "",
+):
+    proof = stop_proof_add(
+        actor=request.auth, task_id=task_id, photo=photo, latitude=latitude, longitude=longitude, accuracy=accuracy
+    )
+    return 201, proof
+
+
+@router.get("/dispatch/proofs/{int:proof_id}/photo", summary="A proof-of-pickup photo", response={200: None})
+def proof_photo(request, proof_id: int):
+    proof = proof_get(actor=request.auth, proof_id=proof_id)
+    if not proof.photo:
+        raise NotFound(error_codes.PROOF_NOT_FOUND, _("This proof has no photo."), field="proof_id")
+    return FileResponse(proof.photo.open("rb"), filename=proof.photo.name.rsplit("/", 1)[-1])
 
 
 @router.get(

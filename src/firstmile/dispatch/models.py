@@ -204,6 +204,27 @@ class PickupFailure(BaseModel):
         return f"{self.task_id} {self.reason}"
 
 
+class StopProof(BaseModel):
+    """Proof of pickup at a stop: a photo and/or where the driver's phone said it was."""
+
+    task = models.ForeignKey(PickupTask, on_delete=models.CASCADE, related_name="proofs")
+    driver = models.ForeignKey(Driver, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    photo = models.FileField(_("photo"), upload_to="pickup-proof/%Y/%m/", blank=True)
+    # WGS 84 degrees as the browser's Geolocation API gives them; accuracy in metres.
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    accuracy_m = models.PositiveIntegerField(_("accuracy (m)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("proof of pickup")
+        verbose_name_plural = _("proofs of pickup")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} proof"
+
+
 class ScanKind(models.TextChoices):
     PICKUP = "pickup", _("Collected at warehouse")
     INBOUND = "inbound", _("Received at sorting centre")

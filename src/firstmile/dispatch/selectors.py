@@ -5,15 +5,28 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.selectors import carrier_of
 from firstmile.core.clock import beijing_today, now
+from firstmile.core.errors import NotFound
 from firstmile.pickup.models import PickupSubscription, SubscriptionStatus, Warehouse
 from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus
 
-from .models import ContactAttempt, Driver, PickupFailure, PickupTask, RosterEntry, Route, Shift, TaskParcel
+from . import error_codes
+from .models import (
+    ContactAttempt,
+    Driver,
+    PickupFailure,
+    PickupTask,
+    RosterEntry,
+    Route,
+    Shift,
+    StopProof,
+    TaskParcel,
+)
 
 
 def _carrier_scope(actor: Actor):
@@ -89,6 +102,7 @@ def driver_stops(*, driver: Driver, day: date | None = None) -> QuerySet[PickupT
             "parcels__waybill",
             Prefetch("contacts", queryset=ContactAttempt.objects.order_by("created_at")),
             "failures",
+            "proofs",
         )
         .order_by("status", "sequence")
     )
@@ -102,7 +116,9 @@ def warehouse_tasks(*, actor: Actor, warehouse: Warehouse, day: date | None = No
             warehouse=warehouse, warehouse__merchant=actor.organisation, date=day or beijing_today()
         )
         .select_related("carrier", "shift__driver")
-        .prefetch_related(Prefetch("contacts", queryset=ContactAttempt.objects.order_by("created_at")), "failures")
+        .prefetch_related(
+            Prefetch("contacts", queryset=ContactAttempt.objects.order_by("created_at")), "failures", "proofs"
+        )
         .annotate(
             parcel_count=Count("parcels", distinct=True),
             waiting=Count("parcels", filter=Q(parcels__waybill__status="issued"), distinct=True),
@@ -174,3 +190,22 @@ def attention(*, actor: Actor, at: datetime | None = None, limit: int = 50) -> A
         stale_hours=hours,
         failure_limit=failure_limit,
     )
+
+
+def proof_get(*, actor: Actor, proof_id: int) -> StopProof:
+    """A proof of pickup, for the stop's driver, its carrier, the warehouse's merchant and the platform."""
+    proofs = StopProof.objects.select_related("task")
+    if actor.is_driver:
+        proofs = proofs.filter(task__shift__driver__user=actor.user)
+    else:
+        require(actor, Operation.RECORDS_VIEW)
+        if actor.is_merchant:
+            proofs = proofs.filter(task__warehouse__merchant=actor.organisation)
+        elif actor.is_carrier:
+            proofs = proofs.filter(task__carrier__organisation=actor.organisation)
+        elif not actor.is_platform:
+            proofs = proofs.none()
+    proof = proofs.filter(pk=proof_id).first()
+    if proof is None:
+        raise NotFound(error_codes.PROOF_NOT_FOUND, _("No such proof of pickup."), field="proof_id")
+    return proof

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import connections, router, transaction
@@ -28,8 +29,9 @@ from firstmile.core import error_codes as core_codes
 from firstmile.core.bulk import bulk_insert
 from firstmile.core.clock import beijing_day_bounds, beijing_today, now
 from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
+from firstmile.core.images import check_photo
 from firstmile.core.phones import normalise_cn_phone
-from firstmile.events.services import event_record
+from firstmile.events.services import event_record, event_record_bulk
 from firstmile.geo.models import Division
 from firstmile.geo.selectors import ancestor_codes
 from firstmile.pickup.models import Warehouse
@@ -49,6 +51,7 @@ from .models import (
     Scan,
     ScanKind,
     Shift,
+    StopProof,
     TaskParcel,
     TaskStatus,
 )
@@ -384,7 +387,8 @@ def task_assign(*, actor: Actor, task_id: int, shift_id: int | None) -> PickupTa
 def _driver_task(driver: Driver, task_id: int, *, lock: bool = False) -> PickupTask:
     tasks = PickupTask.objects.select_related("warehouse__merchant")
     if lock:
-        tasks = tasks.select_for_update()
+        # The stop only: its warehouse and merchant rows are read, not locked.
+        tasks = tasks.select_for_update(of=("self",))
     task = tasks.filter(pk=task_id, shift__driver=driver).first()
     if task is None:
         raise NotFound(error_codes.TASK_NOT_FOUND, _("No such stop on your list."), field="task_id")
@@ -496,23 +500,105 @@ def scan_pickup(*, actor: Actor, waybill_no: str) -> Waybill:
 
 def _open_task_for(actor: Actor, task_id: int) -> PickupTask:
     """The stop a driver (their own) or a dispatcher (their carrier's) acts on, locked; refused once ended."""
+    task = _task_for(actor, task_id)
+    if task.status == TaskStatus.CLOSED:
+        raise Conflict(error_codes.TASK_CLOSED, _("This stop is already closed."))
+    if task.status == TaskStatus.FAILED:
+        raise Conflict(error_codes.TASK_CLOSED, _("This stop is already recorded as failed."))
+    return task
+
+
+def _task_for(actor: Actor, task_id: int) -> PickupTask:
+    """The stop a driver (their own) or a dispatcher (their carrier's) acts on, locked."""
     if actor.is_driver:
         task = _driver_task(driver_for(actor), task_id, lock=True)
     else:
         carrier = carrier_for(actor)
         task = (
-            PickupTask.objects.select_for_update()
+            PickupTask.objects.select_for_update(of=("self",))
             .select_related("warehouse__merchant", "carrier__organisation")
             .filter(pk=task_id, carrier=carrier)
             .first()
         )
         if task is None:
             raise NotFound(error_codes.TASK_NOT_FOUND, _("No such pickup task."), field="task_id")
-    if task.status == TaskStatus.CLOSED:
-        raise Conflict(error_codes.TASK_CLOSED, _("This stop is already closed."))
-    if task.status == TaskStatus.FAILED:
-        raise Conflict(error_codes.TASK_CLOSED, _("This stop is already recorded as failed."))
     return task
+
+
+def _coordinate(value, field: str, limit: int) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or abs(number) > limit:
+        raise _invalid(field, _("Not a valid coordinate: %(value)s.") % {"value": str(value)[:30]})
+    return number.quantize(Decimal("0.000001"))
+
+
+@transaction.atomic
+def stop_proof_add(
+    *, actor: Actor, task_id: int, photo=None, latitude=None, longitude=None, accuracy=None
+) -> StopProof:
+    """Proof of pickup at a stop: a photo (a real image, at most 10 MB), the position, or both.
+
+    Kept as taken, never edited; it shows on the stop, in the history of every
+    parcel of the stop, and to the merchant. A dispatcher may add one for the
+    carrier's stop (an app of its own uploading through the API).
+    """
+    task = _task_for(actor, task_id)
+    lat, lng = _coordinate(latitude, "latitude", 90), _coordinate(longitude, "longitude", 180)
+    if (lat is None) != (lng is None):
+        raise _invalid("latitude" if lat is None else "longitude", _("Give both latitude and longitude."))
+    metres = None
+    if accuracy not in (None, ""):
+        try:
+            metres = round(float(accuracy))
+        except (TypeError, ValueError, OverflowError):
+            metres = -1
+        if not 0 <= metres <= 100_000:
+            raise _invalid("accuracy", _("The accuracy must be between 0 and 100,000 metres."))
+    if not photo and lat is None:
+        raise _invalid("photo", _("Add a photo or the position (or both)."))
+    if photo:
+        check_photo(photo, stem=f"stop-{task.pk}")
+    proof = StopProof.objects.create(
+        task=task,
+        driver=driver_for(actor) if actor.is_driver else None,
+        recorded_by=actor.user,
+        photo=photo or "",
+        latitude=lat,
+        longitude=lng,
+        accuracy_m=metres,
+    )
+    facts = {
+        "proof_id": proof.pk,
+        "task_id": task.pk,
+        "with_photo": bool(photo),
+        "latitude": str(lat) if lat is not None else None,
+        "longitude": str(lng) if lng is not None else None,
+        "accuracy_m": metres,
+    }
+    event_record(
+        actor=actor,
+        kind="pickup_task.proof_added",
+        subject=task,
+        payload=facts,
+        owner=task.warehouse.merchant,
+        counterparty=task.carrier.organisation,
+    )
+    # And on the history of every parcel of the stop: one statement for all of them.
+    event_record_bulk(
+        actor=actor,
+        kind="waybill.proof_of_pickup",
+        subjects=Waybill.objects.filter(task_link__task=task),
+        payload=facts,
+        owner_field="merchant_id",
+        counterparty_field="carrier__organisation_id",
+        occurred_at=proof.created_at,
+    )
+    return proof
 
 
 @transaction.atomic

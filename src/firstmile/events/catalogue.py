@@ -28,11 +28,13 @@ EVENT_TYPES: dict[str, tuple[str, object]] = {
     "waybill.voided": ("merchant, carrier", _("A waybill was voided before pickup")),
     "waybill.collected": ("merchant, carrier", _("A driver scanned the parcel at the warehouse")),
     "waybill.received": ("merchant, carrier", _("The sorting centre scanned the parcel in: it arrived")),
+    "waybill.proof_of_pickup": ("merchant, carrier", _("A photo or location was recorded at the parcel's stop")),
     # dispatch
     "dispatch.day_planned": ("carrier", _("A carrier's pickup day was planned")),
     "pickup_task.assigned": ("merchant, carrier", _("A driver was assigned to a warehouse's pickup")),
     "pickup_task.contacted": ("merchant, carrier", _("The driver recorded a call to the warehouse")),
     "pickup_task.closed": ("merchant, carrier", _("The driver closed the stop")),
+    "pickup_task.proof_added": ("merchant, carrier", _("The driver added a photo or location at the stop")),
     "pickup_task.failed": ("merchant, carrier", _("A pickup failed, with its reason; parcels retried next day")),
     "driver.created": ("carrier", _("A driver was added")),
     "route.created": ("carrier", _("A route was created")),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import attention, jobs, people, reverse_views, views, webhooks
+from . import attention, jobs, people, proofs, reverse_views, views, webhooks
 from .carrier import dispatch as carrier_dispatch
 from .carrier import views as carrier
 from .driver import views as driver
@@ -132,4 +132,9 @@ urlpatterns = [
     path("driver/stops/<int:task_id>/contact/", driver.contact, name="driver_contact"),
     path("driver/stops/<int:task_id>/close/", driver.close, name="driver_close"),
     path("driver/stops/<int:task_id>/fail/", driver.fail, name="driver_fail"),
+    path("driver/stops/<int:task_id>/proof/", driver.proof, name="driver_proof"),
+    path("driver/proofs/<int:proof_id>/photo/", proofs.driver_proof_photo, name="driver_proof_photo"),
+    path("merchant/proofs/<int:proof_id>/photo/", proofs.merchant_proof_photo, name="merchant_proof_photo"),
+    path("carrier/proofs/<int:proof_id>/photo/", proofs.carrier_proof_photo, name="carrier_proof_photo"),
+    path("ops/proofs/<int:proof_id>/photo/", proofs.ops_proof_photo, name="ops_proof_photo"),
 ]

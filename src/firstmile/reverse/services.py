@@ -25,6 +25,7 @@ from firstmile.carriers.selectors import carrier_of
 from firstmile.core import error_codes as core_codes
 from firstmile.core.clock import now
 from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
+from firstmile.core.images import check_photo
 from firstmile.core.phones import normalise_cn_phone
 from firstmile.events.services import event_record, event_record_bulk
 from firstmile.geo.selectors import division_get, division_has_children
@@ -407,28 +408,6 @@ def forward(*, actor: Actor, reverse_order_id: int, tracking_no: str) -> Reverse
     )
 
 
-PHOTO_MAX_BYTES = 10 * 1024 * 1024
-PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
-
-
-def _destruction_photo_check(photo) -> None:
-    # Only real images are kept: the file is opened and checked, whatever its name says.
-    from PIL import Image, UnidentifiedImageError
-
-    if photo.size > PHOTO_MAX_BYTES:
-        raise _invalid("photo", _("The photo is larger than 10 MB."))
-    try:
-        with Image.open(photo) as image:
-            image.verify()
-            kind = image.format
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise _invalid("photo", _("The photo is not a JPEG, PNG, WebP or GIF image."))
-    if kind not in PHOTO_FORMATS:
-        raise _invalid("photo", _("The photo is not a JPEG, PNG, WebP or GIF image."))
-    photo.seek(0)
-    photo.name = f"destroyed.{PHOTO_FORMATS[kind]}"
-
-
 @transaction.atomic
 def record_destruction(
     *, actor: Actor, reverse_order_id: int, photo=None, destroyed_at: datetime | None = None
@@ -450,7 +429,7 @@ def record_destruction(
             raise _invalid("destroyed_at", _("The destruction time is before the merchant confirmed destruction."))
     extra = {}
     if photo:
-        _destruction_photo_check(photo)
+        check_photo(photo, stem="destroyed")
         extra["destruction_photo"] = photo
     payload = {"with_photo": bool(photo)}
     return _complete(actor, order, CompletionKind.DESTROYED, "reverse_order.destroyed", payload, destroyed_at, **extra)

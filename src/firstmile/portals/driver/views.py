@@ -7,7 +7,7 @@ from firstmile.carriers.selectors import sorting_centre_list
 from firstmile.core.errors import ApplicationError
 from firstmile.dispatch.models import ContactOutcome, Driver, FailureReason
 from firstmile.dispatch.selectors import driver_stops
-from firstmile.dispatch.services import contact_record, pickup_fail, scan_pickup, task_close
+from firstmile.dispatch.services import contact_record, pickup_fail, scan_pickup, stop_proof_add, task_close
 from firstmile.portals.access import portal_view
 
 
@@ -87,4 +87,23 @@ def fail(request, task_id: int):
             _("Pickup failure recorded: %(reason)s. %(n)s parcel(s) will be retried on %(day)s.")
             % {"reason": failure.get_reason_display(), "n": failure.parcels_left, "day": failure.retry_on},
         )
+    return redirect("portals:driver_home")
+
+
+@portal_view("driver")
+@require_POST
+def proof(request, task_id: int):
+    try:
+        stop_proof_add(
+            actor=request.actor,
+            task_id=task_id,
+            photo=request.FILES.get("photo"),
+            latitude=request.POST.get("latitude", ""),
+            longitude=request.POST.get("longitude", ""),
+            accuracy=request.POST.get("accuracy", ""),
+        )
+    except ApplicationError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("Proof of pickup saved."))
     return redirect("portals:driver_home")

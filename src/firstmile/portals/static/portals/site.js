@@ -4,6 +4,8 @@
 //   data-select-all="field name"  on a checkbox: tick or clear every box of that name
 //   data-autosubmit               on a select: submit its form when it changes
 //   data-reset-after-request      on an htmx form: clear and focus its first input after each answer
+//   data-geolocate                on a form with latitude/longitude/accuracy fields: fill them from
+//                                 the browser's position first, if it gives one within 8 s
 (function () {
   "use strict";
 
@@ -33,6 +35,24 @@
     if (target.matches("select[data-autosubmit]") && target.form) {
       target.form.submit();
     }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-geolocate]") || form.dataset.located || !navigator.geolocation) {
+      return;
+    }
+    event.preventDefault();
+    var send = function () {
+      form.dataset.located = "1";
+      form.submit();
+    };
+    navigator.geolocation.getCurrentPosition(function (position) {
+      form.elements.latitude.value = position.coords.latitude.toFixed(6);
+      form.elements.longitude.value = position.coords.longitude.toFixed(6);
+      form.elements.accuracy.value = Math.round(position.coords.accuracy);
+      send();
+    }, send, { enableHighAccuracy: true, timeout: 8000, maximumAge: 60000 });
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
