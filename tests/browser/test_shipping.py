@@ -22,19 +22,20 @@ def test_arrange_print_collect_receive_and_the_merchant_sees_it_done(login, demo
     number = page.locator("tr", has_text="TT202309180001").locator(".code").inner_text()
     assert re.fullmatch(r"JT\d{11}", number)
 
-    # J&T plans the day; its driver calls, scans the parcel and closes the stop.
+    # J&T plans the day again (the demo planned it already, with the stop on its
+    # driver): the new parcel joins the stop; the driver calls, scans it and closes the stop.
     page.context.clear_cookies()
     login("jt_dispatch")
     page.goto(f"{demo.url}/carrier/dispatch/")
     page.get_by_role("button", name="规划当天").click()
-    expect(page.locator(".messages")).to_contain_text("已分配 1 个站点")
+    expect(page.locator(".messages")).to_contain_text("新增 1 个包裹")
     page.context.clear_cookies()
     login("jt_driver")
     stop = page.locator(".stop", has_text="东莞洪梅一号仓")
     expect(stop).to_contain_text(number)
     stop.get_by_role("button", name="记录通话").click()
     page.fill("input[name=waybill_no]", number.lower())
-    page.get_by_role("button", name="揽收").click()
+    page.get_by_role("button", name="揽收", exact=True).click()
     expect(page.locator(".messages")).to_contain_text(f"已揽收 {number}")
     page.locator(".stop", has_text="东莞洪梅一号仓").get_by_role("button", name="关闭站点").click()
     page.screenshot(path="test-results/driver.png", full_page=True)
