@@ -105,6 +105,22 @@ def partitions(table: str, *, using: str = "default") -> list[Partition]:
     return sorted(found, key=lambda p: (p.month is None, p.month or date.min))
 
 
+def _definition(cursor, table: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The table's indexes (as CREATE INDEX statements) and its constraints other than the primary key."""
+    cursor.execute(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND schemaname = current_schema() "
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p')",
+        [table, table],
+    )
+    index_defs = [row[0] for row in cursor.fetchall()]
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype IN ('f', 'c', 'u') ORDER BY conname",
+        [table],
+    )
+    return index_defs, cursor.fetchall()
+
+
 def convert_to_partitioned(schema_editor, table: str, column: str, *, at: datetime) -> None:
     """Turn a plain table into one partitioned by month on ``column``, keeping rows, ids, indexes and constraints.
 
@@ -118,18 +134,7 @@ def convert_to_partitioned(schema_editor, table: str, column: str, *, at: dateti
     seq = _ident(f"{table}_id_seq")
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred checks pending on the table we drop
-        cursor.execute(
-            "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND schemaname = current_schema() "
-            "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p')",
-            [table, table],
-        )
-        index_defs = [row[0] for row in cursor.fetchall()]
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype IN ('f', 'c', 'u') ORDER BY conname",
-            [table],
-        )
-        constraints = cursor.fetchall()
+        index_defs, constraints = _definition(cursor, table)
         # Continue the sequence where it stood, not after max(id): an id once
         # handed out (a webhook's message id) must never be handed out again.
         cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
@@ -164,18 +169,7 @@ def convert_to_plain(schema_editor, table: str, column: str) -> None:
     t, parted = _ident(table), _ident(f"{table}__parted")
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred checks pending on the table we drop
-        cursor.execute(
-            "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND schemaname = current_schema() "
-            "AND indexname <> %s",
-            [table, f"{table}_pkey"],
-        )
-        index_defs = [row[0] for row in cursor.fetchall()]
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype IN ('f', 'c', 'u') ORDER BY conname",
-            [table],
-        )
-        constraints = cursor.fetchall()
+        index_defs, constraints = _definition(cursor, table)
         cursor.execute(f"SELECT last_value, is_called FROM {_ident(table + '_id_seq')}")
         last_value, is_called = cursor.fetchone()
         cursor.execute(f"ALTER TABLE {t} RENAME TO {parted}")
