@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import zlib
 from functools import lru_cache
 
@@ -110,13 +111,13 @@ class _Label:
 
     def code128(self, y: float, value: str, height: float) -> None:
         value = _printable(value)
-        # ^BC in its normal mode writes every character in subset B: start,
-        # 11 modules a character, check character and stop.
-        modules = 11 * len(value) + 35
+        modules = 11 * _code128_symbols(value) + 35  # start, symbols, check character, stop
         module = max(2, min(4, self.d(92) // modules))
         x_dots = round((self.left + 50 * self.scale) * DOTS_PER_MM - modules * module / 2)
         self.out.append(f"^BY{module}")
-        self.out.append(f"^FO{x_dots},{self.d(y)}^BCN,{self.d(height)},N,N,N^FH\\^FD{_escape(value)}^FS")
+        # Automatic mode (the last "A"): the printer picks the subsets, digits as pairs,
+        # so the symbol is as short as the PDF's and scans the same.
+        self.out.append(f"^FO{x_dots},{self.d(y)}^BCN,{self.d(height)},N,N,N,A^FH\\^FD{_escape(value)}^FS")
 
     def qr(self, x: float, y: float, side: float, value: str) -> None:
         value = _printable(value)
@@ -127,6 +128,23 @@ class _Label:
     def end(self) -> str:
         self.out.append("^XZ")
         return "\n".join(self.out)
+
+
+_LETTERS_THEN_DIGITS = re.compile(r"^([A-Z]+)([0-9]{2,})$")
+
+
+def _code128_symbols(value: str) -> int:
+    """How many symbols ``^BC``'s automatic mode needs for ``value``, for the barcode's width.
+
+    A waybill number (letters, then digits) goes as the letters in subset B and the
+    digits as pairs in subset C, after one switch (an odd digit count puts one digit
+    in B first), as the PDF's Code 128 does; anything else goes character by character.
+    """
+    match = _LETTERS_THEN_DIGITS.match(value)
+    if not match:
+        return len(value)
+    letters, digits = match.groups()
+    return len(letters) + len(digits) % 2 + 1 + len(digits) // 2
 
 
 def label_zpl(label: LabelData, *, size: str = "A6") -> str:
