@@ -83,3 +83,18 @@ def png_upload(name: str = "photo.png"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, png_bytes(), content_type="image/png")
+
+
+def signature_data_url(*, blank: bool = False, size=(300, 100)) -> str:
+    """A signature as the driver page's canvas sends it: a PNG data URL, strokes on transparency."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    if not blank:
+        ImageDraw.Draw(image).line([(20, 70), (90, 20), (160, 80), (260, 30)], fill=(20, 20, 20, 255), width=4)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -18,8 +18,15 @@ from firstmile.accounts.services import api_token_issue
 from firstmile.api.api import api
 from firstmile.carriers.services import coverage_assign
 from firstmile.core.clock import beijing
-from firstmile.dispatch.models import PickupTask
-from firstmile.dispatch.services import day_plan, driver_create, roster_set, route_create, stop_proof_add
+from firstmile.dispatch.models import HandoverList, PickupTask
+from firstmile.dispatch.services import (
+    day_plan,
+    driver_create,
+    roster_set,
+    route_create,
+    scan_pickup,
+    stop_proof_add,
+)
 from firstmile.events.models import WebhookDelivery
 from firstmile.events.services import endpoint_create
 from firstmile.pickup.models import PickupSubscription
@@ -86,6 +93,8 @@ def world(db):
             latitude="22.99",
             longitude="113.05",
         )
+        scan_pickup(actor=Actor.for_user(driver.user), waybill_no=waybill.waybill_no, task_id=task.pk)
+        handover = HandoverList.objects.get()
         reverse = reverse_order_create(
             actor=ws_staff,
             merchant_code="dg-lighting",
@@ -113,6 +122,7 @@ def world(db):
             "waybill_id": waybill.pk,
             "task_id": task.pk,
             "proof_id": proof.pk,
+            "handover_id": handover.pk,
             "reverse_order_id": reverse.pk,
             "exception_id": exception.pk,
             "endpoint_id": endpoint.pk,
@@ -167,6 +177,12 @@ CASES = [
     ("post", "/api/v1/dispatch/tasks/{task_id}/proofs", "other_carrier", {}),
     ("get", "/api/v1/dispatch/proofs/{proof_id}/photo", "other_merchant", None),
     ("get", "/api/v1/dispatch/proofs/{proof_id}/photo", "other_carrier", None),
+    ("post", "/api/v1/dispatch/tasks/{task_id}/scans", "other_driver", {"waybill_nos": ["JT00000000019"]}),
+    ("get", "/api/v1/handover-lists/{handover_id}", "other_merchant", None),
+    ("get", "/api/v1/handover-lists/{handover_id}", "other_carrier", None),
+    ("get", "/api/v1/handover-lists/{handover_id}/pdf", "other_merchant", None),
+    ("get", "/api/v1/handover-lists/{handover_id}/pdf", "other_carrier", None),
+    ("post", "/api/v1/handover-lists/{handover_id}/confirm", "other_carrier", {"signer_name": "x", "signature": "x"}),
     ("get", "/api/v1/reverse-orders/{reverse_order_id}", "other_merchant", None),
     ("get", "/api/v1/reverse-orders/{reverse_order_id}", "other_carrier", None),
     (

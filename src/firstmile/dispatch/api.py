@@ -1,19 +1,35 @@
 import datetime as dt
+from decimal import Decimal
+from typing import Annotated
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, UploadedFile
+from ninja.pagination import paginate
 
-from firstmile.core.errors import NotFound
+from firstmile.core.errors import ApplicationError, NotFound
+from firstmile.core.pagination import CursorPagination
 from firstmile.core.types import Date, Id
 from firstmile.shipping.api import WaybillOut
 
 from . import error_codes
-from .models import FailureReason
-from .selectors import attention, drivers, proof_get, routes, shifts_of_day, task_board
+from .handover_pdf import render_handover_pdf
+from .models import FailureReason, HandoverKind, HandoverStatus
+from .selectors import (
+    attention,
+    drivers,
+    handover_get,
+    handover_lists,
+    handover_sheet,
+    proof_get,
+    routes,
+    shifts_of_day,
+    task_board,
+)
 from .services import (
     day_plan,
     driver_create,
+    handover_confirm,
     pickup_fail,
     roster_set,
     route_create,
@@ -309,10 +325,151 @@ def set_roster(request, payload: RosterIn):
     return roster_set(actor=request.auth, **payload.dict())
 
 
+class PickupScanIn(ScanIn):
+    task_id: int | None = Field(None, description="the stop being worked: a parcel of another warehouse is refused")
+
+
 @router.post("/scans/pickup", response=ScannedOut, summary="Driver: scan a parcel at the warehouse")
-def pickup_scan(request, payload: ScanIn):
-    waybill = scan_pickup(actor=request.auth, waybill_no=payload.waybill_no)
+def pickup_scan(request, payload: PickupScanIn):
+    waybill = scan_pickup(actor=request.auth, waybill_no=payload.waybill_no, task_id=payload.task_id)
     return {"waybill": waybill, "at": waybill.collected_at}
+
+
+class StopScansIn(Schema):
+    waybill_nos: list[Annotated[str, Field(max_length=32)]] = Field(..., min_length=1, max_length=200)
+
+
+class ItemError(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class StopScanResult(Schema):
+    waybill_no: str
+    ok: bool
+    error: ItemError | None = None
+
+
+class StopScansOut(Schema):
+    collected: int
+    failed: int
+    handover_id: int | None
+    handover_number: str | None
+    results: list[StopScanResult]
+
+
+@router.post(
+    "/dispatch/tasks/{int:task_id}/scans",
+    response=StopScansOut,
+    summary="Driver: scan up to 200 parcels at a stop at once; each one succeeds or fails on its own",
+)
+def stop_scans(request, task_id: int, payload: StopScansIn):
+    results = []
+    for number in payload.waybill_nos:
+        try:
+            scan_pickup(actor=request.auth, waybill_no=number, task_id=task_id)
+        except ApplicationError as err:
+            if err.field == "task_id" or err.kind in (401, 403):
+                raise  # the stop itself is wrong: no item could succeed
+            results.append({"waybill_no": number, "ok": False, "error": err.as_dict()})
+        else:
+            results.append({"waybill_no": number, "ok": True})
+    collected = sum(1 for r in results if r["ok"])
+    handover = handover_lists(actor=request.auth, status=HandoverStatus.OPEN).filter(task_id=task_id).first()
+    return {
+        "collected": collected,
+        "failed": len(results) - collected,
+        "handover_id": handover.pk if handover else None,
+        "handover_number": handover.number if handover else None,
+        "results": results,
+    }
+
+
+class HandoverOut(Schema):
+    id: int
+    number: str
+    kind: HandoverKind
+    status: HandoverStatus
+    date: dt.date
+    carrier: str = Field(..., alias="carrier.code")
+    merchant_id: int
+    warehouse_id: int | None
+    task_id: int | None
+    driver: str | None = Field(None, alias="driver.name")
+    sorting_centre: str | None = Field(None, alias="sorting_centre.code")
+    amends: str | None = Field(None, alias="amends.number")
+    parcel_count: int
+    missing_count: int
+    weight_kg: Decimal | None
+    signer_name: str
+    confirmed_at: dt.datetime | None
+    created_at: dt.datetime
+    pdf_url: str
+
+    @staticmethod
+    def resolve_pdf_url(obj):
+        return f"/api/v1/handover-lists/{obj.pk}/pdf"
+
+
+class HandoverDetailOut(HandoverOut):
+    handed: list[str]
+    missing: list[str] = Field(..., description="on the merchant's list but not scanned (live while open)")
+
+
+class HandoverConfirmIn(Schema):
+    signer_name: str = Field(..., max_length=200)
+    signature: str = Field(..., description="the contact's drawn signature: a PNG as a data URL or base64, ≤ 512 KB")
+    weight_kg: Decimal | None = Field(None, description="total weight, if weighed")
+
+
+def _detail(request, handover_id: int):
+    sheet = handover_sheet(handover_get(actor=request.auth, handover_id=handover_id))
+    handover = sheet.handover
+    handover.handed, handover.missing = sheet.handed, sheet.missing
+    handover.missing_count = len(sheet.missing)
+    return handover
+
+
+@router.get("/handover-lists", response=list[HandoverOut], summary="Handover lists (交接单) you are party to")
+@paginate(CursorPagination, ordering=("-id",))
+def list_handovers(
+    request, status: HandoverStatus | None = None, kind: HandoverKind | None = None, date: Date | None = None
+):
+    return handover_lists(actor=request.auth, status=status, kind=kind, day=date)
+
+
+@router.get(
+    "/handover-lists/{int:handover_id}",
+    response=HandoverDetailOut,
+    summary="A handover list with its parcels; while open, the missing ones are the stop's parcels not scanned yet",
+)
+def get_handover(request, handover_id: int):
+    return _detail(request, handover_id)
+
+
+@router.get("/handover-lists/{int:handover_id}/pdf", summary="A handover list as a PDF (A4)", response={200: None})
+def handover_pdf(request, handover_id: int):
+    sheet = handover_sheet(handover_get(actor=request.auth, handover_id=handover_id))
+    response = HttpResponse(render_handover_pdf(sheet), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{sheet.handover.number}.pdf"'
+    return response
+
+
+@router.post(
+    "/handover-lists/{int:handover_id}/confirm",
+    response=HandoverDetailOut,
+    summary="The merchant's contact signs the list: missing parcels are written down and the list is final",
+)
+def confirm_handover(request, handover_id: int, payload: HandoverConfirmIn):
+    handover_confirm(
+        actor=request.auth,
+        handover_id=handover_id,
+        signer_name=payload.signer_name,
+        signature=payload.signature,
+        weight_kg=payload.weight_kg,
+    )
+    return _detail(request, handover_id)
 
 
 @router.post("/scans/inbound", response=ScannedOut, summary="Sorting centre: inbound scan, the first mile ends")

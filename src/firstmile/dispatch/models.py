@@ -246,3 +246,86 @@ class Scan(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.waybill_id}"
+
+
+class HandoverKind(models.TextChoices):
+    PICKUP = "pickup", _("Collected at the warehouse")
+    DROP_OFF = "drop_off", _("Dropped off at the sorting centre")
+
+
+class HandoverStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CONFIRMED = "confirmed", _("Confirmed")
+
+
+class HandoverList(BaseModel):
+    """A handover list (交接单): the parcels one side gave the other, signed for by the merchant's contact.
+
+    At a stop it gathers the parcels the driver scans there; at a sorting centre's
+    counter, the DROP OFF parcels one merchant brings in on a day. While open, the
+    parcels on the merchant's list but not scanned show as missing; confirming
+    writes them down and the list never changes again. A parcel scanned at the
+    same stop afterwards goes on a new list that ``amends`` the confirmed one.
+    """
+
+    # Set from the primary key right after the insert (HO + 10 digits, printed as Code 128);
+    # NULL until then, as NULLs never collide in the unique index.
+    number = models.CharField(_("number"), max_length=16, unique=True, null=True)  # noqa: DJ001
+    kind = models.CharField(_("kind"), max_length=10, choices=HandoverKind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=HandoverStatus.choices, default=HandoverStatus.OPEN)
+    date = models.DateField(_("date"))  # Beijing date of the handover
+    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="+", db_index=False)
+    merchant = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+", db_index=False)
+    warehouse = models.ForeignKey("pickup.Warehouse", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    task = models.ForeignKey(PickupTask, null=True, blank=True, on_delete=models.PROTECT, related_name="handovers")
+    driver = models.ForeignKey(Driver, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sorting_centre = models.ForeignKey(
+        "carriers.SortingCentre", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amends = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="amendments", verbose_name=_("amends")
+    )
+    parcel_count = models.PositiveIntegerField(_("parcels handed over"), default=0)
+    missing_count = models.PositiveIntegerField(_("parcels missing"), default=0)
+    weight_kg = models.DecimalField(_("weight (kg)"), max_digits=9, decimal_places=2, null=True, blank=True)
+    signer_name = models.CharField(_("signed by"), max_length=50, blank=True)
+    signature = models.FileField(_("signature"), upload_to="handover-signatures/%Y/%m/", blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("handover list")
+        verbose_name_plural = _("handover lists")
+        constraints = [
+            # Scans at a stop (or a merchant's drop-offs at a counter in a day) go on one open list.
+            models.UniqueConstraint(fields=["task"], condition=Q(status="open"), name="handover_one_open_per_stop"),
+            models.UniqueConstraint(
+                fields=["sorting_centre", "merchant", "date"],
+                condition=Q(status="open", kind="drop_off"),
+                name="handover_one_open_counter_list",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "-id"], name="handover_merchant_recent"),
+            models.Index(fields=["carrier", "-id"], name="handover_carrier_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"handover {self.pk}"
+
+
+class HandoverLine(models.Model):
+    """One waybill on a handover list: handed over, or on the merchant's list but missing."""
+
+    handover = models.ForeignKey(HandoverList, on_delete=models.CASCADE, related_name="lines")
+    waybill = models.ForeignKey("shipping.Waybill", on_delete=models.PROTECT, related_name="+")
+    missing = models.BooleanField(_("missing"), default=False)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["handover", "waybill"], name="handover_line_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.handover_id} {self.waybill_id}"

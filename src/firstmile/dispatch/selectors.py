@@ -19,6 +19,10 @@ from . import error_codes
 from .models import (
     ContactAttempt,
     Driver,
+    HandoverKind,
+    HandoverLine,
+    HandoverList,
+    HandoverStatus,
     PickupFailure,
     PickupTask,
     RosterEntry,
@@ -209,3 +213,66 @@ def proof_get(*, actor: Actor, proof_id: int) -> StopProof:
     if proof is None:
         raise NotFound(error_codes.PROOF_NOT_FOUND, _("No such proof of pickup."), field="proof_id")
     return proof
+
+
+def handover_lists(
+    *, actor: Actor, status: str | None = None, kind: str | None = None, day: date | None = None
+) -> QuerySet[HandoverList]:
+    """Handover lists each side may see: the driver's own stops, the merchant's, the carrier's; ops all."""
+    lists = HandoverList.objects.select_related(
+        "carrier", "merchant", "warehouse__division", "sorting_centre", "driver", "amends"
+    )
+    if actor.is_driver:
+        lists = lists.filter(task__shift__driver__user=actor.user)
+    else:
+        require(actor, Operation.RECORDS_VIEW)
+        if actor.is_merchant:
+            lists = lists.filter(merchant=actor.organisation)
+        elif actor.is_carrier:
+            lists = lists.filter(carrier__organisation=actor.organisation)
+        elif not actor.is_platform:
+            lists = lists.none()
+    if status:
+        lists = lists.filter(status=status)
+    if kind:
+        lists = lists.filter(kind=kind)
+    if day:
+        lists = lists.filter(date=day)
+    return lists.order_by("-id")
+
+
+def handover_get(*, actor: Actor, handover_id: int) -> HandoverList:
+    handover = handover_lists(actor=actor).select_related("task", "confirmed_by").filter(pk=handover_id).first()
+    if handover is None:
+        raise NotFound(error_codes.HANDOVER_NOT_FOUND, _("No such handover list."), field="handover_id")
+    return handover
+
+
+@dataclass
+class HandoverSheet:
+    """A handover list with its waybill numbers: handed over, and on the merchant's list but missing."""
+
+    handover: HandoverList
+    handed: list[str]
+    missing: list[str]
+
+
+def handover_sheet(handover: HandoverList) -> HandoverSheet:
+    """The list's parcels; while it is open, the missing ones are those of the stop not scanned yet."""
+    lines = HandoverLine.objects.filter(handover=handover).order_by("waybill__waybill_no")
+    handed = list(lines.filter(missing=False).values_list("waybill__waybill_no", flat=True))
+    if handover.status == HandoverStatus.CONFIRMED:
+        missing = list(lines.filter(missing=True).values_list("waybill__waybill_no", flat=True))
+    elif handover.kind == HandoverKind.PICKUP:
+        missing = list(
+            Waybill.objects.filter(task_link__task_id=handover.task_id, status=WaybillStatus.ISSUED)
+            .order_by("waybill_no")
+            .values_list("waybill_no", flat=True)
+        )
+    else:
+        missing = []
+    return HandoverSheet(handover=handover, handed=handed, missing=missing)
+
+
+def stop_handovers(*, task: PickupTask) -> list[HandoverList]:
+    return list(HandoverList.objects.filter(task=task).order_by("id"))

@@ -9,13 +9,17 @@ the label), and assigns tasks to drivers by route and capacity.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +48,10 @@ from .models import (
     DayType,
     Driver,
     FailureReason,
+    HandoverKind,
+    HandoverLine,
+    HandoverList,
+    HandoverStatus,
     PickupFailure,
     PickupTask,
     RosterEntry,
@@ -440,10 +448,25 @@ def _find_waybill(raw: str) -> Waybill:
 
 
 @transaction.atomic
-def scan_pickup(*, actor: Actor, waybill_no: str) -> Waybill:
-    """The driver scans a parcel at the warehouse: collected."""
+def scan_pickup(*, actor: Actor, waybill_no: str, task_id: int | None = None) -> Waybill:
+    """The driver scans a parcel at the warehouse: collected, and on the stop's handover list.
+
+    With ``task_id`` the scan is for that stop's list, and a parcel of another
+    warehouse is refused rather than collected with its own warehouse's stop.
+    """
     driver = driver_for(actor)
+    stop = _driver_task(driver, task_id) if task_id is not None else None
     waybill = _find_waybill(waybill_no)
+    if stop is not None:
+        if stop.status in (TaskStatus.CLOSED, TaskStatus.FAILED):
+            raise Conflict(error_codes.TASK_CLOSED, _("This stop is already closed."), field="task_id")
+        if waybill.warehouse_id != stop.warehouse_id:
+            raise Conflict(
+                error_codes.WAYBILL_OTHER_WAREHOUSE,
+                _("Waybill %(no)s belongs to another warehouse, not to this stop (%(warehouse)s).")
+                % {"no": waybill.waybill_no, "warehouse": stop.warehouse.name},
+                field="waybill_no",
+            )
     if waybill.status not in waybill_sources_of(WaybillStatus.COLLECTED):
         raise Conflict(
             error_codes.WAYBILL_ALREADY_SCANNED,
@@ -484,6 +507,16 @@ def scan_pickup(*, actor: Actor, waybill_no: str) -> Waybill:
         link.save(update_fields=["task"])
     Scan.objects.create(
         waybill=waybill, kind=ScanKind.PICKUP, carrier=driver.carrier, task=task, driver=driver, scanned_by=actor.user
+    )
+    _handover_add(
+        waybill,
+        kind=HandoverKind.PICKUP,
+        date=task.date,
+        carrier_id=task.carrier_id,
+        merchant_id=waybill.merchant_id,
+        task=task,
+        warehouse_id=task.warehouse_id,
+        driver=driver,
     )
     event_record(
         actor=actor,
@@ -717,6 +750,16 @@ def scan_inbound(*, actor: Actor, sorting_centre_code: str, waybill_no: str) -> 
     Scan.objects.create(
         waybill=waybill, kind=ScanKind.INBOUND, carrier=carrier, sorting_centre=centre, scanned_by=actor.user
     )
+    if before == WaybillStatus.ISSUED:
+        # The merchant brought it to the counter: on that day's counter list for the merchant.
+        _handover_add(
+            waybill,
+            kind=HandoverKind.DROP_OFF,
+            date=beijing_today(),
+            carrier_id=carrier.pk,
+            merchant_id=waybill.merchant_id,
+            sorting_centre=centre,
+        )
     event_record(
         actor=actor,
         kind="waybill.received",
@@ -728,3 +771,187 @@ def scan_inbound(*, actor: Actor, sorting_centre_code: str, waybill_no: str) -> 
         counterparty=carrier.organisation,
     )
     return waybill
+
+
+# -- handover lists (交接单) -----------------------------------------------------------------
+
+SIGNATURE_MAX_BYTES = 512 * 1024
+WEIGHT_MAX_KG = Decimal(100_000)
+
+
+def _handover_add(
+    waybill: Waybill,
+    *,
+    kind: str,
+    date: date,
+    carrier_id: int,
+    merchant_id: int,
+    task: PickupTask | None = None,
+    warehouse_id: int | None = None,
+    driver: Driver | None = None,
+    sorting_centre: SortingCentre | None = None,
+) -> HandoverList:
+    """Put a scanned parcel on the open handover list of its stop (or counter), opening one if needed."""
+    if kind == HandoverKind.PICKUP:
+        place = {"task": task}
+    else:
+        place = {"kind": kind, "sorting_centre": sorting_centre, "merchant_id": merchant_id, "date": date}
+    handover = HandoverList.objects.select_for_update().filter(status=HandoverStatus.OPEN, **place).first()
+    if handover is None:
+        # A parcel scanned at a stop after its list was signed goes on a new list amending it.
+        amends = (
+            HandoverList.objects.filter(task=task, status=HandoverStatus.CONFIRMED).order_by("-pk").first()
+            if task is not None
+            else None
+        )
+        try:
+            with transaction.atomic():
+                handover = HandoverList.objects.create(
+                    kind=kind,
+                    date=date,
+                    carrier_id=carrier_id,
+                    merchant_id=merchant_id,
+                    task=task,
+                    warehouse_id=warehouse_id,
+                    driver=driver,
+                    sorting_centre=sorting_centre,
+                    amends=amends,
+                )
+        except IntegrityError:
+            # Another scan at the same place opened it a moment ago (the open-list constraint).
+            handover = HandoverList.objects.select_for_update().get(status=HandoverStatus.OPEN, **place)
+        else:
+            handover.number = f"HO{handover.pk:010d}"
+            handover.save(update_fields=["number"])
+    HandoverLine.objects.create(handover=handover, waybill=waybill)
+    HandoverList.objects.filter(pk=handover.pk).update(parcel_count=F("parcel_count") + 1, updated_at=now())
+    return handover
+
+
+def _handover_to_confirm(actor: Actor, handover_id: int) -> HandoverList:
+    """The list a driver (their own stop's) or the carrier's staff may confirm, locked."""
+    lists = HandoverList.objects.select_for_update(of=("self",)).select_related(
+        "carrier__organisation", "merchant", "warehouse", "sorting_centre"
+    )
+    if actor.is_driver:
+        lists = lists.filter(kind=HandoverKind.PICKUP, task__shift__driver=driver_for(actor))
+    else:
+        lists = lists.filter(carrier=carrier_for(actor, Operation.INBOUND_SCAN))
+    handover = lists.filter(pk=handover_id).first()
+    if handover is None:
+        raise NotFound(error_codes.HANDOVER_NOT_FOUND, _("No such handover list."), field="handover_id")
+    if handover.kind == HandoverKind.PICKUP and not actor.is_driver:
+        require(actor, Operation.DISPATCH_MANAGE)
+    return handover
+
+
+def _ink_box(image) -> tuple[int, int, int, int] | None:
+    """The box around the dark strokes, whether drawn on a transparent or a white canvas."""
+    from PIL import Image
+
+    flat = Image.new("RGBA", image.size, (255, 255, 255, 255))
+    flat.alpha_composite(image.convert("RGBA"))
+    return flat.convert("L").point(lambda v: 255 if v < 160 else 0).getbbox()
+
+
+def signature_png(data: str, *, stem: str) -> ContentFile:
+    """A signature drawn on a screen, as a PNG data URL or base64: checked, and not blank."""
+    from PIL import Image, UnidentifiedImageError
+
+    raw = (data or "").strip()
+    if raw[:5].lower() == "data:":
+        head, _comma, raw = raw.partition(",")
+        if head.lower().replace(" ", "") != "data:image/png;base64":
+            raise _invalid("signature", _("The signature must be a PNG image."))
+    if not raw:
+        raise _invalid("signature", _("The contact's signature is missing: ask them to sign on the screen."))
+    if len(raw) > SIGNATURE_MAX_BYTES * 4 // 3 + 4:
+        raise _invalid("signature", _("The signature image is larger than 512 KB."))
+    try:
+        png = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise _invalid("signature", _("The signature must be a PNG image.")) from None
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            if image.format != "PNG" or image.width > 4000 or image.height > 2000:
+                raise ValueError("not a signature-sized PNG")
+            image.load()
+            ink = _ink_box(image)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise _invalid("signature", _("The signature must be a PNG image.")) from None
+    if ink is None or max(ink[2] - ink[0], ink[3] - ink[1]) < 20:
+        raise _invalid("signature", _("The signature is blank: ask the contact to sign on the screen."))
+    return ContentFile(png, name=f"{stem}.png")
+
+
+def _weight(value) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        weight = Decimal(str(value).strip())
+    except InvalidOperation:
+        weight = None
+    if weight is None or not weight.is_finite() or not 0 < weight <= WEIGHT_MAX_KG:
+        raise _invalid("weight_kg", _("The weight must be a number of kilograms between 0 and 100,000."))
+    return weight.quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def handover_confirm(
+    *, actor: Actor, handover_id: int, signer_name: str, signature: str, weight_kg=None
+) -> HandoverList:
+    """The merchant's contact signs the handover list on the driver's (or the counter's) screen.
+
+    The parcels of the stop that were not scanned are written down as missing in
+    one statement, and the list is never changed again.
+    """
+    handover = _handover_to_confirm(actor, handover_id)
+    if handover.status != HandoverStatus.OPEN:
+        raise Conflict(
+            error_codes.HANDOVER_CONFIRMED,
+            _("Handover list %(no)s is already confirmed: scan further parcels onto a new list.")
+            % {"no": handover.number},
+        )
+    name = (signer_name or "").strip()
+    if not name:
+        raise _invalid("signer_name", _("Enter the name of the person who signs."))
+    if len(name) > 50:
+        raise _invalid("signer_name", _("The name is longer than 50 characters."))
+    weight = _weight(weight_kg)
+    drawn = signature_png(signature, stem=handover.number)
+    missing: list[str] = []
+    if handover.task_id is not None:
+        waiting = Waybill.objects.filter(task_link__task_id=handover.task_id, status=WaybillStatus.ISSUED)
+        rows = list(waiting.order_by("waybill_no").values_list("pk", "waybill_no"))
+        HandoverLine.objects.bulk_create(
+            [HandoverLine(handover=handover, waybill_id=pk, missing=True) for pk, _no in rows]
+        )
+        missing = [no for _pk, no in rows]
+    handover.status = HandoverStatus.CONFIRMED
+    handover.missing_count = len(missing)
+    handover.weight_kg = weight
+    handover.signer_name = name
+    handover.signature = drawn
+    handover.confirmed_at = now()
+    handover.confirmed_by = actor.user
+    handover.save()
+    event_record(
+        actor=actor,
+        kind="handover.confirmed",
+        subject=handover,
+        from_state=HandoverStatus.OPEN,
+        to_state=HandoverStatus.CONFIRMED,
+        payload={
+            "number": handover.number,
+            "kind": handover.kind,
+            "parcels": handover.parcel_count,
+            "missing": missing[:200],
+            "missing_count": len(missing),
+            "weight_kg": str(weight) if weight is not None else None,
+            "signed_by": name,
+            "amends": handover.amends.number if handover.amends_id else None,
+        },
+        owner=handover.merchant,
+        counterparty=handover.carrier.organisation,
+    )
+    return handover

@@ -1,11 +1,11 @@
-"""How pickup tasks appear in webhook payloads."""
+"""How pickup tasks and handover lists appear in webhook payloads."""
 
 from __future__ import annotations
 
 from firstmile.events import subjects
 from firstmile.events.subjects import beijing_iso, int_ids
 
-from .models import PickupTask
+from .models import HandoverLine, HandoverList, PickupTask
 
 
 def describe_tasks(ids: list[str]) -> dict[str, dict]:
@@ -30,5 +30,41 @@ def describe_tasks(ids: list[str]) -> dict[str, dict]:
     }
 
 
+def describe_handovers(ids: list[str]) -> dict[str, dict]:
+    rows = list(
+        HandoverList.objects.select_related("carrier", "merchant", "warehouse", "sorting_centre", "driver").filter(
+            pk__in=int_ids(ids)
+        )
+    )
+    numbers: dict[int, dict[bool, list[str]]] = {h.pk: {False: [], True: []} for h in rows}
+    lines = HandoverLine.objects.filter(handover_id__in=numbers).order_by("waybill__waybill_no")
+    for handover_id, missing, waybill_no in lines.values_list("handover_id", "missing", "waybill__waybill_no"):
+        numbers[handover_id][missing].append(waybill_no)
+    return {
+        str(h.pk): {
+            "handover_id": h.pk,
+            "number": h.number,
+            "kind": h.kind,
+            "status": h.status,
+            "date": h.date.isoformat(),
+            "carrier": h.carrier.code,
+            "merchant": h.merchant.code,
+            "warehouse_code": h.warehouse.code if h.warehouse else None,
+            "task_id": h.task_id,
+            "sorting_centre": h.sorting_centre.code if h.sorting_centre else None,
+            "driver": h.driver.name if h.driver else None,
+            "parcel_count": h.parcel_count,
+            "missing_count": h.missing_count,
+            "weight_kg": str(h.weight_kg) if h.weight_kg is not None else None,
+            "signed_by": h.signer_name or None,
+            "confirmed_at": beijing_iso(h.confirmed_at),
+            "waybill_nos": numbers[h.pk][False],
+            "missing_waybill_nos": numbers[h.pk][True],
+        }
+        for h in rows
+    }
+
+
 def register() -> None:
     subjects.register("dispatch.pickuptask", describe_tasks)
+    subjects.register("dispatch.handoverlist", describe_handovers)

@@ -36,6 +36,7 @@ EVENT_TYPES: dict[str, tuple[str, object]] = {
     "pickup_task.closed": ("merchant, carrier", _("The driver closed the stop")),
     "pickup_task.proof_added": ("merchant, carrier", _("The driver added a photo or location at the stop")),
     "pickup_task.failed": ("merchant, carrier", _("A pickup failed, with its reason; parcels retried next day")),
+    "handover.confirmed": ("merchant, carrier", _("A handover list was signed; its missing parcels written down")),
     "driver.created": ("carrier", _("A driver was added")),
     "route.created": ("carrier", _("A route was created")),
     "roster.set": ("carrier", _("A driver's roster entry was set")),

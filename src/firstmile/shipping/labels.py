@@ -57,7 +57,8 @@ def font_path() -> str:
 
 
 @lru_cache(maxsize=1)
-def _register_font() -> str:
+def register_label_font() -> str:
+    """Register the CJK font with ReportLab once; every PDF Firstmile draws uses it."""
     path = font_path()
     pdfmetrics.registerFont(TTFont(FONT, path, subfontIndex=0) if path.endswith(".ttc") else TTFont(FONT, path))
     return FONT
@@ -201,7 +202,7 @@ def label_layout(size: str) -> tuple[float, float, float, float]:
 
 def render_labels(labels: list[LabelData], *, size: str = "A6", on_page=None) -> bytes:
     """One PDF with a page per label, in the given order; ``on_page(n)`` after each page (progress)."""
-    _register_font()
+    register_label_font()
     width, height, scale, left = label_layout(size)
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(width * mm, height * mm), pageCompression=1)
