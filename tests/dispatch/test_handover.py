@@ -280,3 +280,72 @@ def test_the_batch_scan_reports_each_parcel_on_its_own(stop, merchant, changan):
         content_type="application/json",
     )
     assert refused.status_code in (403, 404)
+
+
+def test_the_driver_collects_at_the_stop_page_and_the_contact_signs_there(stop, merchant, jt, settings):
+    first, second, third = stop["waybills"]
+    task = stop["task"]
+    driver = Client()
+    driver.force_login(task.shift.driver.user)
+    with time_machine.travel(MONDAY, tick=False):
+        home = driver.get("/driver/").content.decode()
+        assert f"/driver/stops/{task.pk}/handover/" in home
+        page = driver.get(f"/driver/stops/{task.pk}/handover/").content.decode()
+        assert all(w.waybill_no in page for w in stop["waybills"])  # what to collect here
+        for waybill in (first, second):
+            response = driver.post(f"/driver/stops/{task.pk}/handover/scan/", {"waybill_no": waybill.waybill_no})
+            assert response.status_code == 302
+        page = driver.get(f"/driver/stops/{task.pk}/handover/").content.decode()
+        handover = HandoverList.objects.get()
+        assert handover.number in page and "signature-pad" in page
+        assert third.waybill_no in page.split('id="open-list"')[1]  # listed as missing
+
+        # No signature drawn: refused with the field's message, nothing confirmed.
+        refused = driver.post(
+            f"/driver/handovers/{handover.pk}/confirm/", {"signer_name": "陈小姐", "signature": ""}, follow=True
+        )
+        assert "签名" in refused.content.decode() or "signature" in refused.content.decode()
+        handover.refresh_from_db()
+        assert handover.status == "open"
+        signed = driver.post(
+            f"/driver/handovers/{handover.pk}/confirm/",
+            {"signer_name": "陈小姐", "signature": factories.signature_data_url(), "weight_kg": "2.5"},
+            follow=True,
+        )
+    handover.refresh_from_db()
+    assert (handover.status, handover.missing_count) == ("confirmed", 1)
+    assert f"/driver/handovers/{handover.pk}/pdf/" in signed.content.decode()
+    assert driver.get(f"/driver/handovers/{handover.pk}/pdf/")["Content-Type"] == "application/pdf"
+
+    for portal, org in (("merchant", merchant.organisation), ("carrier", jt.organisation)):
+        party = Client()
+        party.force_login(factories.user(org, role=Role.STAFF))
+        listing = party.get(f"/{portal}/handovers/").content.decode()
+        assert handover.number in listing
+        detail = party.get(f"/{portal}/handovers/{handover.pk}/").content.decode()
+        assert third.waybill_no in detail.split('id="missing"')[1] and "陈小姐" in detail
+        pdf = party.get(f"/{portal}/handovers/{handover.pk}/pdf/")
+        assert handover.number in _decode_pdf(pdf.content)
+    ops = Client()
+    ops.force_login(factories.user(factories.organisation(kind=OrganisationKind.PLATFORM), role=Role.STAFF))
+    assert handover.number in ops.get("/ops/handovers/?status=confirmed").content.decode()
+    assert handover.number not in ops.get("/ops/handovers/?status=open").content.decode()
+
+
+def test_the_counter_signs_a_drop_off_list_in_the_carrier_portal(merchant, changan, jt, jt_staff, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    with time_machine.travel(MONDAY, tick=False):
+        [brought] = _ship(merchant, 1, warehouse_code=changan.code, prefix="DO")
+        scan_inbound(actor=jt_staff, sorting_centre_code="JT-HUB", waybill_no=brought.waybill_no)
+    counter = HandoverList.objects.get()
+    clerk = Client()
+    clerk.force_login(jt_staff.user)
+    page = clerk.get(f"/carrier/handovers/{counter.pk}/").content.decode()
+    assert "signature-pad" in page and brought.waybill_no in page
+    clerk.post(
+        f"/carrier/handovers/{counter.pk}/confirm/",
+        {"signer_name": "送货员", "signature": factories.signature_data_url()},
+    )
+    counter.refresh_from_db()
+    assert (counter.status, counter.signer_name) == ("confirmed", "送货员")
+    assert "signature-pad" not in clerk.get(f"/carrier/handovers/{counter.pk}/").content.decode()

@@ -107,6 +107,7 @@ def driver_stops(*, driver: Driver, day: date | None = None) -> QuerySet[PickupT
             Prefetch("contacts", queryset=ContactAttempt.objects.order_by("created_at")),
             "failures",
             "proofs",
+            Prefetch("handovers", queryset=HandoverList.objects.order_by("id")),
         )
         .order_by("status", "sequence")
     )
@@ -264,15 +265,30 @@ def handover_sheet(handover: HandoverList) -> HandoverSheet:
     if handover.status == HandoverStatus.CONFIRMED:
         missing = list(lines.filter(missing=True).values_list("waybill__waybill_no", flat=True))
     elif handover.kind == HandoverKind.PICKUP:
-        missing = list(
-            Waybill.objects.filter(task_link__task_id=handover.task_id, status=WaybillStatus.ISSUED)
-            .order_by("waybill_no")
-            .values_list("waybill_no", flat=True)
-        )
+        missing = stop_waiting(handover.task_id)
     else:
         missing = []
     return HandoverSheet(handover=handover, handed=handed, missing=missing)
 
 
-def stop_handovers(*, task: PickupTask) -> list[HandoverList]:
-    return list(HandoverList.objects.filter(task=task).order_by("id"))
+def stop_waiting(task_id: int) -> list[str]:
+    """The waybill numbers of a stop still to be collected (on the merchant's list, not scanned)."""
+    return list(
+        Waybill.objects.filter(task_link__task_id=task_id, status=WaybillStatus.ISSUED)
+        .order_by("waybill_no")
+        .values_list("waybill_no", flat=True)
+    )
+
+
+def driver_stop(*, actor: Actor, task_id: int) -> PickupTask:
+    """One of the driver's own stops, any day."""
+    task = (
+        PickupTask.objects.select_related("warehouse__merchant", "warehouse__division", "carrier")
+        .filter(pk=task_id, shift__driver__user=actor.user, shift__driver__is_active=True)
+        .first()
+        if actor.is_driver
+        else None
+    )
+    if task is None:
+        raise NotFound(error_codes.TASK_NOT_FOUND, _("No such stop on your list."), field="task_id")
+    return task

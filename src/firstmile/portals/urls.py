@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import attention, jobs, people, proofs, reverse_views, views, webhooks
+from . import attention, handovers, jobs, people, proofs, reverse_views, views, webhooks
 from .carrier import dispatch as carrier_dispatch
 from .carrier import views as carrier
 from .driver import views as driver
@@ -134,6 +134,28 @@ urlpatterns = [
     path("driver/stops/<int:task_id>/fail/", driver.fail, name="driver_fail"),
     path("driver/stops/<int:task_id>/proof/", driver.proof, name="driver_proof"),
     path("driver/proofs/<int:proof_id>/photo/", proofs.driver_proof_photo, name="driver_proof_photo"),
+    path("driver/stops/<int:task_id>/handover/", handovers.driver_stop_handover, name="driver_stop_handover"),
+    path("driver/stops/<int:task_id>/handover/scan/", handovers.driver_stop_scan, name="driver_stop_scan"),
+    path(
+        "driver/handovers/<int:handover_id>/confirm/",
+        handovers.driver_handover_confirm,
+        name="driver_handover_confirm",
+    ),
+    path("driver/handovers/<int:handover_id>/pdf/", handovers.driver_handover_pdf, name="driver_handover_pdf"),
+    path("merchant/handovers/", handovers.merchant_handovers, name="merchant_handovers"),
+    path("merchant/handovers/<int:handover_id>/", handovers.merchant_handover, name="merchant_handover"),
+    path("merchant/handovers/<int:handover_id>/pdf/", handovers.merchant_handover_pdf, name="merchant_handover_pdf"),
+    path("carrier/handovers/", handovers.carrier_handovers, name="carrier_handovers"),
+    path("carrier/handovers/<int:handover_id>/", handovers.carrier_handover, name="carrier_handover"),
+    path("carrier/handovers/<int:handover_id>/pdf/", handovers.carrier_handover_pdf, name="carrier_handover_pdf"),
+    path(
+        "carrier/handovers/<int:handover_id>/confirm/",
+        handovers.carrier_handover_confirm,
+        name="carrier_handover_confirm",
+    ),
+    path("ops/handovers/", handovers.ops_handovers, name="ops_handovers"),
+    path("ops/handovers/<int:handover_id>/", handovers.ops_handover, name="ops_handover"),
+    path("ops/handovers/<int:handover_id>/pdf/", handovers.ops_handover_pdf, name="ops_handover_pdf"),
     path("merchant/proofs/<int:proof_id>/photo/", proofs.merchant_proof_photo, name="merchant_proof_photo"),
     path("carrier/proofs/<int:proof_id>/photo/", proofs.carrier_proof_photo, name="carrier_proof_photo"),
     path("ops/proofs/<int:proof_id>/photo/", proofs.ops_proof_photo, name="ops_proof_photo"),
