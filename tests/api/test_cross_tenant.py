@@ -6,7 +6,7 @@ added without a case here fails the coverage test below.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
@@ -16,7 +16,7 @@ from firstmile.accounts.actor import Actor
 from firstmile.accounts.models import OrganisationKind, Role
 from firstmile.accounts.services import api_token_issue
 from firstmile.api.api import api
-from firstmile.carriers.services import coverage_assign
+from firstmile.carriers.services import coverage_assign, pickup_closure_add, pickup_window_create
 from firstmile.core.clock import beijing
 from firstmile.dispatch.models import HandoverList, PickupTask
 from firstmile.dispatch.services import (
@@ -93,6 +93,10 @@ def world(db):
             latitude="22.99",
             longitude="113.05",
         )
+        [window] = pickup_window_create(
+            actor=jt_staff, division_code="441900", weekdays=[2], starts_at="14:00", ends_at="17:00", capacity=5
+        )
+        closure = pickup_closure_add(actor=jt_staff, day=date(2023, 10, 2), reason="国庆节")
         scan_pickup(actor=Actor.for_user(driver.user), waybill_no=waybill.waybill_no, task_id=task.pk)
         handover = HandoverList.objects.get()
         reverse = reverse_order_create(
@@ -123,6 +127,8 @@ def world(db):
             "task_id": task.pk,
             "proof_id": proof.pk,
             "handover_id": handover.pk,
+            "window_id": window.pk,
+            "closure_id": closure.pk,
             "reverse_order_id": reverse.pk,
             "exception_id": exception.pk,
             "endpoint_id": endpoint.pk,
@@ -179,6 +185,11 @@ CASES = [
     ("get", "/api/v1/dispatch/proofs/{proof_id}/photo", "other_carrier", None),
     ("post", "/api/v1/dispatch/tasks/{task_id}/scans", "other_driver", {"waybill_nos": ["JT00000000019"]}),
     ("get", "/api/v1/handover-lists/{handover_id}", "other_merchant", None),
+    ("get", "/api/v1/waybills/{waybill_no}/handover-options", "other_merchant", None),
+    ("put", "/api/v1/waybills/{waybill_no}/pickup-slot", "other_merchant", {"window_id": 1, "date": "2023-09-19"}),
+    ("delete", "/api/v1/waybills/{waybill_no}/pickup-slot", "other_merchant", {}),
+    ("post", "/api/v1/pickup-windows/{window_id}/withdraw", "other_carrier", {}),
+    ("delete", "/api/v1/pickup-closures/{closure_id}", "other_carrier", {}),
     ("get", "/api/v1/handover-lists/{handover_id}", "other_carrier", None),
     ("get", "/api/v1/handover-lists/{handover_id}/pdf", "other_merchant", None),
     ("get", "/api/v1/handover-lists/{handover_id}/pdf", "other_carrier", None),

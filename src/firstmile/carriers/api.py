@@ -6,7 +6,7 @@ from ninja.pagination import paginate
 
 from firstmile.core.clock import now
 from firstmile.core.pagination import CursorPagination
-from firstmile.core.types import Instant
+from firstmile.core.types import Date, Instant
 from firstmile.geo.selectors import division_get
 
 from .selectors import (
@@ -15,9 +15,20 @@ from .selectors import (
     coverage_list,
     coverage_request_list,
     coverage_serving,
+    pickup_closures,
+    pickup_windows,
     sorting_centre_list,
 )
-from .services import carrier_settings_update, coverage_assign, coverage_request_decide, coverage_request_submit
+from .services import (
+    carrier_settings_update,
+    coverage_assign,
+    coverage_request_decide,
+    coverage_request_submit,
+    pickup_closure_add,
+    pickup_closure_remove,
+    pickup_window_create,
+    pickup_window_withdraw,
+)
 
 router = Router()
 
@@ -183,3 +194,82 @@ def approve_coverage_request(request, request_id: int, payload: CoverageDecision
 )
 def reject_coverage_request(request, request_id: int, payload: CoverageDecisionIn):
     return coverage_request_decide(actor=request.auth, request_id=request_id, approve=False, reason=payload.reason)
+
+
+class PickupWindowIn(Schema):
+    division_code: str = Field(..., max_length=12, description="the area: a city, county or town code (GB/T 2260)")
+    weekdays: list[int] = Field(..., min_length=1, max_length=7, description="ISO weekdays: 1 = Monday … 7 = Sunday")
+    starts_at: str = Field(..., max_length=5, description="HH:MM, Beijing time", examples=["09:00"])
+    ends_at: str = Field(..., max_length=5, description="HH:MM, Beijing time", examples=["12:00"])
+    capacity: int = Field(..., description="parcels the window takes on one date")
+    cutoff_minutes: int = Field(120, description="booking, change and cancel close this long before the start")
+
+
+class PickupWindowOut(Schema):
+    id: int
+    carrier: str = Field(..., alias="carrier.code")
+    division_code: str = Field(..., alias="division_id")
+    division_name: str = Field(..., alias="division.name")
+    weekday: int
+    starts_at: time
+    ends_at: time
+    capacity: int
+    cutoff_minutes: int
+    is_active: bool
+
+
+class PickupClosureIn(Schema):
+    date: Date
+    division_code: str = Field("", max_length=12, description="empty: no pickups anywhere that day")
+    reason: str = Field(..., max_length=200)
+
+
+class PickupClosureOut(Schema):
+    id: int
+    carrier: str = Field(..., alias="carrier.code")
+    date: Date
+    division_code: str | None = Field(None, alias="division_id")
+    reason: str
+
+
+@router.get("/pickup-windows", response=list[PickupWindowOut], summary="Pickup windows (carrier: its own)")
+@paginate(CursorPagination, ordering=("id",))
+def list_pickup_windows(request, include_withdrawn: bool = False):
+    return pickup_windows(actor=request.auth, include_withdrawn=include_withdrawn)
+
+
+@router.post(
+    "/pickup-windows",
+    response={201: list[PickupWindowOut]},
+    summary="Publish a pickup window in an area on some weekdays, with its capacity and booking cut-off",
+)
+def create_pickup_windows(request, payload: PickupWindowIn):
+    return 201, pickup_window_create(actor=request.auth, **payload.dict())
+
+
+@router.post(
+    "/pickup-windows/{int:window_id}/withdraw",
+    response=PickupWindowOut,
+    summary="Stop offering a window; parcels already booked on it keep their booking",
+)
+def withdraw_pickup_window(request, window_id: int):
+    return pickup_window_withdraw(actor=request.auth, window_id=window_id)
+
+
+@router.get("/pickup-closures", response=list[PickupClosureOut], summary="Upcoming dates without pickups")
+def list_pickup_closures(request):
+    return list(pickup_closures(actor=request.auth))
+
+
+@router.post("/pickup-closures", response={201: PickupClosureOut}, summary="Close a date for pickups (holiday)")
+def add_pickup_closure(request, payload: PickupClosureIn):
+    closure = pickup_closure_add(
+        actor=request.auth, day=payload.date, reason=payload.reason, division_code=payload.division_code
+    )
+    return 201, closure
+
+
+@router.delete("/pickup-closures/{int:closure_id}", response={204: None}, summary="Reopen a closed date")
+def remove_pickup_closure(request, closure_id: int):
+    pickup_closure_remove(actor=request.auth, closure_id=closure_id)
+    return 204, None

@@ -132,3 +132,62 @@ class CoverageRequest(BaseModel):
         verbose_name = _("coverage request")
         verbose_name_plural = _("coverage requests")
         indexes = [models.Index(fields=["status", "created_at"]), models.Index(fields=["carrier", "created_at"])]
+
+
+class PickupWindow(BaseModel):
+    """A pickup window (揽收时段) a carrier offers in an area on one weekday, with room for so many parcels.
+
+    It applies to every warehouse in the area (a city, county or town). Times are
+    Beijing wall-clock times; a booking, change or cancellation is accepted until
+    ``cutoff_minutes`` before the window starts.
+    """
+
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="pickup_windows")
+    division = models.ForeignKey("geo.Division", on_delete=models.PROTECT, related_name="+", verbose_name=_("area"))
+    weekday = models.PositiveSmallIntegerField(_("weekday"))  # ISO: 1 = Monday … 7 = Sunday
+    starts_at = models.TimeField(_("from"))
+    ends_at = models.TimeField(_("until"))
+    capacity = models.PositiveIntegerField(_("parcels per window"))
+    cutoff_minutes = models.PositiveIntegerField(_("booking cut-off (minutes before)"), default=120)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("pickup window")
+        verbose_name_plural = _("pickup windows")
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__gte=1, weekday__lte=7), name="pickup_window_weekday"),
+            models.CheckConstraint(condition=Q(starts_at__lt=models.F("ends_at")), name="pickup_window_order"),
+            models.UniqueConstraint(
+                fields=["carrier", "division", "weekday", "starts_at"],
+                condition=Q(is_active=True),
+                name="pickup_window_unique_active",
+            ),
+        ]
+        indexes = [models.Index(fields=["carrier", "weekday", "division"], name="pickup_window_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.carrier_id} {self.division_id} {self.weekday} {self.starts_at:%H:%M}-{self.ends_at:%H:%M}"
+
+
+class PickupClosure(BaseModel):
+    """A date a carrier does not collect in an area (holiday, weather), or anywhere when no area is given."""
+
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="pickup_closures")
+    date = models.DateField(_("date"))
+    division = models.ForeignKey(
+        "geo.Division", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("area")
+    )
+    reason = models.CharField(_("reason"), max_length=100)
+
+    class Meta:
+        verbose_name = _("pickup closure")
+        verbose_name_plural = _("pickup closures")
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "date", "division"], name="pickup_closure_unique"),
+            models.UniqueConstraint(
+                fields=["carrier", "date"], condition=Q(division__isnull=True), name="pickup_closure_unique_all"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier_id} {self.date} {self.division_id or '*'}"

@@ -8,12 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
-from firstmile.core.clock import now
+from firstmile.core.clock import beijing_today, now
 from firstmile.core.errors import NotFound
 from firstmile.geo.selectors import ancestor_codes
 
 from . import error_codes
-from .models import Carrier, CoverageArea, CoverageRequest, SortingCentre
+from .models import Carrier, CoverageArea, CoverageRequest, PickupClosure, PickupWindow, SortingCentre
 
 
 def coverage_serving(division_code: str, at: datetime | None = None) -> CoverageArea | None:
@@ -156,3 +156,28 @@ def coverage_request_list(*, actor: Actor, status: str | None = None) -> QuerySe
     if status:
         requests = requests.filter(status=status)
     return requests.order_by("-created_at", "-id")
+
+
+def pickup_windows(*, actor: Actor, include_withdrawn: bool = False) -> QuerySet[PickupWindow]:
+    """A carrier's own pickup windows (all carriers' for the platform), by area, weekday and time."""
+    require(actor, Operation.RECORDS_VIEW)
+    rows = PickupWindow.objects.select_related("carrier", "division")
+    if actor.is_carrier:
+        rows = rows.filter(carrier__organisation=actor.organisation)
+    elif not actor.is_platform:
+        return rows.none()
+    if not include_withdrawn:
+        rows = rows.filter(is_active=True)
+    return rows.order_by("carrier_id", "division_id", "weekday", "starts_at", "id")
+
+
+def pickup_closures(*, actor: Actor, upcoming_only: bool = True) -> QuerySet[PickupClosure]:
+    require(actor, Operation.RECORDS_VIEW)
+    rows = PickupClosure.objects.select_related("carrier", "division")
+    if actor.is_carrier:
+        rows = rows.filter(carrier__organisation=actor.organisation)
+    elif not actor.is_platform:
+        return rows.none()
+    if upcoming_only:
+        rows = rows.filter(date__gte=beijing_today())
+    return rows.order_by("date", "division_id", "id")

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -11,14 +12,22 @@ from firstmile.accounts.actor import Actor
 from firstmile.accounts.models import Organisation, OrganisationKind
 from firstmile.accounts.permissions import Operation, require
 from firstmile.core import error_codes as core_codes
-from firstmile.core.clock import now
-from firstmile.core.errors import ApplicationError, Conflict, NotFound
+from firstmile.core.clock import beijing_today, now
+from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
 from firstmile.events.services import event_record
 from firstmile.geo.models import Division
-from firstmile.geo.selectors import division_get
+from firstmile.geo.selectors import ancestor_codes, division_get
 
 from . import error_codes
-from .models import Carrier, CoverageArea, CoverageRequest, CoverageRequestStatus, SortingCentre
+from .models import (
+    Carrier,
+    CoverageArea,
+    CoverageRequest,
+    CoverageRequestStatus,
+    PickupClosure,
+    PickupWindow,
+    SortingCentre,
+)
 
 _PREFIX = re.compile(r"^[A-Z]{2,4}$")
 _CODE = re.compile(r"^[A-Z0-9]{2,8}$")
@@ -366,3 +375,180 @@ def coverage_request_decide(
         owner=request.carrier.organisation,
     )
     return request
+
+
+# -- pickup windows and closures ---------------------------------------------------------
+
+CAPACITY_MAX = 100_000
+CUTOFF_MAX_MINUTES = 7 * 24 * 60
+
+
+def _dispatching_carrier(actor: Actor) -> Carrier:
+    require(actor, Operation.DISPATCH_MANAGE)
+    carrier = Carrier.objects.filter(organisation=actor.organisation).first() if actor.is_carrier else None
+    if carrier is None:
+        raise Forbidden(error_codes.NOT_A_CARRIER_ORGANISATION, _("Only a carrier publishes pickup windows."))
+    return carrier
+
+
+def _clock_time(value, field: str) -> time:
+    if isinstance(value, time):
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+    text = str(value or "").strip()
+    match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", text)
+    if not match:
+        raise _invalid(field, _("Give a time of day as HH:MM (Beijing time), for example 14:00."))
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _whole(value, field: str, low: int, high: int, message) -> int:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        number = low - 1
+    if not low <= number <= high:
+        raise _invalid(field, message)
+    return number
+
+
+def _covered_area(carrier: Carrier, division_code: str, field: str = "division_code") -> Division:
+    """An area the carrier covers now or from a planned date (the area itself, above it or within it)."""
+    division = division_get(division_code, field=field)
+    chain = [division.code, *ancestor_codes(division.code)]
+    rows = CoverageArea.objects.filter(carrier=carrier).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=now()))
+    if not rows.filter(Q(division_id__in=chain) | Q(division__code__startswith=division.code.rstrip("0") or "-")).exists():
+        raise Conflict(
+            error_codes.PICKUP_AREA_NOT_COVERED,
+            _("%(carrier)s does not cover %(area)s.") % {"carrier": carrier.display_name, "area": division.name},
+            field=field,
+        )
+    return division
+
+
+@transaction.atomic
+def pickup_window_create(
+    *,
+    actor: Actor,
+    division_code: str,
+    weekdays,
+    starts_at,
+    ends_at,
+    capacity,
+    cutoff_minutes=120,
+) -> list[PickupWindow]:
+    """Publish a pickup window in an area on some weekdays (one row per weekday)."""
+    carrier = _dispatching_carrier(actor)
+    days = sorted({_whole(d, "weekdays", 1, 7, _("Weekdays are 1 (Monday) to 7 (Sunday).")) for d in weekdays or []})
+    if not days:
+        raise _invalid("weekdays", _("Pick at least one weekday."))
+    start, end = _clock_time(starts_at, "starts_at"), _clock_time(ends_at, "ends_at")
+    if start >= end:
+        raise _invalid("ends_at", _("The window must end after it starts (on the same day)."))
+    room = _whole(capacity, "capacity", 1, CAPACITY_MAX, _("The capacity is 1 to 100,000 parcels."))
+    cutoff = _whole(
+        cutoff_minutes, "cutoff_minutes", 0, CUTOFF_MAX_MINUTES, _("The cut-off is 0 to 10,080 minutes (a week).")
+    )
+    division = _covered_area(carrier, division_code)
+    clash = (
+        PickupWindow.objects.select_for_update()
+        .filter(carrier=carrier, division=division, weekday__in=days, is_active=True)
+        .filter(starts_at__lt=end, ends_at__gt=start)
+        .first()
+    )
+    if clash is not None:
+        raise Conflict(
+            error_codes.PICKUP_WINDOW_OVERLAP,
+            _("It overlaps the window %(from)s–%(until)s on the same weekday in this area.")
+            % {"from": f"{clash.starts_at:%H:%M}", "until": f"{clash.ends_at:%H:%M}"},
+            field="starts_at",
+        )
+    windows = PickupWindow.objects.bulk_create(
+        [
+            PickupWindow(
+                carrier=carrier,
+                division=division,
+                weekday=day,
+                starts_at=start,
+                ends_at=end,
+                capacity=room,
+                cutoff_minutes=cutoff,
+            )
+            for day in days
+        ]
+    )
+    event_record(
+        actor=actor,
+        kind="pickup_window.published",
+        subject=carrier,
+        payload={
+            "division": division.code,
+            "weekdays": days,
+            "from": f"{start:%H:%M}",
+            "until": f"{end:%H:%M}",
+            "capacity": room,
+            "cutoff_minutes": cutoff,
+        },
+        owner=carrier.organisation,
+    )
+    return windows
+
+
+@transaction.atomic
+def pickup_window_withdraw(*, actor: Actor, window_id: int) -> PickupWindow:
+    """Stop offering a window. Parcels already booked on it keep their booking and are collected."""
+    carrier = _dispatching_carrier(actor)
+    window = PickupWindow.objects.select_for_update().filter(pk=window_id, carrier=carrier).first()
+    if window is None:
+        raise NotFound(error_codes.PICKUP_WINDOW_NOT_FOUND, _("No such pickup window."), field="window_id")
+    if not window.is_active:
+        raise Conflict(error_codes.PICKUP_WINDOW_INACTIVE, _("This pickup window was already withdrawn."))
+    window.is_active = False
+    window.save(update_fields=["is_active", "updated_at"])
+    event_record(
+        actor=actor,
+        kind="pickup_window.withdrawn",
+        subject=carrier,
+        payload={"window_id": window.pk, "division": window.division_id, "weekday": window.weekday},
+        owner=carrier.organisation,
+    )
+    return window
+
+
+@transaction.atomic
+def pickup_closure_add(*, actor: Actor, day: date, reason: str, division_code: str = "") -> PickupClosure:
+    """A date with no pickups in an area (or anywhere): its windows are not offered that day."""
+    carrier = _dispatching_carrier(actor)
+    if not isinstance(day, date):
+        raise _invalid("date", _("Give the date as YYYY-MM-DD."))
+    if day < beijing_today():
+        raise _invalid("date", _("The date is in the past."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise _invalid("reason", _("Say why there is no pickup that day (e.g. a public holiday)."))
+    if len(reason) > 100:
+        raise _invalid("reason", _("The reason is longer than 100 characters."))
+    division = _covered_area(carrier, division_code) if (division_code or "").strip() else None
+    if PickupClosure.objects.filter(carrier=carrier, date=day, division=division).exists():
+        raise Conflict(error_codes.PICKUP_CLOSURE_EXISTS, _("That day is already closed there."), field="date")
+    closure = PickupClosure.objects.create(carrier=carrier, date=day, division=division, reason=reason)
+    event_record(
+        actor=actor,
+        kind="pickup_closure.added",
+        subject=carrier,
+        payload={"closure_id": closure.pk, "date": day.isoformat(), "division": closure.division_id, "reason": reason},
+        owner=carrier.organisation,
+    )
+    return closure
+
+
+@transaction.atomic
+def pickup_closure_remove(*, actor: Actor, closure_id: int) -> None:
+    carrier = _dispatching_carrier(actor)
+    closure = PickupClosure.objects.select_for_update().filter(pk=closure_id, carrier=carrier).first()
+    if closure is None:
+        raise NotFound(error_codes.PICKUP_CLOSURE_NOT_FOUND, _("No such closure."), field="closure_id")
+    payload = {"closure_id": closure.pk, "date": closure.date.isoformat(), "division": closure.division_id}
+    closure.delete()
+    event_record(
+        actor=actor, kind="pickup_closure.removed", subject=carrier, payload=payload, owner=carrier.organisation
+    )

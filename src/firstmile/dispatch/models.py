@@ -112,6 +112,9 @@ class PickupTask(BaseModel):
     shift = models.ForeignKey(Shift, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
     sequence = models.PositiveIntegerField(_("stop"), default=0)
     assigned_manually = models.BooleanField(default=False)
+    # The earliest pickup window booked by the stop's parcels (Beijing time): the stop's place in the day.
+    window_starts_at = models.TimeField(_("window from"), null=True, blank=True)
+    window_ends_at = models.TimeField(_("window until"), null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -20,14 +20,14 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.models import Role
 from firstmile.accounts.permissions import Operation, require
 from firstmile.accounts.services import user_create
-from firstmile.carriers.models import Carrier, SortingCentre
+from firstmile.carriers.models import Carrier, PickupWindow, SortingCentre
 from firstmile.carriers.selectors import carrier_of, serving_carrier_ids
 from firstmile.core import error_codes as core_codes
 from firstmile.core.bulk import bulk_insert
@@ -40,6 +40,7 @@ from firstmile.geo.models import Division
 from firstmile.geo.selectors import ancestor_codes
 from firstmile.pickup.models import Warehouse
 from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus, waybill_sources_of
+from firstmile.shipping.selectors import PickupSlot, pickup_slots
 
 from . import error_codes
 from .models import (
@@ -216,6 +217,8 @@ def _gather_parcels(carrier: Carrier, day: date) -> tuple[int, int]:
     candidates = list(
         Waybill.objects.filter(status=WaybillStatus.ISSUED, handover_method=HandoverMethod.PICKUP, issued_at__lt=_end)
         .filter(Q(task_link__isnull=True) | Q(task_link__task__date__lt=day))
+        # A parcel booked into a later day's pickup window waits for that day.
+        .filter(Q(pickup_date__isnull=True) | Q(pickup_date__lte=day))
         .values_list(
             "pk", "warehouse_id", "sender_division_id", "task_link__first_task_date", "task_link__failed_attempts"
         )
@@ -289,8 +292,21 @@ def _auto_assign(carrier: Carrier, day: date) -> tuple[int, int]:
     return assigned, len(open_tasks) - assigned
 
 
+def _set_windows(carrier: Carrier, day: date) -> None:
+    """Each stop's earliest booked pickup window of the day, in one UPDATE: it orders the stops."""
+    booked = (
+        Waybill.objects.filter(task_link__task=OuterRef("pk"), pickup_date=day, pickup_window__isnull=False)
+        .exclude(status=WaybillStatus.VOIDED)
+        .order_by("pickup_window__starts_at", "pickup_window__ends_at")
+    )
+    PickupTask.objects.filter(carrier=carrier, date=day).update(
+        window_starts_at=Subquery(booked.values("pickup_window__starts_at")[:1]),
+        window_ends_at=Subquery(booked.values("pickup_window__ends_at")[:1]),
+    )
+
+
 def _renumber(carrier: Carrier, day: date) -> None:
-    """Stops in route order (by area code, then warehouse), numbered per shift in one UPDATE.
+    """Stops in order (booked windows first, by start; then by area code and warehouse), per shift, in one UPDATE.
 
     A window function numbers the day's assigned tasks inside the database; the
     earlier CASE with one WHEN per task made the statement grow with the tasks and
@@ -304,7 +320,9 @@ def _renumber(carrier: Carrier, day: date) -> None:
             f"""UPDATE {tasks} SET {q("sequence")} = ranked.n
                 FROM (SELECT t.{q("id")} AS id,
                              ROW_NUMBER() OVER (PARTITION BY t.{q("shift_id")}
-                                                ORDER BY w.{q("division_id")}, t.{q("warehouse_id")}) AS n
+                                                ORDER BY t.{q("window_starts_at")} IS NULL,
+                                                         t.{q("window_starts_at")},
+                                                         w.{q("division_id")}, t.{q("warehouse_id")}) AS n
                       FROM {tasks} t JOIN {warehouses} w ON w.{q("id")} = t.{q("warehouse_id")}
                       WHERE t.{q("carrier_id")} = %s AND t.{q("date")} = %s AND t.{q("shift_id")} IS NOT NULL) ranked
                 WHERE {tasks}.{q("id")} = ranked.id""",
@@ -321,7 +339,12 @@ def day_plan(*, actor: Actor | None, carrier: Carrier | None = None, day: date |
     # One planner per carrier at a time: the carrier row is the lock.
     Carrier.objects.select_for_update().filter(pk=carrier.pk).get()
     shifts = _ensure_shifts(carrier, day)
+    # Parcels linked to this day's stops before their merchant booked a later window leave them.
+    TaskParcel.objects.filter(
+        task__carrier=carrier, task__date=day, waybill__status=WaybillStatus.ISSUED, waybill__pickup_date__gt=day
+    ).delete()
     linked, rolled = _gather_parcels(carrier, day)
+    _set_windows(carrier, day)
     assigned, _left = _auto_assign(carrier, day)
     plan = DayPlan(
         date=day,
@@ -634,6 +657,43 @@ def stop_proof_add(
     return proof
 
 
+def _rebook_next_slot(actor: Actor, task: PickupTask, moment) -> PickupSlot | None:
+    """Move the stop's booked, uncollected parcels to the next window with room for all of them.
+
+    Without one their booking is dropped and they go on the next day's round.
+    One UPDATE moves them all, and their histories get one set-based event.
+    """
+    booked = Waybill.objects.filter(
+        task_link__task=task, status=WaybillStatus.ISSUED, pickup_window__isnull=False
+    ).values_list("pk", flat=True)
+    ids = list(booked)
+    if not ids:
+        return None
+    area = task.warehouse.division_id
+    # The window rows are the booking locks: lock the area's windows, then count their bookings.
+    list(PickupWindow.objects.select_for_update().filter(division_id__in=[area, *ancestor_codes(area)]).values("pk"))
+    slots = pickup_slots(division_code=area, first_day=task.date + timedelta(days=1), days=7, at=moment)
+    slot = next((s for s in slots if s.remaining >= len(ids)), None)
+    moved = Waybill.objects.filter(pk__in=ids)
+    moved.update(pickup_window_id=slot.window_id if slot else None, pickup_date=slot.date if slot else None)
+    event_record_bulk(
+        actor=actor,
+        kind="waybill.pickup_slot_booked" if slot else "waybill.pickup_slot_cancelled",
+        subjects=moved,
+        payload={
+            "reason": "pickup_failed",
+            "task_id": task.pk,
+            "window_id": slot.window_id if slot else None,
+            "date": slot.date.isoformat() if slot else None,
+            "from": slot.starts.isoformat() if slot else None,
+        },
+        owner_field="merchant_id",
+        counterparty_field="carrier__organisation_id",
+        occurred_at=moment,
+    )
+    return slot
+
+
 @transaction.atomic
 def pickup_fail(*, actor: Actor, task_id: int, reason: str, note: str = "") -> PickupFailure:
     """The pickup at a stop did not happen: why, and its parcels wait for the next day's task.
@@ -658,6 +718,7 @@ def pickup_fail(*, actor: Actor, task_id: int, reason: str, note: str = "") -> P
     waiting = TaskParcel.objects.filter(task=task, waybill__status=WaybillStatus.ISSUED)
     left = waiting.update(failed_attempts=F("failed_attempts") + 1)
     flagged = waiting.filter(failed_attempts__gte=settings.FIRSTMILE_PICKUP_FAILURE_LIMIT).count()
+    retry = _rebook_next_slot(actor, task, moment)
     failure = PickupFailure.objects.create(
         task=task,
         carrier_id=task.carrier_id,
@@ -667,7 +728,7 @@ def pickup_fail(*, actor: Actor, task_id: int, reason: str, note: str = "") -> P
         driver=driver_for(actor) if actor.is_driver else None,
         recorded_by=actor.user,
         parcels_left=left,
-        retry_on=task.date + timedelta(days=1),
+        retry_on=retry.date if retry else task.date + timedelta(days=1),
     )
     event_record(
         actor=actor,
@@ -675,7 +736,14 @@ def pickup_fail(*, actor: Actor, task_id: int, reason: str, note: str = "") -> P
         subject=task,
         from_state=before,
         to_state=TaskStatus.FAILED,
-        payload={"reason": reason, "note": note, "left": left, "flagged": flagged, "retry_on": str(failure.retry_on)},
+        payload={
+            "reason": reason,
+            "note": note,
+            "left": left,
+            "flagged": flagged,
+            "retry_on": str(failure.retry_on),
+            "retry_window": {"window_id": retry.window_id, "from": retry.starts.isoformat()} if retry else None,
+        },
         owner=task.warehouse.merchant,
         counterparty=task.carrier.organisation,
     )

@@ -1,4 +1,5 @@
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
@@ -7,14 +8,17 @@ from ninja.pagination import paginate
 
 from firstmile.core.errors import ApplicationError
 from firstmile.core.pagination import CursorPagination
-from firstmile.core.types import IdList, Instant
+from firstmile.core.types import Date, Id, IdList, Instant
 from firstmile.events.api import EventOut, JobOut
 
 from .imports import order_import_start
 from .jobs import labels_batch_start
 from .printing import CONTENT_TYPES, LabelFormat, LabelSize, render_label_file
 from .selectors import (
+    SLOT_DAYS,
+    SLOT_DAYS_MAX,
     explain_handover,
+    handover_options,
     is_late,
     label_data,
     order_get,
@@ -24,7 +28,14 @@ from .selectors import (
     waybill_list,
     waybills_by_numbers,
 )
-from .services import labels_printed, order_create, shipment_arrange, waybill_void
+from .services import (
+    labels_printed,
+    order_create,
+    pickup_slot_book,
+    pickup_slot_cancel,
+    shipment_arrange,
+    waybill_void,
+)
 
 router = Router()
 SYNC_LABELS = 50
@@ -80,6 +91,8 @@ class WaybillOut(Schema):
     collected_at: datetime | None
     received_at: datetime | None
     voided_at: datetime | None
+    pickup_window_id: int | None = None
+    pickup_date: date | None = None
     label_url: str
 
     @staticmethod
@@ -93,13 +106,49 @@ class WaybillDetailOut(WaybillOut):
     history: list[EventOut]
 
 
+class SlotIn(Schema):
+    window_id: Id
+    date: Date
+
+
 class ArrangeIn(Schema):
     order_ids: IdList = Field(..., min_length=1, max_length=1000)
+    pickup_slot: SlotIn | None = Field(
+        None, description="book this pickup window for every PICK UP parcel issued; each booking succeeds on its own"
+    )
+
+
+class ItemError(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class BookingResult(Schema):
+    waybill_no: str
+    ok: bool
+    error: ItemError | None = None
 
 
 class ArrangedOut(Schema):
     waybills: list[WaybillOut]
     labels_url: str
+    pickup_bookings: list[BookingResult] | None = None
+
+
+def _book_each(actor, items: list[tuple[str, int, date]]) -> list[dict]:
+    """Book each parcel in its own transaction: one full window or late change fails that parcel only."""
+    results = []
+    for waybill_no, window_id, day in items:
+        try:
+            pickup_slot_book(actor=actor, waybill_no=waybill_no, window_id=window_id, day=day)
+        except ApplicationError as err:
+            if err.kind in (401, 403):
+                raise
+            results.append({"waybill_no": waybill_no, "ok": False, "error": err.as_dict()})
+        else:
+            results.append({"waybill_no": waybill_no, "ok": True})
+    return results
 
 
 class LabelsIn(Schema):
@@ -152,7 +201,109 @@ def get_order(request, order_id: int):
 def arrange(request, payload: ArrangeIn):
     waybills = shipment_arrange(actor=request.auth, order_ids=payload.order_ids)
     query = "&".join(f"waybill={w.waybill_no}" for w in waybills)
-    return {"waybills": waybills, "labels_url": f"/api/v1/labels.pdf?{query}"}
+    bookings = None
+    if payload.pickup_slot is not None:
+        slot = payload.pickup_slot
+        pick_up = [w for w in waybills if w.handover_method == "PICKUP"]
+        bookings = _book_each(request.auth, [(w.waybill_no, slot.window_id, slot.date) for w in pick_up])
+        booked = {r["waybill_no"] for r in bookings if r["ok"]}
+        for waybill in pick_up:
+            if waybill.waybill_no in booked:
+                waybill.pickup_window_id, waybill.pickup_date = slot.window_id, slot.date
+    return {"waybills": waybills, "labels_url": f"/api/v1/labels.pdf?{query}", "pickup_bookings": bookings}
+
+
+class SlotOut(Schema):
+    window_id: int
+    date: date
+    starts: datetime
+    ends: datetime
+    capacity: int
+    remaining: int
+    book_by: datetime
+    carrier: str = Field(..., alias="carrier_code")
+
+
+class DropOffOut(Schema):
+    sorting_centre_code: str = Field(..., alias="code")
+    name: str
+    address: str = Field(..., alias="address_detail")
+
+
+class HandoverOptionsOut(Schema):
+    waybill_no: str
+    can_pickup: bool
+    can_drop_off: bool
+    drop_off_at: DropOffOut | None
+    booked: SlotOut | None
+    pickup_slots: list[SlotOut]
+
+
+@router.get(
+    "/waybills/{waybill_no}/handover-options",
+    response=HandoverOptionsOut,
+    summary="Whether the parcel can be picked up or dropped off, and the pickup slots it may book",
+)
+def get_handover_options(request, waybill_no: str, start: Date | None = None, days: int = SLOT_DAYS):
+    if not 1 <= days <= SLOT_DAYS_MAX:
+        raise ApplicationError(
+            "invalid_input", _("days must be between 1 and %(n)s.") % {"n": SLOT_DAYS_MAX}, field="days"
+        )
+    waybill = waybill_get(actor=request.auth, waybill_no=waybill_no.strip().upper()[:32])
+    options = handover_options(actor=request.auth, waybill=waybill, first_day=start, days=days)
+    return {
+        "waybill_no": waybill.waybill_no,
+        "can_pickup": options.can_pickup,
+        "can_drop_off": options.can_drop_off,
+        "drop_off_at": waybill.sorting_centre if options.can_drop_off else None,
+        "booked": options.booked,
+        "pickup_slots": options.pickup_slots,
+    }
+
+
+@router.put(
+    "/waybills/{waybill_no}/pickup-slot",
+    response=WaybillOut,
+    summary="Book or change the parcel's pickup slot (until the cut-off)",
+)
+def book_pickup_slot(request, waybill_no: str, payload: SlotIn):
+    pickup_slot_book(actor=request.auth, waybill_no=waybill_no[:32], window_id=payload.window_id, day=payload.date)
+    return waybill_get(actor=request.auth, waybill_no=waybill_no.strip().upper()[:32])
+
+
+@router.delete(
+    "/waybills/{waybill_no}/pickup-slot",
+    response=WaybillOut,
+    summary="Cancel the parcel's pickup slot (until the cut-off)",
+)
+def cancel_pickup_slot(request, waybill_no: str):
+    pickup_slot_cancel(actor=request.auth, waybill_no=waybill_no[:32])
+    return waybill_get(actor=request.auth, waybill_no=waybill_no.strip().upper()[:32])
+
+
+class BookingIn(SlotIn):
+    waybill_no: Annotated[str, Field(max_length=32)]
+
+
+class BookingsIn(Schema):
+    bookings: list[BookingIn] = Field(..., min_length=1, max_length=50)
+
+
+class BookingsOut(Schema):
+    booked: int
+    failed: int
+    results: list[BookingResult]
+
+
+@router.post(
+    "/pickup-slot-bookings",
+    response=BookingsOut,
+    summary="Book pickup slots for up to 50 parcels; each succeeds or fails on its own",
+)
+def book_pickup_slots(request, payload: BookingsIn):
+    results = _book_each(request.auth, [(b.waybill_no, b.window_id, b.date) for b in payload.bookings])
+    booked = sum(1 for r in results if r["ok"])
+    return {"booked": booked, "failed": len(results) - booked, "results": results}
 
 
 @router.get(

@@ -141,6 +141,11 @@ class Waybill(BaseModel):
     collected_at = models.DateTimeField(_("collected at"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    # The pickup window booked for this parcel (PICK UP only), and its date in Beijing time.
+    pickup_window = models.ForeignKey(
+        "carriers.PickupWindow", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    pickup_date = models.DateField(_("pickup date"), null=True, blank=True)
     print_count = models.PositiveIntegerField(default=0)
     last_printed_at = models.DateTimeField(null=True, blank=True)
     # No index: waybills are found by number, owner and issue time, never by row creation.
@@ -164,6 +169,12 @@ class Waybill(BaseModel):
             models.Index(fields=["merchant", "issued_at"]),
             models.Index(fields=["carrier", "status", "issued_at"]),
             models.Index(fields=["warehouse", "status"]),
+            # A window's bookings on a date: its remaining capacity.
+            models.Index(
+                fields=["pickup_window", "pickup_date"],
+                condition=Q(pickup_window__isnull=False),
+                name="waybill_pickup_slot",
+            ),
             models.Index(fields=["sorting_centre", "status"]),
         ]
 

@@ -1,20 +1,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
-from firstmile.core.clock import now, to_beijing
+from firstmile.carriers.models import CoverageArea, PickupClosure, PickupWindow
+from firstmile.core.clock import BEIJING, now, to_beijing
 from firstmile.core.errors import NotFound
 from firstmile.core.phones import display_cn_phone
 from firstmile.events.models import Event
+from firstmile.geo.selectors import ancestor_codes
 
 from . import error_codes
 from .labels import LabelData
-from .models import Order, OrderStatus, Waybill
+from .models import HandoverMethod, Order, OrderStatus, Waybill, WaybillStatus
 
 
 def order_list(*, actor: Actor, status: str | None = None, late: bool | None = None, search: str | None = None):
@@ -198,3 +201,158 @@ def explain_handover(waybill: Waybill) -> HandoverExplanation:
             % {"erp": order.erp_warehouse_address, "ours": w.sender_address}
         )
     return HandoverExplanation(waybill, reasons, mismatch)
+
+
+SLOT_DAYS = 7  # how far ahead pickup slots are offered
+SLOT_DAYS_MAX = 14  # how far ahead one may be booked
+
+
+@dataclass(frozen=True)
+class PickupSlot:
+    """One pickup window on one date, as a merchant books it (TikTok's pickup_slots)."""
+
+    window_id: int
+    date: date
+    starts: datetime
+    ends: datetime
+    capacity: int
+    remaining: int
+    book_by: datetime
+    carrier_code: str
+
+
+def _serving_at(division_code: str):
+    """A function telling which carrier serves the area at an instant: one query for the whole range."""
+    chain = [division_code, *ancestor_codes(division_code)]
+    rows = list(
+        CoverageArea.objects.filter(division_id__in=chain).values_list(
+            "division_id", "carrier_id", "valid_from", "valid_to"
+        )
+    )
+
+    def serving(at: datetime) -> int | None:
+        in_force = {d: c for d, c, start, end in rows if start <= at and (end is None or end > at)}
+        return next((in_force[code] for code in chain if code in in_force), None)
+
+    return serving
+
+
+def pickup_slots(
+    *,
+    division_code: str,
+    first_day: date | None = None,
+    days: int = SLOT_DAYS,
+    at: datetime | None = None,
+    ignore_waybill_id: int | None = None,
+) -> list[PickupSlot]:
+    """The pickup windows a warehouse in this area may book from ``first_day`` on, with the room left.
+
+    Offered: active windows of the area or any area above it, of the carrier that
+    serves the area when the window starts (a switchover shows in the slots), on
+    dates that are not closed, until their cut-off. Full slots are listed with 0 left.
+    """
+    at = at or now()
+    today = to_beijing(at).date()
+    first_day = max(first_day or today, today)
+    dates = [
+        first_day + timedelta(days=n)
+        for n in range(days)
+        if first_day + timedelta(days=n) <= today + timedelta(days=SLOT_DAYS_MAX)
+    ]
+    if not dates:
+        return []
+    chain = [division_code, *ancestor_codes(division_code)]
+    windows = list(
+        PickupWindow.objects.select_related("carrier")
+        .filter(division_id__in=chain, is_active=True, weekday__in={d.isoweekday() for d in dates})
+        .order_by("starts_at", "id")
+    )
+    if not windows:
+        return []
+    closed = set(
+        PickupClosure.objects.filter(date__in=dates)
+        .filter(Q(division__isnull=True) | Q(division_id__in=chain))
+        .values_list("carrier_id", "date")
+    )
+    booked = Waybill.objects.filter(pickup_window__in=[w.pk for w in windows], pickup_date__in=dates).exclude(
+        status=WaybillStatus.VOIDED
+    )
+    if ignore_waybill_id is not None:
+        booked = booked.exclude(pk=ignore_waybill_id)
+    counts = {
+        (w, d): n
+        for w, d, n in booked.values_list("pickup_window_id", "pickup_date")
+        .annotate(n=Count("id"))
+        .values_list("pickup_window_id", "pickup_date", "n")
+    }
+    serving = _serving_at(division_code)
+    slots = []
+    for day in dates:
+        for window in windows:
+            if window.weekday != day.isoweekday() or (window.carrier_id, day) in closed:
+                continue
+            starts = datetime.combine(day, window.starts_at, tzinfo=BEIJING)
+            book_by = starts - timedelta(minutes=window.cutoff_minutes)
+            if at >= book_by or serving(starts) != window.carrier_id:
+                continue
+            slots.append(
+                PickupSlot(
+                    window_id=window.pk,
+                    date=day,
+                    starts=starts,
+                    ends=datetime.combine(day, window.ends_at, tzinfo=BEIJING),
+                    capacity=window.capacity,
+                    remaining=max(0, window.capacity - counts.get((window.pk, day), 0)),
+                    book_by=book_by,
+                    carrier_code=window.carrier.code,
+                )
+            )
+    return slots
+
+
+@dataclass
+class HandoverOptions:
+    """How a parcel can reach the carrier: PICK UP in a free slot, or DROP OFF at the sorting centre."""
+
+    waybill: Waybill
+    can_pickup: bool
+    can_drop_off: bool
+    booked: PickupSlot | None
+    pickup_slots: list[PickupSlot]
+
+
+def booked_slot(waybill: Waybill) -> PickupSlot | None:
+    if waybill.pickup_window_id is None:
+        return None
+    window = PickupWindow.objects.select_related("carrier").get(pk=waybill.pickup_window_id)
+    starts = datetime.combine(waybill.pickup_date, window.starts_at, tzinfo=BEIJING)
+    used = Waybill.objects.filter(pickup_window=window, pickup_date=waybill.pickup_date).exclude(
+        status=WaybillStatus.VOIDED
+    )
+    return PickupSlot(
+        window_id=window.pk,
+        date=waybill.pickup_date,
+        starts=starts,
+        ends=datetime.combine(waybill.pickup_date, window.ends_at, tzinfo=BEIJING),
+        capacity=window.capacity,
+        remaining=max(0, window.capacity - used.count()),
+        book_by=starts - timedelta(minutes=window.cutoff_minutes),
+        carrier_code=window.carrier.code,
+    )
+
+
+def handover_options(*, actor: Actor, waybill: Waybill, first_day: date | None = None, days: int = SLOT_DAYS):
+    """The parcel's handover choices now; slots only for a PICK UP parcel still waiting."""
+    waiting = waybill.status == WaybillStatus.ISSUED
+    can_pickup = waiting and waybill.handover_method == HandoverMethod.PICKUP
+    return HandoverOptions(
+        waybill=waybill,
+        can_pickup=can_pickup,
+        can_drop_off=waiting,
+        booked=booked_slot(waybill),
+        pickup_slots=pickup_slots(
+            division_code=waybill.sender_division_id, first_day=first_day, days=days, ignore_waybill_id=waybill.pk
+        )
+        if can_pickup
+        else [],
+    )

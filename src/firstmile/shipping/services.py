@@ -8,6 +8,7 @@ the subscription state behind them are frozen on the waybill.
 
 from __future__ import annotations
 
+from datetime import date as date_type
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -18,11 +19,11 @@ from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
-from firstmile.carriers.models import SortingCentre
+from firstmile.carriers.models import PickupWindow, SortingCentre
 from firstmile.carriers.selectors import coverage_serving
 from firstmile.core import error_codes as core_codes
 from firstmile.core.bulk import bulk_insert
-from firstmile.core.clock import now
+from firstmile.core.clock import BEIJING, now
 from firstmile.core.errors import ApplicationError, Conflict, NotFound
 from firstmile.events.services import event_record, event_record_bulk
 from firstmile.geo.selectors import ancestor_codes, division_full_name
@@ -40,6 +41,7 @@ from .models import (
     waybill_sources_of,
 )
 from .numbers import allocate_numbers
+from .selectors import booked_slot, pickup_slots
 
 MAX_BATCH = 1000
 
@@ -377,3 +379,137 @@ def labels_printed(*, actor: Actor, waybills: list[Waybill]) -> None:
     Waybill.objects.filter(pk__in_array=[w.pk for w in waybills], merchant=actor.organisation).update(
         print_count=F("print_count") + 1, last_printed_at=moment
     )
+
+
+# -- pickup slots ------------------------------------------------------------------------------
+
+
+def _own_waybill_for_update(actor: Actor, waybill_no: str) -> Waybill:
+    _merchant(actor)
+    number = (waybill_no or "").strip().upper()
+    waybill = Waybill.objects.select_for_update().filter(merchant=actor.organisation, waybill_no=number).first()
+    if waybill is None:
+        raise NotFound(error_codes.WAYBILL_NOT_FOUND, _("No such waybill."), field="waybill_no")
+    return waybill
+
+
+def _check_can_book(waybill: Waybill, at: datetime) -> None:
+    if waybill.status != WaybillStatus.ISSUED:
+        raise Conflict(
+            error_codes.NOT_AWAITING_PICKUP,
+            _("Waybill %(no)s is no longer waiting for pickup (%(status)s).")
+            % {"no": waybill.waybill_no, "status": waybill.get_status_display()},
+            field="waybill_no",
+        )
+    if waybill.handover_method != HandoverMethod.PICKUP:
+        raise Conflict(
+            error_codes.NOT_PICKUP,
+            _("Waybill %(no)s is DROP OFF: bring it to the sorting centre, there is no pickup to book.")
+            % {"no": waybill.waybill_no},
+            field="waybill_no",
+        )
+    current = booked_slot(waybill)
+    if current is not None and at >= current.book_by:
+        raise Conflict(
+            error_codes.PICKUP_SLOT_CUTOFF,
+            _("The booked pickup (%(when)s) can no longer be changed or cancelled: the cut-off was %(cutoff)s.")
+            % {"when": f"{current.starts:%Y-%m-%d %H:%M}", "cutoff": f"{current.book_by:%Y-%m-%d %H:%M}"},
+            field="waybill_no",
+        )
+
+
+def _book(actor: Actor, waybill: Waybill, window_id: int, day, at: datetime) -> Waybill:
+    """Book a checked, locked waybill into a window on a date, or say exactly why not."""
+    window = PickupWindow.objects.select_for_update().filter(pk=window_id, is_active=True).first()
+    chain = {waybill.sender_division_id, *ancestor_codes(waybill.sender_division_id)}
+    if window is None or window.division_id not in chain:
+        raise NotFound(
+            error_codes.PICKUP_SLOT_UNAVAILABLE, _("No such pickup window for this warehouse."), field="window_id"
+        )
+    if not isinstance(day, date_type):
+        raise _invalid("date", _("Give the date as YYYY-MM-DD."))
+    if (waybill.pickup_window_id, waybill.pickup_date) == (window.pk, day):
+        return waybill  # already booked there: booking again changes nothing
+    if day.isoweekday() != window.weekday:
+        raise _invalid("date", _("This window is not offered on that weekday."))
+    [slot] = [
+        s
+        for s in pickup_slots(
+            division_code=waybill.sender_division_id, first_day=day, days=1, at=at, ignore_waybill_id=waybill.pk
+        )
+        if s.window_id == window.pk and s.date == day
+    ] or [None]
+    if slot is None:
+        starts = datetime.combine(day, window.starts_at, tzinfo=BEIJING)
+        if at >= starts - timedelta(minutes=window.cutoff_minutes):
+            raise Conflict(
+                error_codes.PICKUP_SLOT_CUTOFF,
+                _("Too late to book this window: bookings closed %(minutes)s minutes before it starts.")
+                % {"minutes": window.cutoff_minutes},
+                field="date",
+            )
+        raise Conflict(
+            error_codes.PICKUP_SLOT_UNAVAILABLE,
+            _("This window is not offered on %(date)s (closed that day, too far ahead, or served by another carrier).")
+            % {"date": day.isoformat()},
+            field="date",
+        )
+    if slot.remaining <= 0:
+        raise Conflict(
+            error_codes.PICKUP_SLOT_FULL,
+            _("The window %(when)s is full: choose another.") % {"when": f"{slot.starts:%m-%d %H:%M}"},
+            field="window_id",
+        )
+    previous = {
+        "window_id": waybill.pickup_window_id,
+        "date": str(waybill.pickup_date) if waybill.pickup_date else None,
+    }
+    waybill.pickup_window, waybill.pickup_date = window, day
+    waybill.save(update_fields=["pickup_window", "pickup_date", "updated_at"])
+    event_record(
+        actor=actor,
+        kind="waybill.pickup_slot_booked",
+        subject=waybill,
+        payload={
+            "waybill_no": waybill.waybill_no,
+            "window_id": window.pk,
+            "date": day.isoformat(),
+            "from": slot.starts.isoformat(),
+            "until": slot.ends.isoformat(),
+            "previous": previous if previous["window_id"] else None,
+        },
+        owner=waybill.merchant,
+        counterparty=window.carrier.organisation,
+    )
+    return waybill
+
+
+@transaction.atomic
+def pickup_slot_book(*, actor: Actor, waybill_no: str, window_id: int, day) -> Waybill:
+    """Book (or change) the pickup window of a PICK UP parcel, until the cut-off of both windows."""
+    waybill = _own_waybill_for_update(actor, waybill_no)
+    at = now()
+    _check_can_book(waybill, at)
+    return _book(actor, waybill, window_id, day, at)
+
+
+@transaction.atomic
+def pickup_slot_cancel(*, actor: Actor, waybill_no: str) -> Waybill:
+    """Give the booked window back, until its cut-off; the parcel is then collected on any day's round."""
+    waybill = _own_waybill_for_update(actor, waybill_no)
+    if waybill.pickup_window_id is None:
+        raise Conflict(error_codes.NO_PICKUP_SLOT, _("No pickup window is booked for this parcel."), field="waybill_no")
+    _check_can_book(waybill, now())
+    window = PickupWindow.objects.select_related("carrier__organisation").get(pk=waybill.pickup_window_id)
+    payload = {"waybill_no": waybill.waybill_no, "window_id": window.pk, "date": waybill.pickup_date.isoformat()}
+    waybill.pickup_window, waybill.pickup_date = None, None
+    waybill.save(update_fields=["pickup_window", "pickup_date", "updated_at"])
+    event_record(
+        actor=actor,
+        kind="waybill.pickup_slot_cancelled",
+        subject=waybill,
+        payload=payload,
+        owner=waybill.merchant,
+        counterparty=window.carrier.organisation,
+    )
+    return waybill
