@@ -240,6 +240,8 @@ PORTAL_CASES = [
     ("get", "/merchant/warehouses/{warehouse_id}/edit/", "other_merchant"),
     ("post", "/merchant/warehouses/{warehouse_id}/cancel-pickup/", "other_merchant"),
     ("get", "/merchant/orders/{order_id}/", "other_merchant"),
+    ("post", "/merchant/orders/{order_id}/pickup-slot/", "other_merchant"),
+    ("post", "/merchant/orders/{order_id}/pickup-slot/cancel/", "other_merchant"),
     ("post", "/merchant/orders/{order_id}/void/{waybill_id}/", "other_merchant"),
     ("get", "/merchant/reverse/{reverse_order_id}/", "other_merchant"),
     ("get", "/merchant/reverse/{reverse_order_id}/destruction-photo/", "other_merchant"),

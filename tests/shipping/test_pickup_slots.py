@@ -286,3 +286,57 @@ def test_a_carrier_system_publishes_windows_and_closures_through_the_api(api, jt
         assert removed.status_code == 204
         window_id = created.json()[0]["id"]
         assert system.post(f"/pickup-windows/{window_id}/withdraw", {}).json()["is_active"] is False
+
+
+def test_the_portals_publish_windows_and_book_a_slot(merchant, hongmei, jt, dispatcher):
+    from django.test import Client
+
+    carrier = Client()
+    carrier.force_login(dispatcher.user)
+    shop = Client()
+    shop.force_login(merchant.user)
+    with time_machine.travel(MONDAY_9AM, tick=False):
+        page = carrier.post(
+            "/carrier/pickup-windows/save/",
+            {
+                "action": "publish",
+                "division_code": "441900",
+                "weekdays": ["1", "2"],
+                "starts_at": "14:00",
+                "ends_at": "16:00",
+                "capacity": "3",
+                "cutoff_minutes": "60",
+            },
+            follow=True,
+        ).content.decode()
+        assert "14:00–16:00" in page
+        refused = carrier.post(
+            "/carrier/pickup-windows/save/",
+            {
+                "action": "publish",
+                "division_code": "441900",
+                "weekdays": ["1"],
+                "starts_at": "15:00",
+                "ends_at": "18:00",
+                "capacity": "3",
+            },
+            follow=True,
+        )
+        assert PickupWindow.objects.count() == 2 and any(m.level_tag == "error" for m in refused.context["messages"])
+        carrier.post("/carrier/pickup-windows/save/", {"action": "close", "date": "2023-09-19", "reason": "停电"})
+
+        [waybill] = _ship(merchant, 1)
+        order_url = f"/merchant/orders/{waybill.order_id}/"
+        detail = shop.get(order_url).content.decode()
+        monday = PickupWindow.objects.get(weekday=1)
+        assert f'value="{monday.pk}@2023-09-18"' in detail
+        assert "@2023-09-19" not in detail  # closed that day
+        shop.post(f"{order_url}pickup-slot/", {"slot": f"{monday.pk}@2023-09-18"})
+        waybill.refresh_from_db()
+        assert (waybill.pickup_window, str(waybill.pickup_date)) == (monday, "2023-09-18")
+        assert "09-18" in shop.get(order_url).content.decode().split('id="pickup-slot"')[1]
+        bad = shop.post(f"{order_url}pickup-slot/", {"slot": "nonsense"}, follow=True)
+        assert any(m.level_tag == "error" for m in bad.context["messages"])
+        shop.post(f"{order_url}pickup-slot/cancel/")
+    waybill.refresh_from_db()
+    assert waybill.pickup_window is None

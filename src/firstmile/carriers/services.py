@@ -416,7 +416,9 @@ def _covered_area(carrier: Carrier, division_code: str, field: str = "division_c
     division = division_get(division_code, field=field)
     chain = [division.code, *ancestor_codes(division.code)]
     rows = CoverageArea.objects.filter(carrier=carrier).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=now()))
-    if not rows.filter(Q(division_id__in=chain) | Q(division__code__startswith=division.code.rstrip("0") or "-")).exists():
+    if not rows.filter(
+        Q(division_id__in=chain) | Q(division__code__startswith=division.code.rstrip("0") or "-")
+    ).exists():
         raise Conflict(
             error_codes.PICKUP_AREA_NOT_COVERED,
             _("%(carrier)s does not cover %(area)s.") % {"carrier": carrier.display_name, "area": division.name},

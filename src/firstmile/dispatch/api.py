@@ -71,6 +71,8 @@ class TaskOut(Schema):
     shift_id: int | None
     driver: str | None
     sequence: int
+    window_starts_at: dt.time | None = Field(None, description="earliest booked pickup window of the stop (Beijing)")
+    window_ends_at: dt.time | None = None
     parcel_count: int
     waiting: int
 

@@ -3,6 +3,7 @@ from django.urls import path
 from . import attention, handovers, jobs, people, proofs, reverse_views, views, webhooks
 from .carrier import dispatch as carrier_dispatch
 from .carrier import views as carrier
+from .carrier import windows as carrier_windows
 from .driver import views as driver
 from .merchant import shipping as merchant_shipping
 from .merchant import views as merchant
@@ -34,6 +35,16 @@ urlpatterns = [
     path("merchant/orders/import/", merchant_shipping.orders_import, name="merchant_orders_import"),
     path("merchant/orders/arrange/", merchant_shipping.arrange, name="merchant_arrange"),
     path("merchant/orders/<int:order_id>/", merchant_shipping.order_detail, name="merchant_order"),
+    path(
+        "merchant/orders/<int:order_id>/pickup-slot/",
+        merchant_shipping.pickup_slot_book_view,
+        name="merchant_pickup_slot_book",
+    ),
+    path(
+        "merchant/orders/<int:order_id>/pickup-slot/cancel/",
+        merchant_shipping.pickup_slot_cancel_view,
+        name="merchant_pickup_slot_cancel",
+    ),
     path(
         "merchant/orders/<int:order_id>/void/<int:waybill_id>/",
         merchant_shipping.waybill_void_view,
@@ -73,6 +84,8 @@ urlpatterns = [
     path("carrier/dispatch/plan/", carrier_dispatch.plan, name="carrier_dispatch_plan"),
     path("carrier/dispatch/tasks/<int:task_id>/assign/", carrier_dispatch.assign, name="carrier_task_assign"),
     path("carrier/team/", carrier_dispatch.team, name="carrier_team"),
+    path("carrier/pickup-windows/", carrier_windows.windows, name="carrier_pickup_windows"),
+    path("carrier/pickup-windows/save/", carrier_windows.windows_action, name="carrier_pickup_windows_action"),
     path("carrier/team/save/", carrier_dispatch.team_action, name="carrier_team_action"),
     path("carrier/inbound/", carrier_dispatch.inbound, name="carrier_inbound"),
     path("carrier/pickup-requests/", carrier.pickup_requests, name="carrier_pickup_requests"),

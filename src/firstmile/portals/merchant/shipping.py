@@ -1,5 +1,7 @@
 """Merchant pages for orders, arranging shipment, labels and the pickup help page."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -20,6 +22,7 @@ from firstmile.shipping.models import OrderStatus
 from firstmile.shipping.printing import CONTENT_TYPES, check_label_options, render_label_file
 from firstmile.shipping.selectors import (
     explain_handover,
+    handover_options,
     is_late,
     label_data,
     order_get,
@@ -27,7 +30,14 @@ from firstmile.shipping.selectors import (
     waybill_history,
     waybills_by_numbers,
 )
-from firstmile.shipping.services import labels_printed, order_create, shipment_arrange, waybill_void
+from firstmile.shipping.services import (
+    labels_printed,
+    order_create,
+    pickup_slot_book,
+    pickup_slot_cancel,
+    shipment_arrange,
+    waybill_void,
+)
 
 TABS = [
     ("awaiting_shipment", OrderStatus.AWAITING_SHIPMENT.label),
@@ -137,8 +147,51 @@ def order_detail(request, order_id: int):
             "waybills": waybills,
             "explanation": explain_handover(live) if live else None,
             "history": waybill_history(actor=request.actor, waybill=live) if live else [],
+            "options": handover_options(actor=request.actor, waybill=live) if live else None,
         },
     )
+
+
+def _live_waybill_no(request, order_id: int) -> str:
+    order = order_get(actor=request.actor, order_id=order_id)
+    live = order.waybills.exclude(status="voided").order_by("-pk").first()
+    return live.waybill_no if live else ""
+
+
+@portal_view("merchant")
+@require_POST
+def pickup_slot_book_view(request, order_id: int):
+    window_id, _sep, day = request.POST.get("slot", "").partition("@")
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        parsed = None
+    try:
+        pickup_slot_book(
+            actor=request.actor,
+            waybill_no=_live_waybill_no(request, order_id),
+            window_id=int(window_id) if window_id.isdigit() else 0,
+            day=parsed,
+        )
+    except ApplicationError as err:
+        if err.kind == 404 and err.field == "order_id":
+            raise
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("Pickup slot booked."))
+    return redirect(reverse("portals:merchant_order", args=[order_id]) + "#pickup-slot")
+
+
+@portal_view("merchant")
+@require_POST
+def pickup_slot_cancel_view(request, order_id: int):
+    try:
+        pickup_slot_cancel(actor=request.actor, waybill_no=_live_waybill_no(request, order_id))
+    except ApplicationError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("Pickup slot cancelled."))
+    return redirect(reverse("portals:merchant_order", args=[order_id]) + "#pickup-slot")
 
 
 @portal_view("merchant")
