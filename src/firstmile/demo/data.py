@@ -14,8 +14,8 @@ from django.db import transaction
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.models import ApiToken, Organisation, OrganisationKind, Role, User
 from firstmile.accounts.services import api_token_issue, api_token_revoke, organisation_create, user_create
-from firstmile.carriers.models import Carrier, CoverageArea, SortingCentre
-from firstmile.carriers.services import carrier_create, coverage_assign, sorting_centre_create
+from firstmile.carriers.models import Carrier, CoverageArea, PickupWindow, SortingCentre
+from firstmile.carriers.services import carrier_create, coverage_assign, pickup_window_create, sorting_centre_create
 from firstmile.core.clock import beijing
 from firstmile.dispatch.models import Driver
 from firstmile.dispatch.services import day_plan, driver_create, roster_set, route_create
@@ -91,6 +91,13 @@ ORDERS = [
 # planned and jt_driver finds stops on the driver page, not an empty list.
 SHIPPED_ORDERS = [
     ("dg_merchant", "DG-HM-01", f"TT20230918{n:04d}", item) for n, item in enumerate(["台灯灯罩", "灯泡套装"], 4)
+]
+
+# (area, weekdays, from, until, parcels per window): J&T's pickup windows in Dongguan.
+PICKUP_WINDOWS = [
+    ("441900", [1, 2, 3, 4, 5], "09:00", "12:00", 40),
+    ("441900", [1, 2, 3, 4, 5], "14:00", "18:00", 60),
+    ("441900", [6, 7], "10:00", "12:00", 20),
 ]
 
 # Parcels coming back through Wanse's direct-mail consolidation warehouse (seed 003).
@@ -185,6 +192,20 @@ def load_demo() -> DemoLogins:
         roster_set(actor=boss, driver_id=driver.pk, route_id=route.pk, day_type="weekday", capacity=weekday)
         roster_set(actor=boss, driver_id=driver.pk, route_id=route.pk, day_type="weekend", capacity=weekend)
         logins.users.append((Role.DRIVER, username, carriers[carrier_code].organisation.name))
+
+    # J&T's pickup windows in Dongguan, every day, so a merchant always finds one to book.
+    if not PickupWindow.objects.filter(carrier=carriers["JT"]).exists():
+        jt_dispatch = _actor_of("jt_dispatch")
+        for area, days, start, end, capacity in PICKUP_WINDOWS:
+            pickup_window_create(
+                actor=jt_dispatch,
+                division_code=area,
+                weekdays=days,
+                starts_at=start,
+                ends_at=end,
+                capacity=capacity,
+                cutoff_minutes=60,
+            )
 
     for username, warehouse_code, order_no, item in ORDERS + SHIPPED_ORDERS:
         merchant = _actor_of(username)
