@@ -27,9 +27,9 @@ def describe_orders(ids: list[str]) -> dict[str, dict]:
 
 
 def describe_waybills(ids: list[str]) -> dict[str, dict]:
-    rows = Waybill.objects.select_related("order", "merchant", "carrier", "sorting_centre", "warehouse").filter(
-        pk__in=int_ids(ids)
-    )
+    rows = Waybill.objects.select_related(
+        "order", "merchant", "carrier", "sorting_centre", "warehouse", "pickup_window"
+    ).filter(pk__in=int_ids(ids))
     return {
         str(w.pk): {
             "waybill_no": w.waybill_no,
@@ -45,6 +45,14 @@ def describe_waybills(ids: list[str]) -> dict[str, dict]:
             "collected_at": beijing_iso(w.collected_at),
             "received_at": beijing_iso(w.received_at),
             "voided_at": beijing_iso(w.voided_at),
+            "pickup_slot": {
+                "window_id": w.pickup_window_id,
+                "date": w.pickup_date.isoformat(),
+                "from": f"{w.pickup_window.starts_at:%H:%M}",
+                "until": f"{w.pickup_window.ends_at:%H:%M}",
+            }
+            if w.pickup_window_id
+            else None,
         }
         for w in rows
     }
