@@ -186,6 +186,7 @@ CASES = [
     ("post", "/api/v1/dispatch/tasks/{task_id}/scans", "other_driver", {"waybill_nos": ["JT00000000019"]}),
     ("get", "/api/v1/handover-lists/{handover_id}", "other_merchant", None),
     ("get", "/api/v1/waybills/{waybill_no}/handover-options", "other_merchant", None),
+    ("get", "/api/v1/warehouses/{warehouse_id}/pickup-slots", "other_merchant", None),
     ("put", "/api/v1/waybills/{waybill_no}/pickup-slot", "other_merchant", {"window_id": 1, "date": "2023-09-19"}),
     ("delete", "/api/v1/waybills/{waybill_no}/pickup-slot", "other_merchant", {}),
     ("post", "/api/v1/pickup-windows/{window_id}/withdraw", "other_carrier", {}),

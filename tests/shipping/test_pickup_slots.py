@@ -210,6 +210,11 @@ def test_an_erp_books_slots_through_the_api_with_per_parcel_results(api, merchan
     carrier_api = api(factories.token(jt.organisation))
     monday = windows["afternoon"][1]
     with time_machine.travel(MONDAY_9AM, tick=False):
+        # Before arranging: the warehouse's PICK UP and its slots, to pass along with the orders.
+        before = erp.get(f"/warehouses/{hongmei.pk}/pickup-slots").json()
+        assert before["can_pickup"] and before["pickup_slots"][0]["window_id"] == monday.pk
+        pending = erp.get(f"/warehouses/{changan.pk}/pickup-slots").json()
+        assert (pending["can_pickup"], pending["can_drop_off"], pending["pickup_slots"]) == (False, True, [])
         orders = [erp.post("/orders", {"order_no": f"API{i}"}).json()["id"] for i in range(3)]
         dropped = erp.post("/orders", {"order_no": "API-DO", "warehouse_code": changan.code}).json()["id"]
         arranged = erp.post(

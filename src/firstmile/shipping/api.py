@@ -10,6 +10,7 @@ from firstmile.core.errors import ApplicationError
 from firstmile.core.pagination import CursorPagination
 from firstmile.core.types import Date, Id, IdList, Instant
 from firstmile.events.api import EventOut, JobOut
+from firstmile.pickup.selectors import warehouse_get
 
 from .imports import order_import_start
 from .jobs import labels_batch_start
@@ -23,6 +24,7 @@ from .selectors import (
     label_data,
     order_get,
     order_list,
+    warehouse_pickup_slots,
     waybill_get,
     waybill_history,
     waybill_list,
@@ -245,10 +247,7 @@ class HandoverOptionsOut(Schema):
     summary="Whether the parcel can be picked up or dropped off, and the pickup slots it may book",
 )
 def get_handover_options(request, waybill_no: str, start: Date | None = None, days: int = SLOT_DAYS):
-    if not 1 <= days <= SLOT_DAYS_MAX:
-        raise ApplicationError(
-            "invalid_input", _("days must be between 1 and %(n)s.") % {"n": SLOT_DAYS_MAX}, field="days"
-        )
+    _days(days)
     waybill = waybill_get(actor=request.auth, waybill_no=waybill_no.strip().upper()[:32])
     options = handover_options(actor=request.auth, waybill=waybill, first_day=start, days=days)
     return {
@@ -259,6 +258,32 @@ def get_handover_options(request, waybill_no: str, start: Date | None = None, da
         "booked": options.booked,
         "pickup_slots": options.pickup_slots,
     }
+
+
+class WarehouseSlotsOut(Schema):
+    warehouse_code: str
+    can_pickup: bool = Field(..., description="a label printed now would say PICK UP")
+    can_drop_off: bool
+    pickup_slots: list[SlotOut]
+
+
+def _days(days: int) -> int:
+    if not 1 <= days <= SLOT_DAYS_MAX:
+        raise ApplicationError(
+            "invalid_input", _("days must be between 1 and %(n)s.") % {"n": SLOT_DAYS_MAX}, field="days"
+        )
+    return days
+
+
+@router.get(
+    "/warehouses/{int:warehouse_id}/pickup-slots",
+    response=WarehouseSlotsOut,
+    summary="Before arranging shipment: whether the warehouse gets PICK UP and the pickup slots it may book",
+)
+def get_warehouse_pickup_slots(request, warehouse_id: int, start: Date | None = None, days: int = SLOT_DAYS):
+    warehouse = warehouse_get(actor=request.auth, warehouse_id=warehouse_id)
+    can_pickup, slots = warehouse_pickup_slots(warehouse=warehouse, first_day=start, days=_days(days))
+    return {"warehouse_code": warehouse.code, "can_pickup": can_pickup, "can_drop_off": True, "pickup_slots": slots}
 
 
 @router.put(

@@ -14,6 +14,7 @@ from firstmile.core.errors import NotFound
 from firstmile.core.phones import display_cn_phone
 from firstmile.events.models import Event
 from firstmile.geo.selectors import ancestor_codes
+from firstmile.pickup.selectors import PickupStateKind, pickup_state
 
 from . import error_codes
 from .labels import LabelData
@@ -356,3 +357,12 @@ def handover_options(*, actor: Actor, waybill: Waybill, first_day: date | None =
         if can_pickup
         else [],
     )
+
+
+def warehouse_pickup_slots(
+    *, warehouse, first_day: date | None = None, days: int = SLOT_DAYS
+) -> tuple[bool, list[PickupSlot]]:
+    """Whether a label printed now would say PICK UP for the warehouse, and the slots it may book."""
+    can_pickup = pickup_state(warehouse).kind == PickupStateKind.ACTIVE
+    slots = pickup_slots(division_code=warehouse.division_id, first_day=first_day, days=days) if can_pickup else []
+    return can_pickup, slots
