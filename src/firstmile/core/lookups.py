@@ -7,7 +7,7 @@ ordinary IN list. Bulk operations over thousands of ids use it.
 ``RowCompare``: the keyset condition of cursor pages as one row comparison.
 """
 
-from django.db.models import BooleanField, Expression, F, Field, Value
+from django.db.models import BooleanField, Expression, Field
 from django.db.models.lookups import In
 
 
@@ -25,9 +25,10 @@ class RowCompare(Expression):
     """``(a, b) < (x, y)`` (or ``>``): the keyset condition of a cursor page, as one SQL row comparison.
 
     The same rows as ``a < x OR (a = x AND b < y)``, and PostgreSQL and SQLite both
-    start an index scan on ``(…, a, b)`` at the row; it also compiles in a fraction
-    of the time of the equivalent Q() tree (measured in bench/reverse_list.py's deep
-    pages, where that compilation was the only cost page 1,000 had over page 1).
+    start an index scan on ``(…, a, b)`` at the row. The fields must be columns of
+    the queried model itself (no joins): they are looked up once on its _meta, not
+    resolved as F() expressions, because that resolution (copies, join setup) was
+    most of what page 1,000 cost over page 1 in bench/reverse_list.py's deep pages.
     """
 
     conditional = True
@@ -35,26 +36,26 @@ class RowCompare(Expression):
 
     def __init__(self, fields: tuple[str, ...], values: tuple, *, before: bool) -> None:
         super().__init__()
-        self.fields = [F(name) for name in fields]
-        self.values = [Value(v) for v in values]
+        self.names = tuple(fields)
+        self.values = tuple(values)
         self.before = before
+        self.columns: list = []
 
     def get_source_expressions(self):
-        return [*self.fields, *self.values]
+        return []
 
-    def set_source_expressions(self, exprs):
-        n = len(self.fields)
-        self.fields, self.values = list(exprs[:n]), list(exprs[n:])
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        resolved = self.copy()
+        opts = query.get_meta()
+        resolved.columns = [opts.pk if name == "pk" else opts.get_field(name) for name in self.names]
+        if any(not getattr(f, "concrete", False) or f.model is not opts.model for f in resolved.columns):
+            raise ValueError(f"RowCompare takes columns of {opts.label} itself, not {self.names}")
+        return resolved
 
     def as_sql(self, compiler, connection):
-        left, right, params = [], [], []
-        for expr in self.fields:
-            sql, p = compiler.compile(expr)
-            left.append(sql)
-            params.extend(p)
-        for field_expr, value in zip(self.fields, self.values, strict=True):
-            prepared = field_expr.output_field.get_db_prep_value(value.value, connection)
-            right.append("%s")
-            params.append(prepared)
+        qn = compiler.quote_name_unless_alias
+        table = qn(compiler.query.base_table)
+        left = [f"{table}.{qn(field.column)}" for field in self.columns]
+        params = [field.get_db_prep_value(v, connection) for field, v in zip(self.columns, self.values, strict=True)]
         operator = "<" if self.before else ">"
-        return f"({', '.join(left)}) {operator} ({', '.join(right)})", params
+        return f"({', '.join(left)}) {operator} ({', '.join(['%s'] * len(left))})", params
