@@ -10,6 +10,7 @@ from firstmile.carriers.models import PickupWindow
 from firstmile.carriers.services import pickup_closure_add, pickup_window_create, pickup_window_withdraw
 from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
 from firstmile.events.models import Event
+from firstmile.shipping.models import Waybill
 from firstmile.shipping.selectors import handover_options, pickup_slots
 from firstmile.shipping.services import order_create, pickup_slot_book, pickup_slot_cancel, shipment_arrange
 
@@ -343,5 +344,18 @@ def test_the_portals_publish_windows_and_book_a_slot(merchant, hongmei, jt, disp
         bad = shop.post(f"{order_url}pickup-slot/", {"slot": "nonsense"}, follow=True)
         assert any(m.level_tag == "error" for m in bad.context["messages"])
         shop.post(f"{order_url}pickup-slot/cancel/")
-    waybill.refresh_from_db()
-    assert waybill.pickup_window is None
+        waybill.refresh_from_db()
+        assert waybill.pickup_window is None
+
+        # Booking while arranging shipment: one window for every PICK UP parcel arranged.
+        orders = [order_create(actor=merchant, order_no=f"PORTAL{i}") for i in range(2)]
+        listing = shop.get("/merchant/orders/").content.decode()
+        assert f'value="{monday.pk}@2023-09-18"' in listing
+        done = shop.post(
+            "/merchant/orders/arrange/",
+            {"order_ids": [o.pk for o in orders], "slot": f"{monday.pk}@2023-09-18"},
+            follow=True,
+        )
+        assert any("2" in str(m) and m.level_tag == "success" for m in done.context["messages"])
+    booked = Waybill.objects.filter(order__in=orders)
+    assert {(w.pickup_window_id, str(w.pickup_date)) for w in booked} == {(monday.pk, "2023-09-18")}

@@ -27,6 +27,7 @@ from firstmile.shipping.selectors import (
     label_data,
     order_get,
     order_list,
+    warehouse_pickup_slots,
     waybill_history,
     waybills_by_numbers,
 )
@@ -63,9 +64,39 @@ def orders(request):
             "late": late,
             "tabs": TABS,
             "warehouses": warehouse_list(actor=request.actor),
+            "slot_choices": _slot_choices(request.actor) if status == "awaiting_shipment" else [],
             "query": f"status={status}" + ("&late=1" if late else ""),
         },
     )
+
+
+SLOT_AREAS = 20  # a merchant with warehouses in more areas books per order, on the order page
+
+
+def _slot_choices(actor) -> list[tuple[str, str]]:
+    """The free pickup slots of the merchant's PICK UP warehouses, one list per area, for the arrange form."""
+    choices, seen = [], set()
+    for warehouse in warehouse_list(actor=actor)[:200]:
+        if warehouse.division_id in seen or len(seen) >= SLOT_AREAS:
+            continue
+        seen.add(warehouse.division_id)
+        can_pickup, slots = warehouse_pickup_slots(warehouse=warehouse)
+        for slot in slots if can_pickup else []:
+            if slot.remaining:
+                label = f"{warehouse.name} · {_local(slot.starts)}–{slot.ends:%H:%M} · " + _("%(n)s left") % {
+                    "n": slot.remaining
+                }
+                choices.append((f"{slot.window_id}@{slot.date.isoformat()}", label))
+    return choices
+
+
+def _parse_slot(value: str) -> tuple[int, date | None]:
+    window_id, _sep, day = (value or "").partition("@")
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        parsed = None
+    return (int(window_id) if window_id.isdigit() else 0), parsed
 
 
 @portal_view("merchant")
@@ -102,6 +133,8 @@ def arrange(request):
         messages.error(request, err.message)
         return redirect(reverse("portals:merchant_orders"))
     pickups = sum(1 for w in waybills if w.handover_method == "PICKUP")
+    if request.POST.get("slot"):
+        _book_arranged(request, waybills, *_parse_slot(request.POST["slot"]))
     messages.success(
         request,
         _("%(n)s waybill(s) issued: %(p)s PICK UP, %(d)s DROP OFF. Print the labels and stick them on the parcels.")
@@ -109,6 +142,26 @@ def arrange(request):
     )
     numbers = ",".join(w.waybill_no for w in waybills)
     return redirect(reverse("portals:merchant_orders") + f"?status=shipped&print={numbers}")
+
+
+def _book_arranged(request, waybills, window_id: int, day) -> None:
+    """Book the chosen window for each new PICK UP parcel; one that cannot be booked says why."""
+    booked, refused = 0, []
+    for waybill in waybills:
+        if waybill.handover_method != "PICKUP":
+            continue
+        try:
+            pickup_slot_book(actor=request.actor, waybill_no=waybill.waybill_no, window_id=window_id, day=day)
+        except ApplicationError as err:
+            refused.append(f"{waybill.waybill_no}: {err.message}")
+        else:
+            booked += 1
+    if booked:
+        messages.success(request, _("Pickup window booked for %(n)s parcel(s).") % {"n": booked})
+    for line in refused[:5]:
+        messages.error(request, line)
+    if len(refused) > 5:
+        messages.error(request, _("…and %(n)s more not booked.") % {"n": len(refused) - 5})
 
 
 @portal_view("merchant")
@@ -161,17 +214,10 @@ def _live_waybill_no(request, order_id: int) -> str:
 @portal_view("merchant")
 @require_POST
 def pickup_slot_book_view(request, order_id: int):
-    window_id, _sep, day = request.POST.get("slot", "").partition("@")
-    try:
-        parsed = date.fromisoformat(day)
-    except ValueError:
-        parsed = None
+    window_id, parsed = _parse_slot(request.POST.get("slot", ""))
     try:
         pickup_slot_book(
-            actor=request.actor,
-            waybill_no=_live_waybill_no(request, order_id),
-            window_id=int(window_id) if window_id.isdigit() else 0,
-            day=parsed,
+            actor=request.actor, waybill_no=_live_waybill_no(request, order_id), window_id=window_id, day=parsed
         )
     except ApplicationError as err:
         if err.kind == 404 and err.field == "order_id":
