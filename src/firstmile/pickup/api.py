@@ -12,12 +12,14 @@ from firstmile.geo.selectors import division_full_name
 from .imports import warehouse_import_start
 from .models import RejectReason
 from .selectors import (
+    WAREHOUSE_PAGE,
     pickup_state,
     pickup_states,
     review_queue,
     subscription_get,
     warehouse_get,
     warehouse_list,
+    warehouse_page,
 )
 from .selectors import warehouse_timeline as timeline
 from .services import (
@@ -179,12 +181,38 @@ def _subscription_out(sub) -> dict | None:
 
 
 class _WarehousePage(CursorPagination):
-    """Cursor pages whose rows carry their pickup state, fetched for the page at once."""
+    """Cursor pages whose rows carry their pickup state, fetched for the page at once.
+
+    A merchant's plain forward pages of the default size (what an ERP sync walks)
+    are read by one prepared query with the pickup facts in each row; any other
+    page (a search, another size, a backward cursor) goes through the generic
+    paginator. Both give the same rows and cursors.
+    """
 
     def paginate_queryset(self, queryset, pagination, request=None, **params):
-        page = super().paginate_queryset(queryset, pagination, request=request, **params)
+        page = self._prepared_page(pagination, request) or super().paginate_queryset(
+            queryset, pagination, request=request, **params
+        )
         page["results"] = [_out(s) for s in pickup_states(page["results"])]
         return page
+
+    def _prepared_page(self, pagination, request) -> dict | None:
+        actor = request.auth
+        size = self._get_page_size(pagination.page_size)
+        if not actor.is_merchant or request.GET.get("search") or size != WAREHOUSE_PAGE:
+            return None
+        cursor = self.Cursor.from_encoded_param(pagination.cursor)
+        if cursor.r or cursor.o or not (cursor.p is None or (cursor.p.isdigit() and len(cursor.p) < 19)):
+            return None
+        rows = warehouse_page(actor=actor, from_id=int(cursor.p or 0))
+        results = rows[:WAREHOUSE_PAGE]
+        further = str(rows[WAREHOUSE_PAGE].pk) if len(rows) > WAREHOUSE_PAGE else None
+        url = request.build_absolute_uri()
+        return {
+            "next": self._add_cursor_to_URL(url, self._build_next_cursor(cursor, results, further)),
+            "previous": self._add_cursor_to_URL(url, self._build_previous_cursor(cursor, results, further)),
+            self.items_attribute: results,
+        }
 
 
 @router.get("/warehouses", response=list[WarehouseOut], summary="Your warehouses with their pickup state (ERP sync)")
