@@ -4,15 +4,18 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 import time_machine
+from django.test import Client
 
 from firstmile.carriers.services import pickup_window_create
 from firstmile.dispatch.models import PickupFailure, PickupTask
+from firstmile.dispatch.selectors import window_loads
 from firstmile.dispatch.services import day_plan, pickup_fail
 from firstmile.events.models import Event
 from firstmile.pickup.models import PickupSubscription
 from firstmile.pickup.services import subscription_approve, warehouse_create
 from firstmile.shipping.services import pickup_slot_book
 
+from .. import factories
 from ..shipping.conftest import CHANGAN
 from .test_services import _as_driver, _ship
 
@@ -81,3 +84,28 @@ def test_a_failed_pickup_moves_the_booked_parcels_to_the_next_window_with_room(
     moved = Event.objects.filter(kind="waybill.pickup_slot_booked", payload__reason="pickup_failed")
     assert sorted(moved.values_list("subject_id", flat=True)) == sorted([str(first.pk), str(second.pk)])
     assert PickupFailure.objects.get().retry_on == date(2023, 9, 25)
+
+
+def test_the_dispatcher_sees_each_windows_bookings_against_its_capacity(
+    merchant, hongmei, dispatcher, crew, windows, api, jt
+):
+
+    with time_machine.travel(MONDAY_7AM, tick=False):
+        first, second = _ship(merchant, 2)
+        pickup_slot_book(actor=merchant, waybill_no=first.waybill_no, window_id=windows["early"].pk, day=MON)
+        pickup_slot_book(actor=merchant, waybill_no=second.waybill_no, window_id=windows["late"][1].pk, day=MON)
+        loads = window_loads(actor=dispatcher)
+        assert [(load.window.starts_at, load.booked, load.remaining, load.stops) for load in loads] == [
+            (time(10), 1, 4, 1),
+            (time(15), 1, 0, 1),
+        ]
+        listed = api(factories.token(jt.organisation)).get("/dispatch/windows", date="2023-09-18").json()
+        assert [(w["starts_at"], w["booked"], w["capacity"]) for w in listed] == [
+            ("10:00:00", 1, 5),
+            ("15:00:00", 1, 1),
+        ]
+        assert api(factories.token(merchant.organisation)).get("/dispatch/windows").status_code == 403
+        board = Client()
+        board.force_login(dispatcher.user)
+        page = board.get("/carrier/dispatch/").content.decode()
+        assert "1 / 5" in page.split('id="window-load"')[1]

@@ -25,6 +25,7 @@ from .selectors import (
     routes,
     shifts_of_day,
     task_board,
+    window_loads,
 )
 from .services import (
     day_plan,
@@ -160,6 +161,26 @@ def plan(request, payload: PlanIn):
 @router.get("/dispatch/tasks", response=list[TaskOut], summary="Pickup tasks of a day")
 def tasks(request, date: Date | None = None):
     return list(task_board(actor=request.auth, day=date))
+
+
+class WindowLoadOut(Schema):
+    window_id: int = Field(..., alias="window.pk")
+    division_code: str = Field(..., alias="window.division_id")
+    starts_at: dt.time = Field(..., alias="window.starts_at")
+    ends_at: dt.time = Field(..., alias="window.ends_at")
+    capacity: int = Field(..., alias="window.capacity")
+    booked: int
+    remaining: int
+    stops: int
+
+
+@router.get(
+    "/dispatch/windows",
+    response=list[WindowLoadOut],
+    summary="A day's pickup windows with the parcels booked in them and the stops they make",
+)
+def window_load(request, date: Date | None = None):
+    return window_loads(actor=request.auth, day=date)
 
 
 @router.get("/dispatch/shifts", response=list[ShiftOut], summary="Shifts of a day")

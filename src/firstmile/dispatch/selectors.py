@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
+from firstmile.carriers.models import PickupWindow
 from firstmile.carriers.selectors import carrier_of
 from firstmile.core.clock import beijing_today, now
 from firstmile.core.errors import NotFound
@@ -56,6 +57,53 @@ def task_board(*, actor: Actor, day: date | None = None) -> QuerySet[PickupTask]
             "warehouse__division_id",
         )
     )
+
+
+@dataclass
+class WindowLoad:
+    """A pickup window on a day: parcels booked against its capacity, and the stops they make."""
+
+    window: PickupWindow
+    booked: int
+    stops: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.window.capacity - self.booked)
+
+
+def window_loads(*, actor: Actor, day: date | None = None) -> list[WindowLoad]:
+    """The carrier's windows offered on a day with what merchants booked in them (the day's planning view)."""
+    require(actor, Operation.DISPATCH_MANAGE)
+    carrier = _carrier_scope(actor)
+    if carrier is None:
+        return []
+    day = day or beijing_today()
+    windows = list(
+        PickupWindow.objects.select_related("division")
+        .filter(carrier=carrier, weekday=day.isoweekday())
+        .order_by("starts_at", "division_id", "id")
+    )
+    booked = dict(
+        Waybill.objects.filter(pickup_window__in=[w.pk for w in windows], pickup_date=day)
+        .exclude(status=WaybillStatus.VOIDED)
+        .values_list("pickup_window")
+        .annotate(n=Count("id"))
+        .values_list("pickup_window", "n")
+    )
+    stops = dict(
+        Waybill.objects.filter(pickup_window__in=[w.pk for w in windows], pickup_date=day)
+        .exclude(status=WaybillStatus.VOIDED)
+        .values_list("pickup_window")
+        .annotate(n=Count("warehouse", distinct=True))
+        .values_list("pickup_window", "n")
+    )
+    # A withdrawn window still shows when parcels were booked in it before.
+    return [
+        WindowLoad(window=w, booked=booked.get(w.pk, 0), stops=stops.get(w.pk, 0))
+        for w in windows
+        if w.is_active or booked.get(w.pk)
+    ]
 
 
 def shifts_of_day(*, actor: Actor, day: date | None = None) -> QuerySet[Shift]:

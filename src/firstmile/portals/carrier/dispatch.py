@@ -13,7 +13,7 @@ from firstmile.carriers.selectors import carrier_of, sorting_centre_list
 from firstmile.core.clock import beijing_today
 from firstmile.core.errors import ApplicationError
 from firstmile.dispatch.models import DayType
-from firstmile.dispatch.selectors import drivers, roster, routes, shifts_of_day, task_board
+from firstmile.dispatch.selectors import drivers, roster, routes, shifts_of_day, task_board, window_loads
 from firstmile.dispatch.services import (
     day_plan,
     driver_create,
@@ -42,6 +42,7 @@ def board(request):
             "tasks": tasks,
             "unassigned": [t for t in tasks if t.shift_id is None and t.status != "closed"],
             "shifts": shifts_of_day(actor=request.actor, day=day),
+            "windows": window_loads(actor=request.actor, day=day),
             "is_today": day == beijing_today(),
         },
     )
