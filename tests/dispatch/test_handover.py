@@ -349,3 +349,54 @@ def test_the_counter_signs_a_drop_off_list_in_the_carrier_portal(merchant, chang
     counter.refresh_from_db()
     assert (counter.status, counter.signer_name) == ("confirmed", "送货员")
     assert "signature-pad" not in clerk.get(f"/carrier/handovers/{counter.pk}/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_scans_at_once_at_a_stop_open_one_list(divisions, settings, tmp_path):
+    """The open-list constraint: the scan that loses the race joins the list the other opened."""
+    import threading
+
+    from django.db import connection
+
+    from firstmile.carriers.services import coverage_assign
+    from firstmile.core.clock import beijing
+    from firstmile.dispatch.services import driver_create, roster_set, route_create
+    from firstmile.pickup.models import PickupSubscription
+    from firstmile.pickup.services import subscription_approve, warehouse_create
+
+    from ..shipping.conftest import HONGMEI
+
+    settings.MEDIA_ROOT = tmp_path
+    jt = factories.carrier("JT", with_centre_in="440111107")
+    coverage_assign(actor=None, division_code="441900", carrier=jt, valid_from=beijing(2023, 1, 1))
+    admin = factories.actor(jt.organisation, kind=OrganisationKind.CARRIER, role=Role.ADMIN)
+    merchant = factories.actor(kind=OrganisationKind.MERCHANT)
+    warehouse_create(actor=merchant, **HONGMEI)
+    subscription_approve(actor=admin, subscription_ids=[PickupSubscription.objects.get().pk])
+    route = route_create(actor=admin, name="东莞", division_codes=["441900"])
+    driver = driver_create(actor=admin, name="李师傅", phone="13900000001", username="li", password="drive-safe-1")
+    roster_set(actor=admin, driver_id=driver.pk, route_id=route.pk, day_type="weekday", capacity=20)
+    with time_machine.travel(MONDAY, tick=False):
+        waybills = _ship(merchant, 2)
+        day_plan(actor=admin)
+        task = PickupTask.objects.get()
+        start = threading.Barrier(2)
+        errors = []
+
+        def scan(number):
+            try:
+                start.wait()
+                scan_pickup(actor=_as_driver(driver), waybill_no=number, task_id=task.pk)
+            except Exception as err:
+                errors.append(err)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=scan, args=(w.waybill_no,)) for w in waybills]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert errors == []
+    handover = HandoverList.objects.get()
+    assert (handover.parcel_count, handover.lines.count()) == (2, 2)

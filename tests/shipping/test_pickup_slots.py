@@ -359,3 +359,53 @@ def test_the_portals_publish_windows_and_book_a_slot(merchant, hongmei, jt, disp
         assert any("2" in str(m) and m.level_tag == "success" for m in done.context["messages"])
     booked = Waybill.objects.filter(order__in=orders)
     assert {(w.pickup_window_id, str(w.pickup_date)) for w in booked} == {(monday.pk, "2023-09-18")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_merchants_racing_for_the_last_place_in_a_window_one_gets_it(divisions, jt):
+    """The window row is the lock: the capacity holds under concurrent bookings."""
+    import threading
+
+    from django.db import connection
+
+    from firstmile.pickup.models import PickupSubscription
+    from firstmile.pickup.services import subscription_approve, warehouse_create
+
+    from .conftest import HONGMEI
+
+    dispatcher = factories.actor(jt.organisation, kind=OrganisationKind.CARRIER, role=Role.ADMIN)
+    staff = factories.actor(jt.organisation, kind=OrganisationKind.CARRIER, role=Role.STAFF)
+    merchants = [factories.actor(kind=OrganisationKind.MERCHANT) for _ in range(2)]
+    with time_machine.travel(MONDAY_9AM, tick=False):
+        [window] = pickup_window_create(
+            actor=dispatcher, division_code="441900", weekdays=[1], starts_at="14:00", ends_at="16:00", capacity=1
+        )
+        parcels = []
+        for merchant in merchants:
+            warehouse_create(actor=merchant, **HONGMEI)
+            subscription_approve(
+                actor=staff,
+                subscription_ids=[PickupSubscription.objects.get(warehouse__merchant=merchant.organisation).pk],
+            )
+            [waybill] = _ship(merchant, 1)
+            parcels.append((merchant, waybill))
+        start = threading.Barrier(2)
+        outcome = []
+
+        def book(merchant, waybill):
+            try:
+                start.wait()
+                pickup_slot_book(actor=merchant, waybill_no=waybill.waybill_no, window_id=window.pk, day=MON)
+                outcome.append("booked")
+            except Conflict as err:
+                outcome.append(err.code)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=book, args=pair) for pair in parcels]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert sorted(outcome) == ["booked", "pickup_slot_full"]
+    assert Waybill.objects.filter(pickup_window=window, pickup_date=MON).count() == 1
