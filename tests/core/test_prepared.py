@@ -107,3 +107,34 @@ def test_single_warehouse_read_agrees_with_the_list_path():
     assert listed[0].serving_carrier_id == jt.pk and listed[0].subscription is not None
     annotated = list(with_pickup_facts(Warehouse.objects.filter(pk=made[0].pk)))
     assert annotated[0].pickup_serving_carrier_id == listed[0].serving_carrier_id
+
+
+def test_subscriptions_carried_as_json_are_the_rows_the_orm_reads():
+    """core/json_rows: every field (timestamps to the microsecond, ids, texts) and the carrier, as read by the ORM."""
+    if connection.vendor != "postgresql":
+        pytest.skip("rows come as JSON only on PostgreSQL")
+    from firstmile.core.json_rows import rows_to_instances
+    from firstmile.pickup.models import PickupSubscription
+    from firstmile.pickup.services import subscription_reject
+
+    jt = factories.carrier("JT", with_centre_in="440111107")
+    coverage_assign(actor=None, division_code="441900", carrier=jt, valid_from=beijing(2023, 1, 1))
+    merchant = factories.actor()
+    [warehouse] = _warehouses(merchant, 1)
+    staff = factories.actor(jt.organisation, kind="carrier", role="staff")
+    subscription_reject(
+        actor=staff,
+        subscription_ids=[PickupSubscription.objects.get().pk],
+        reason="address_unreachable",
+        note="门牌号不清 <b>",
+    )
+    read = warehouse_get(actor=merchant, warehouse_id=warehouse.pk)
+    [carried] = rows_to_instances(PickupSubscription, read.pickup_subscription_rows, related=("carrier",))
+    fetched = PickupSubscription.objects.select_related("carrier").get()
+    for field in PickupSubscription._meta.concrete_fields:
+        assert getattr(carried, field.attname) == getattr(fetched, field.attname), field.name
+    for field in type(jt)._meta.concrete_fields:
+        assert getattr(carried.carrier, field.attname) == getattr(fetched.carrier, field.attname), field.name
+    assert carried.decided_at.tzinfo is not None and carried.decided_at == fetched.decided_at
+    assert (carried._state.adding, carried._state.db, carried.pk) == (False, "default", fetched.pk)
+    assert carried == fetched and carried.get_status_display() == fetched.get_status_display()

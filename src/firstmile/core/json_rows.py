@@ -12,8 +12,12 @@ children as before.
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from functools import cache
+
 from django.db import connection
 from django.db.models import Model, QuerySet
+from django.db.models.base import ModelState
 from django.db.models.functions import JSONObject
 
 
@@ -36,22 +40,53 @@ def rows_subquery(queryset: QuerySet, related: tuple[str, ...] = ()):
 
 
 def rows_to_instances(model: type[Model], rows: list[dict], related: tuple[str, ...] = ()) -> list[Model]:
+    alias = connection.alias  # a proxy lookup: once, not per row
+    parents = {name: model._meta.get_field(name).related_model for name in related}
     instances = []
     for row in rows:
         values = dict(row)
-        parents = {name: values.pop(name) for name in related}
-        instance = _instance(model, values)
-        for name, parent_row in parents.items():
-            parent_model = model._meta.get_field(name).related_model
-            setattr(instance, name, _instance(parent_model, parent_row))
+        parent_rows = {name: values.pop(name) for name in related}
+        instance = _instance(model, values, alias)
+        for name, parent_row in parent_rows.items():
+            setattr(instance, name, _instance(parents[name], parent_row, alias))
         instances.append(instance)
     return instances
 
 
-def _instance(model: type[Model], values: dict) -> Model:
-    fields = model._meta.concrete_fields
-    return model.from_db(
-        connection.alias,
-        [f.attname for f in fields],
-        [f.to_python(values[f.attname]) if values[f.attname] is not None else None for f in fields],
+_IDENTITY = {
+    "AutoField", "BigAutoField", "SmallAutoField", "BooleanField", "CharField", "TextField", "SlugField",
+    "EmailField", "URLField", "IntegerField", "BigIntegerField", "SmallIntegerField", "PositiveIntegerField",
+    "PositiveBigIntegerField", "PositiveSmallIntegerField", "ForeignKey", "OneToOneField",
+}  # fmt: skip
+
+
+@cache
+def _plan(model: type[Model]) -> tuple[list[str], list]:
+    """Each concrete field's attname and how its JSON value becomes a Python one (None: as it is)."""
+    names, converters = [], []
+    for field in model._meta.concrete_fields:
+        kind = field.get_internal_type()
+        names.append(field.attname)
+        if kind in _IDENTITY:
+            converters.append(None)  # JSON gave the type already (strings, numbers, booleans, ids)
+        elif kind == "DateTimeField":
+            converters.append(datetime.fromisoformat)  # PostgreSQL's JSON: ISO 8601 with the offset
+        elif kind == "DateField":
+            converters.append(date.fromisoformat)
+        else:
+            converters.append(field.to_python)
+    return names, converters
+
+
+def _instance(model: type[Model], values: dict, alias: str) -> Model:
+    """A model instance as Model.from_db makes it, without a setattr per field through __init__."""
+    names, converters = _plan(model)
+    instance = model.__new__(model)
+    instance.__dict__.update(
+        (name, value if convert is None or value is None else convert(value))
+        for name, convert, value in zip(names, converters, (values[name] for name in names), strict=True)
     )
+    instance._state = ModelState()
+    instance._state.adding = False
+    instance._state.db = alias
+    return instance
