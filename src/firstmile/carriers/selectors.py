@@ -158,26 +158,24 @@ def coverage_request_list(*, actor: Actor, status: str | None = None) -> QuerySe
     return requests.order_by("-created_at", "-id")
 
 
+def _carrier_rows(rows: QuerySet, actor: Actor) -> QuerySet:
+    """A carrier's own rows, every carrier's for the platform, none for anyone else."""
+    require(actor, Operation.RECORDS_VIEW)
+    if actor.is_carrier:
+        return rows.filter(carrier__organisation=actor.organisation)
+    return rows if actor.is_platform else rows.none()
+
+
 def pickup_windows(*, actor: Actor, include_withdrawn: bool = False) -> QuerySet[PickupWindow]:
     """A carrier's own pickup windows (all carriers' for the platform), by area, weekday and time."""
-    require(actor, Operation.RECORDS_VIEW)
-    rows = PickupWindow.objects.select_related("carrier", "division")
-    if actor.is_carrier:
-        rows = rows.filter(carrier__organisation=actor.organisation)
-    elif not actor.is_platform:
-        return rows.none()
+    rows = _carrier_rows(PickupWindow.objects.select_related("carrier", "division"), actor)
     if not include_withdrawn:
         rows = rows.filter(is_active=True)
     return rows.order_by("carrier_id", "division_id", "weekday", "starts_at", "id")
 
 
 def pickup_closures(*, actor: Actor, upcoming_only: bool = True) -> QuerySet[PickupClosure]:
-    require(actor, Operation.RECORDS_VIEW)
-    rows = PickupClosure.objects.select_related("carrier", "division")
-    if actor.is_carrier:
-        rows = rows.filter(carrier__organisation=actor.organisation)
-    elif not actor.is_platform:
-        return rows.none()
+    rows = _carrier_rows(PickupClosure.objects.select_related("carrier", "division"), actor)
     if upcoming_only:
         rows = rows.filter(date__gte=beijing_today())
     return rows.order_by("date", "division_id", "id")

@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 from firstmile.core.errors import ApplicationError, NotFound
 from firstmile.core.pagination import CursorPagination
 from firstmile.core.types import Date, Id
-from firstmile.shipping.api import WaybillOut
+from firstmile.shipping.api import ItemError, WaybillOut
 
 from . import error_codes
 from .handover_pdf import render_handover_pdf
@@ -360,12 +360,6 @@ def pickup_scan(request, payload: PickupScanIn):
 
 class StopScansIn(Schema):
     waybill_nos: list[Annotated[str, Field(max_length=32)]] = Field(..., min_length=1, max_length=200)
-
-
-class ItemError(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 class StopScanResult(Schema):

@@ -84,25 +84,21 @@ def window_loads(*, actor: Actor, day: date | None = None) -> list[WindowLoad]:
         .filter(carrier=carrier, weekday=day.isoweekday())
         .order_by("starts_at", "division_id", "id")
     )
-    booked = dict(
-        Waybill.objects.filter(pickup_window__in=[w.pk for w in windows], pickup_date=day)
+    counts = {
+        window_id: (parcels, stops)
+        for window_id, parcels, stops in Waybill.objects.filter(
+            pickup_window__in=[w.pk for w in windows], pickup_date=day
+        )
         .exclude(status=WaybillStatus.VOIDED)
         .values_list("pickup_window")
-        .annotate(n=Count("id"))
-        .values_list("pickup_window", "n")
-    )
-    stops = dict(
-        Waybill.objects.filter(pickup_window__in=[w.pk for w in windows], pickup_date=day)
-        .exclude(status=WaybillStatus.VOIDED)
-        .values_list("pickup_window")
-        .annotate(n=Count("warehouse", distinct=True))
-        .values_list("pickup_window", "n")
-    )
+        .annotate(parcels=Count("id"), stops=Count("warehouse", distinct=True))
+        .values_list("pickup_window", "parcels", "stops")
+    }
     # A withdrawn window still shows when parcels were booked in it before.
     return [
-        WindowLoad(window=w, booked=booked.get(w.pk, 0), stops=stops.get(w.pk, 0))
+        WindowLoad(window=w, booked=counts.get(w.pk, (0, 0))[0], stops=counts.get(w.pk, (0, 0))[1])
         for w in windows
-        if w.is_active or booked.get(w.pk)
+        if w.is_active or w.pk in counts
     ]
 
 
@@ -245,19 +241,23 @@ def attention(*, actor: Actor, at: datetime | None = None, limit: int = 50) -> A
     )
 
 
+def _stop_records(rows: QuerySet, actor: Actor, *, merchant: str, carrier: str) -> QuerySet:
+    """Records of stops (proofs, handover lists) for their driver, merchant, carrier and the platform only."""
+    if actor.is_driver:
+        return rows.filter(task__shift__driver__user=actor.user)
+    require(actor, Operation.RECORDS_VIEW)
+    if actor.is_merchant:
+        return rows.filter(**{merchant: actor.organisation})
+    if actor.is_carrier:
+        return rows.filter(**{f"{carrier}__organisation": actor.organisation})
+    return rows if actor.is_platform else rows.none()
+
+
 def proof_get(*, actor: Actor, proof_id: int) -> StopProof:
     """A proof of pickup, for the stop's driver, its carrier, the warehouse's merchant and the platform."""
-    proofs = StopProof.objects.select_related("task")
-    if actor.is_driver:
-        proofs = proofs.filter(task__shift__driver__user=actor.user)
-    else:
-        require(actor, Operation.RECORDS_VIEW)
-        if actor.is_merchant:
-            proofs = proofs.filter(task__warehouse__merchant=actor.organisation)
-        elif actor.is_carrier:
-            proofs = proofs.filter(task__carrier__organisation=actor.organisation)
-        elif not actor.is_platform:
-            proofs = proofs.none()
+    proofs = _stop_records(
+        StopProof.objects.select_related("task"), actor, merchant="task__warehouse__merchant", carrier="task__carrier"
+    )
     proof = proofs.filter(pk=proof_id).first()
     if proof is None:
         raise NotFound(error_codes.PROOF_NOT_FOUND, _("No such proof of pickup."), field="proof_id")
@@ -271,16 +271,7 @@ def handover_lists(
     lists = HandoverList.objects.select_related(
         "carrier", "merchant", "warehouse__division", "sorting_centre", "driver", "amends"
     )
-    if actor.is_driver:
-        lists = lists.filter(task__shift__driver__user=actor.user)
-    else:
-        require(actor, Operation.RECORDS_VIEW)
-        if actor.is_merchant:
-            lists = lists.filter(merchant=actor.organisation)
-        elif actor.is_carrier:
-            lists = lists.filter(carrier__organisation=actor.organisation)
-        elif not actor.is_platform:
-            lists = lists.none()
+    lists = _stop_records(lists, actor, merchant="merchant", carrier="carrier")
     if status:
         lists = lists.filter(status=status)
     if kind:
