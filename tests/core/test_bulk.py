@@ -20,3 +20,33 @@ def test_rows_come_back_as_written_with_their_ids():
         assert (stored[o.pk].code, stored[o.pk].name, stored[o.pk].kind) == (o.code, o.name, o.kind)
         assert stored[o.pk].created_at == o.created_at  # auto_now_add filled in before writing
     assert bulk_insert(Organisation, []) == []
+
+
+def test_update_by_ids_changes_exactly_those_rows_as_the_orm_would():
+    from django.utils import timezone
+
+    from firstmile.core.bulk import update_by_ids
+
+    made = bulk_insert(
+        Organisation, [Organisation(kind=OrganisationKind.MERCHANT, code=f"upd{i}", name=f"旧 {i}") for i in range(6)]
+    )
+    moment = timezone.now()
+    chosen = [made[1].pk, made[4].pk]
+    for _round in range(7):  # past psycopg's prepare threshold: the kept statement binds each call's values
+        assert update_by_ids(Organisation, chosen, name="新 'x'", updated_at=moment) == 2
+    rows = dict(Organisation.objects.filter(code__startswith="upd").values_list("pk", "name"))
+    assert {pk for pk, name in rows.items() if name == "新 'x'"} == set(chosen)
+    assert Organisation.objects.get(pk=made[1].pk).updated_at == moment
+    assert update_by_ids(Organisation, [made[0].pk], name="另一个") == 1
+    assert update_by_ids(Organisation, [], name="无") == 0
+    assert rows[made[0].pk] == "旧 0" and Organisation.objects.get(pk=made[0].pk).name == "另一个"
+
+
+def test_many_rows_sharing_values_are_prepared_once_and_written_alike():
+    shared_name = "共同 名称"
+    made = bulk_insert(
+        Organisation,
+        [Organisation(kind=OrganisationKind.CARRIER, code=f"same{i}", name=shared_name) for i in range(40)],
+    )
+    stored = Organisation.objects.filter(pk__in=[o.pk for o in made])
+    assert {(o.name, o.kind) for o in stored} == {(shared_name, OrganisationKind.CARRIER)}

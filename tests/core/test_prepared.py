@@ -138,3 +138,23 @@ def test_subscriptions_carried_as_json_are_the_rows_the_orm_reads():
     assert carried.decided_at.tzinfo is not None and carried.decided_at == fetched.decided_at
     assert (carried._state.adding, carried._state.db, carried.pk) == (False, "default", fetched.pk)
     assert carried == fetched and carried.get_status_display() == fetched.get_status_display()
+
+
+def test_a_list_of_codes_binds_like_a_list_of_ids():
+    from firstmile.carriers.selectors import coverage_serving
+
+    carrier = factories.carrier("JT")
+    coverage_assign(actor=None, division_code="441900", carrier=carrier, valid_from=beijing(2023, 1, 1))
+    town = coverage_serving("441900125", beijing(2023, 6, 1))
+    assert town is not None and town.carrier == carrier and town.division_id == "441900"
+    assert coverage_serving("441900125", beijing(2022, 6, 1)) is None  # before it started
+    assert coverage_serving("110101001", beijing(2023, 6, 1)) is None  # another province
+
+    @prepared
+    def by_codes(codes: list[str]) -> QuerySet[Warehouse]:
+        return Warehouse.objects.filter(code__in_array=codes).order_by("code")
+
+    merchant = factories.actor()
+    made = _warehouses(merchant, 3)
+    assert by_codes(codes=["W2", "W0", "nope"]) == [made[0], made[2]]
+    assert by_codes(codes=["W1"]) == [made[1]]

@@ -14,7 +14,7 @@ from firstmile.accounts.models import OrganisationKind, Role
 from firstmile.core.clock import now
 from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
 from firstmile.events import delivery, urls_safety
-from firstmile.events.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from firstmile.events.models import DeliveryStatus, Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from firstmile.events.services import (
     deliveries_replay,
     delivery_replay,
@@ -437,3 +437,46 @@ def test_a_bulk_change_reaches_exactly_the_live_endpoints_of_its_parties_that_wa
             owner_field="merchant_id",
         )
     assert written == 0 and WebhookDelivery.objects.count() == 6
+
+
+def test_events_by_subject_ids_are_the_events_of_the_same_queryset(db):
+    from firstmile.events.services import event_record_bulk
+    from firstmile.pickup.models import Warehouse
+
+    from .load import warehouse_events
+
+    merchant = factories.actor(kind=OrganisationKind.MERCHANT)
+    WebhookEndpoint.objects.create(
+        organisation=merchant.organisation, url="https://erp.example/hook", secret="s", event_types=["*"]
+    )
+    warehouse_events(merchant, 3)
+    ids = list(Warehouse.objects.filter(merchant=merchant.organisation).values_list("pk", flat=True))
+    moment = now()
+
+    def written(**subjects):
+        Event.objects.filter(kind="warehouse.updated").delete()
+        WebhookDelivery.objects.all().delete()
+        with transaction.atomic():
+            for _round in range(6):  # the kept statement binds each call's own ids
+                event_record_bulk(
+                    actor=merchant,
+                    kind="warehouse.updated",
+                    payload={"why": "测试"},
+                    owner_field="merchant_id",
+                    occurred_at=moment,
+                    **subjects,
+                )
+        events = Event.objects.filter(kind="warehouse.updated")
+        return (
+            sorted(
+                events.values_list("subject_type", "subject_id", "owner_id", "actor_user_id", "payload", "occurred_at")
+            ),
+            WebhookDelivery.objects.count(),
+        )
+
+    by_queryset = written(subjects=Warehouse.objects.filter(pk__in=ids[:2]))
+    by_ids = written(model=Warehouse, subject_ids=ids[:2])
+    assert by_ids == by_queryset and len(by_ids[0]) == 12 and by_ids[1] == 12
+    assert {row[2] for row in by_ids[0]} == {merchant.organisation.pk}
+    with pytest.raises(TypeError), transaction.atomic():
+        event_record_bulk(actor=None, kind="warehouse.updated", model=Warehouse)

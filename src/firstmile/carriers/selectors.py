@@ -10,6 +10,7 @@ from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
 from firstmile.core.clock import beijing_today, now
 from firstmile.core.errors import NotFound
+from firstmile.core.prepared import prepared
 from firstmile.geo.selectors import ancestor_codes
 
 from . import error_codes
@@ -22,14 +23,25 @@ def coverage_serving(division_code: str, at: datetime | None = None) -> Coverage
     A town is served by its own row if it has one, else by its county's, city's
     or province's: the most specific row valid at ``at`` wins. One query.
     """
-    at = at or now()
+    found = _serving(division_codes=[division_code, *ancestor_codes(division_code)], at=at or now())
+    return found[0] if found else None
+
+
+# Prepared (core/prepared.py): arrange-shipment asks this for every batch it issues.
+@prepared
+def _serving(division_codes: list[str], at: datetime) -> QuerySet[CoverageArea]:
     return (
         CoverageArea.objects.select_related("carrier", "division")
-        .filter(division_id__in=[division_code, *ancestor_codes(division_code)], valid_from__lte=at)
+        .filter(division__pk__in_array=division_codes, valid_from__lte=at)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=at))
-        .order_by(Length("division_id").desc(), "-valid_from")
-        .first()
+        .order_by(Length("division_id").desc(), "-valid_from")[:1]
     )
+
+
+@prepared
+def active_sorting_centres(carrier_id: int) -> QuerySet[SortingCentre]:
+    """A carrier's sorting centres that take parcels, by code (prepared: read for every batch issued)."""
+    return SortingCentre.objects.filter(carrier_id=carrier_id, is_active=True).order_by("code")
 
 
 def coverage_taking_requests(division_code: str, at: datetime | None = None) -> CoverageArea | None:

@@ -7,11 +7,18 @@ PostgreSQL the same rows go as one array per column through ``unnest``: the
 statement has a fixed text (a column list and N array parameters), psycopg
 dumps each array in one pass, and ``RETURNING id`` gives the instances their
 primary keys as bulk_create does. Elsewhere this is bulk_create.
+
+Both statements here keep one text whatever the batch, and run on a cursor that
+binds on the server, so psycopg prepares them on the connection after a few
+calls: PostgreSQL stops parsing and planning them too.
 """
 
 from __future__ import annotations
 
 from django.db import connections, router
+from django.db.models import Field
+
+from .prepared import server_binding_cursor
 
 
 def bulk_insert(model, objs: list, batch_size: int = 10_000) -> list:
@@ -32,17 +39,58 @@ def _insert_unnest(model, objs: list, alias: str, connection) -> None:
     fields = [f for f in opts.concrete_fields if not f.primary_key]
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_insert")
-    columns = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs] for f in fields]
+    columns = [_column(f, objs, connection) for f in fields]
     quote = connection.ops.quote_name
     names = ", ".join(quote(f.column) for f in fields)
     arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
     sql = (
         f"INSERT INTO {quote(opts.db_table)} ({names}) SELECT * FROM unnest({arrays}) RETURNING {quote(opts.pk.column)}"
     )
-    with connection.cursor() as cursor:
+    with server_binding_cursor(connection) as cursor:
         cursor.execute(sql, columns)
         ids = [row[0] for row in cursor.fetchall()]
     for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = alias
+
+
+def _column(field, objs: list, connection) -> list:
+    """One column's values, prepared for the database as bulk_create would."""
+    if type(field).pre_save is Field.pre_save:
+        raw = [getattr(obj, field.attname) for obj in objs]  # what pre_save would return
+    else:
+        raw = [field.pre_save(obj, True) for obj in objs]  # auto_now and the like set the value
+    prep = field.get_db_prep_save
+    try:
+        distinct = {(type(value), value) for value in raw}
+    except TypeError:  # unhashable values (a dict for a JSON field)
+        return [prep(value, connection) for value in raw]
+    if len(distinct) == len(raw):
+        return [prep(value, connection) for value in raw]
+    # The rows of a batch share most values (one carrier, one warehouse, one
+    # instant): each distinct value is prepared once.
+    prepared = {key: prep(key[1], connection) for key in distinct}
+    return [prepared[(type(value), value)] for value in raw]
+
+
+def update_by_ids(model, ids: list[int], **values) -> int:
+    """``UPDATE … SET field = value, … WHERE id = ANY(ids)``; the number of rows changed.
+
+    The same rows as ``model.objects.filter(pk__in=ids).update(**values)`` for
+    plain values (no expressions), in a statement whose text does not change from
+    call to call, so PostgreSQL keeps it prepared; elsewhere it is that update.
+    """
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return model.objects.using(alias).filter(pk__in=ids).update(**values)
+    opts, quote = model._meta, connection.ops.quote_name
+    fields = [opts.get_field(name) for name in values]
+    assignments = ", ".join(f"{quote(f.column)} = %s::{f.cast_db_type(connection)}" for f in fields)
+    where = f"{quote(opts.pk.column)} = ANY(%s::{opts.pk.cast_db_type(connection)}[])"
+    sql = f"UPDATE {quote(opts.db_table)} SET {assignments} WHERE {where}"
+    params = [f.get_db_prep_save(value, connection) for f, value in zip(fields, values.values(), strict=True)]
+    with server_binding_cursor(connection) as cursor:
+        cursor.execute(sql, [*params, list(ids)])
+        return cursor.rowcount

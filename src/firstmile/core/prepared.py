@@ -11,8 +11,8 @@ are turned into model instances by Django's own iterable, so select_related and
 annotations come back exactly as from the queryset.
 
 Only parameters that reach the SQL unchanged are supported (ids, strings compared
-for equality, datetimes, and lists of ids through ``__in_array``, which PostgreSQL
-takes as one array parameter); a marker that the ORM transforms (``icontains``
+for equality, datetimes, and lists of ids or codes through ``__in_array``, which
+PostgreSQL takes as one array parameter); a marker that the ORM transforms (``icontains``
 wraps it in ``%``) is refused when the query is first prepared, not silently
 mis-bound. Where a backend spreads a list into one parameter per item (SQLite),
 the queryset is simply built for each call.
@@ -39,13 +39,15 @@ _MARK_TIME = datetime(1971, 3, 5, 7, 9, 11, 130_000, tzinfo=UTC)
 def _marker(kind, index: int):
     if typing.get_origin(kind) is list and typing.get_args(kind) == (int,):
         return [_MARK_INT + 1000 * (index + 1) + k for k in range(3)]
+    if typing.get_origin(kind) is list and typing.get_args(kind) == (str,):
+        return [f"\ue000firstmile-parameter-{index}-{k}\ue000" for k in range(3)]
     if kind is int:
         return _MARK_INT + index
     if kind is datetime:
         return _MARK_TIME + timedelta(microseconds=index)
     if kind is str:
         return f"\ue000firstmile-parameter-{index}\ue000"
-    raise TypeError(f"prepared queries take int, list[int], str or datetime parameters, not {kind!r}")
+    raise TypeError(f"prepared queries take int, str, datetime, list[int] or list[str] parameters, not {kind!r}")
 
 
 def _fits_bigint(value) -> bool:
@@ -85,6 +87,18 @@ class _ServerBinding:
         connection.ensure_connection()
         with connection.wrap_database_errors:
             return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+
+
+def server_binding_cursor(connection):
+    """A cursor that binds its parameters on the server where that is possible (PostgreSQL).
+
+    A statement whose text does not change from call to call (arrays instead of
+    one placeholder per value) is then prepared by psycopg after a few runs, so
+    PostgreSQL parses and plans it once per connection; elsewhere the usual cursor.
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    return _ServerBinding(connection).cursor()
 
 
 class _PreparedQuery(Query):
@@ -144,7 +158,8 @@ class PreparedQuerySet:
                     slots.append((name, connection.ops.adapt_datetimefield_value))
                     break
             else:
-                if isinstance(param, str) and "firstmile-parameter-" in param:
+                spread = any(isinstance(marker, list) and param in marker for marker in markers.values())
+                if isinstance(param, str) and "firstmile-parameter-" in param and not spread:
                     raise ValueError(f"{self._build.__name__}: a parameter reaches the SQL transformed: {param!r}")
                 slots.append((None, param))
                 continue

@@ -13,22 +13,23 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.models import PickupWindow, SortingCentre
-from firstmile.carriers.selectors import coverage_serving
+from firstmile.carriers.selectors import active_sorting_centres, coverage_serving
 from firstmile.core import error_codes as core_codes
-from firstmile.core.bulk import bulk_insert
+from firstmile.core.bulk import bulk_insert, update_by_ids
 from firstmile.core.clock import BEIJING, now
 from firstmile.core.errors import ApplicationError, Conflict, NotFound
+from firstmile.core.prepared import prepared
 from firstmile.events.services import event_record, event_record_bulk
 from firstmile.geo.selectors import ancestor_codes, division_full_name
 from firstmile.pickup.models import Warehouse
-from firstmile.pickup.selectors import pickup_states, with_pickup_facts
+from firstmile.pickup.selectors import pickup_states, warehouses_with_pickup_facts
 
 from . import error_codes
 from .models import (
@@ -193,7 +194,7 @@ def _given_ship_by(value: datetime, placed: datetime) -> datetime:
 
 def _sorting_centre_for(carrier, warehouse: Warehouse) -> SortingCentre:
     """The carrier's sorting centre nearest by region: same city, else same province, else its first."""
-    centres = list(SortingCentre.objects.filter(carrier=carrier, is_active=True).order_by("code"))
+    centres = active_sorting_centres(carrier_id=carrier.pk)
     if not centres:
         raise Conflict(
             error_codes.NO_SORTING_CENTRE,
@@ -206,6 +207,12 @@ def _sorting_centre_for(carrier, warehouse: Warehouse) -> SortingCentre:
             if centre.division_id[:prefix_length] == code[:prefix_length]:
                 return centre
     return centres[0]
+
+
+# Prepared (core/prepared.py): compiling this lock for every batch cost more than running it.
+@prepared
+def _orders_to_ship(merchant_id: int, order_ids: list[int]) -> QuerySet[Order]:
+    return Order.objects.select_for_update().filter(merchant_id=merchant_id, pk__in_array=order_ids).order_by("pk")
 
 
 @transaction.atomic
@@ -224,9 +231,7 @@ def shipment_arrange(*, actor: Actor, order_ids) -> list[Waybill]:
         )
     # Only the orders are locked: two calls for one warehouse run side by side,
     # and each waybill carries the warehouse address committed when it is issued.
-    orders = list(
-        Order.objects.select_for_update().filter(merchant=actor.organisation, pk__in_array=ids).order_by("pk")
-    )
+    orders = _orders_to_ship(merchant_id=actor.organisation.pk, order_ids=ids)
     missing = sorted(set(ids) - {o.pk for o in orders})
     if missing:
         raise NotFound(
@@ -243,12 +248,7 @@ def shipment_arrange(*, actor: Actor, order_ids) -> list[Waybill]:
             extra={"order_nos": shipped},
         )
     moment = now()
-    warehouses = {
-        w.pk: w
-        for w in with_pickup_facts(
-            Warehouse.objects.select_related("division").filter(pk__in={o.warehouse_id for o in orders}), moment
-        )
-    }
+    warehouses = {w.pk: w for w in warehouses_with_pickup_facts(sorted({o.warehouse_id for o in orders}), moment)}
     for order in orders:
         order.warehouse = warehouses[order.warehouse_id]
     states = {s.warehouse.pk: s for s in pickup_states(warehouses.values(), moment)}
@@ -308,12 +308,12 @@ def shipment_arrange(*, actor: Actor, order_ids) -> list[Waybill]:
                 )
             )
     bulk_insert(Waybill, waybills)
-    Order.objects.filter(pk__in_array=ids).update(status=OrderStatus.SHIPPED, shipped_at=moment, updated_at=moment)
-    numbers = [w.waybill_no for w in waybills]
+    update_by_ids(Order, ids, status=OrderStatus.SHIPPED, shipped_at=moment, updated_at=moment)
     event_record_bulk(
         actor=actor,
         kind="waybill.issued",
-        subjects=Waybill.objects.filter(waybill_no__in_array=numbers),
+        model=Waybill,
+        subject_ids=[w.pk for w in waybills],
         to_state=WaybillStatus.ISSUED,
         owner_field="merchant_id",
         counterparty_field="carrier__organisation_id",
@@ -322,7 +322,8 @@ def shipment_arrange(*, actor: Actor, order_ids) -> list[Waybill]:
     event_record_bulk(
         actor=actor,
         kind="order.shipped",
-        subjects=Order.objects.filter(pk__in_array=ids),
+        model=Order,
+        subject_ids=ids,
         from_state=OrderStatus.AWAITING_SHIPMENT,
         to_state=OrderStatus.SHIPPED,
         owner_field="merchant_id",
