@@ -50,3 +50,22 @@ def test_many_rows_sharing_values_are_prepared_once_and_written_alike():
     )
     stored = Organisation.objects.filter(pk__in=[o.pk for o in made])
     assert {(o.name, o.kind) for o in stored} == {(shared_name, OrganisationKind.CARRIER)}
+
+
+def test_json_values_and_columns_of_nothing_but_null_go_in_as_bulk_create_writes_them():
+    from django.utils import timezone
+
+    from firstmile.events.models import Event
+
+    moment = timezone.now()
+    payloads = [{"n": i, "名": "值 \"'", "list": [1, None, 2.5]} for i in range(3)] + [{}]
+    made = bulk_insert(
+        Event,
+        [
+            Event(kind="order.shipped", subject_type="shipping.order", subject_id=str(i), payload=p, occurred_at=moment)
+            for i, p in enumerate(payloads)
+        ],
+    )
+    stored = {e.pk: e for e in Event.objects.filter(pk__in=[e.pk for e in made])}
+    assert [stored[e.pk].payload for e in made] == payloads
+    assert {(e.actor_user_id, e.owner_id, e.occurred_at) for e in stored.values()} == {(None, None, moment)}

@@ -42,7 +42,7 @@ def _insert_unnest(model, objs: list, alias: str, connection) -> None:
     columns = [_column(f, objs, connection) for f in fields]
     quote = connection.ops.quote_name
     names = ", ".join(quote(f.column) for f in fields)
-    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
+    arrays = ", ".join(f"%b::{f.cast_db_type(connection)}[]" for f in fields)
     sql = (
         f"INSERT INTO {quote(opts.db_table)} ({names}) SELECT * FROM unnest({arrays}) RETURNING {quote(opts.pk.column)}"
     )

@@ -209,6 +209,9 @@ def _sorting_centre_for(carrier, warehouse: Warehouse) -> SortingCentre:
     return centres[0]
 
 
+_ISSUED_WITH = ("order", "carrier", "coverage", "sorting_centre", "warehouse", "subscription")
+
+
 # Prepared (core/prepared.py): compiling this lock for every batch cost more than running it.
 @prepared
 def _orders_to_ship(merchant_id: int, order_ids: list[int]) -> QuerySet[Order]:
@@ -278,35 +281,41 @@ def shipment_arrange(*, actor: Actor, order_ids) -> list[Waybill]:
     by_carrier: dict[int, list[Order]] = {}
     for order in orders:
         by_carrier.setdefault(plans[order.warehouse_id]["carrier"].pk, []).append(order)
-    waybills = []
+    # Each waybill is built from ids, its related rows attached after it is written:
+    # assigning model instances through the descriptors cost more than the rest of
+    # building the batch (bench/waybill_issuing.py).
+    columns = {
+        warehouse_id: {
+            "carrier_id": plan["carrier"].pk,
+            "coverage_id": plan["coverage"].pk,
+            "handover_method": plan["handover"],
+            "sorting_centre_id": plan["centre"].pk,
+            "warehouse_id": warehouse_id,
+            "warehouse_address_version": warehouses[warehouse_id].address_version,
+            "sender_name": f"{warehouses[warehouse_id].name} {warehouses[warehouse_id].code}",
+            "sender_contact": warehouses[warehouse_id].contact_name,
+            "sender_phone": warehouses[warehouse_id].phone,
+            "sender_division_id": warehouses[warehouse_id].division_id,
+            "sender_address": plan["address"],
+            "subscription_id": plan["subscription"].pk if plan["subscription"] else None,
+            "subscription_state": plan["state"],
+            "subscription_carrier_code": plan["subscription_carrier"],
+            "issued_at": moment,
+        }
+        for warehouse_id, plan in plans.items()
+    }
+    waybills, issued_for = [], []
     for carrier_orders in by_carrier.values():
         carrier = plans[carrier_orders[0].warehouse_id]["carrier"]
         for order, number in zip(
             carrier_orders, allocate_numbers(carrier.waybill_prefix, len(carrier_orders)), strict=True
         ):
-            plan, warehouse = plans[order.warehouse_id], order.warehouse
             waybills.append(
                 Waybill(
-                    waybill_no=number,
-                    order=order,
-                    merchant_id=order.merchant_id,
-                    carrier=carrier,
-                    coverage=plan["coverage"],
-                    handover_method=plan["handover"],
-                    sorting_centre=plan["centre"],
-                    warehouse=warehouse,
-                    warehouse_address_version=warehouse.address_version,
-                    sender_name=f"{warehouse.name} {warehouse.code}",
-                    sender_contact=warehouse.contact_name,
-                    sender_phone=warehouse.phone,
-                    sender_division_id=warehouse.division_id,
-                    sender_address=plan["address"],
-                    subscription=plan["subscription"],
-                    subscription_state=plan["state"],
-                    subscription_carrier_code=plan["subscription_carrier"],
-                    issued_at=moment,
+                    waybill_no=number, order_id=order.pk, merchant_id=order.merchant_id, **columns[order.warehouse_id]
                 )
             )
+            issued_for.append(order)
     bulk_insert(Waybill, waybills)
     update_by_ids(Order, ids, status=OrderStatus.SHIPPED, shipped_at=moment, updated_at=moment)
     event_record_bulk(
@@ -333,6 +342,15 @@ def shipment_arrange(*, actor: Actor, order_ids) -> list[Waybill]:
     # with their orders as the UPDATE above left them: no read back.
     for order in orders:
         order.status, order.shipped_at, order.updated_at = OrderStatus.SHIPPED, moment, moment
+    related = [Waybill._meta.get_field(name) for name in _ISSUED_WITH]
+    for waybill, order in zip(waybills, issued_for, strict=True):
+        plan = plans[order.warehouse_id]
+        for field, value in zip(
+            related,
+            (order, plan["carrier"], plan["coverage"], plan["centre"], order.warehouse, plan["subscription"]),
+            strict=True,
+        ):
+            field.set_cached_value(waybill, value)
     return sorted(waybills, key=lambda w: w.order_id)
 
 
