@@ -146,3 +146,61 @@ def test_fifty_concurrent_identical_posts_have_one_effect(divisions):
     assert len(firsts) == 1
     assert len(replays) + len(in_flight) == 49
     assert all(r[1] == firsts[0][1] for r in replays)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_arrangements_at_once_issue_one_waybill_per_order(divisions):
+    """Eight calls at once over overlapping orders: each order gets one waybill, the losers a clean 409."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: SQLite runs one writer at a time")
+    from firstmile.carriers.services import coverage_assign
+    from firstmile.core.clock import beijing
+    from firstmile.core.errors import Conflict
+    from firstmile.pickup.services import warehouse_create
+    from firstmile.shipping.models import Waybill
+    from firstmile.shipping.services import order_create, shipment_arrange
+
+    from .. import factories
+    from .conftest import HONGMEI as ADDRESS
+
+    carrier = factories.carrier("JT", with_centre_in="440111107")
+    coverage_assign(actor=None, division_code="441900", carrier=carrier, valid_from=beijing(2023, 1, 1))
+    boss = factories.actor()
+    warehouse_create(actor=boss, **ADDRESS)
+    ids = [order_create(actor=boss, order_no=f"RACE-{i}", warehouse_code=ADDRESS["code"]).pk for i in range(40)]
+    # Call k takes orders k*5 … k*5+9: every order but the first and last five is asked for by two calls.
+    chunks = [ids[k * 5 : k * 5 + 10] for k in range(8)]
+    start = threading.Barrier(len(chunks))
+    issued: list = []
+    refused: list = []
+    succeeded: list = []
+    lock = threading.Lock()
+
+    def arrange(chunk):
+        try:
+            start.wait()
+            try:
+                waybills = shipment_arrange(actor=boss, order_ids=chunk)
+            except Conflict as err:
+                with lock:
+                    refused.append(err.code)
+            else:
+                with lock:
+                    issued.extend(w.order_id for w in waybills)
+                    succeeded.append(chunk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=arrange, args=(chunk,)) for chunk in chunks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert len(issued) == len(set(issued))
+    assert sorted(Waybill.objects.values_list("order_id", flat=True)) == sorted(issued)
+    assert len(succeeded) + len(refused) == len(chunks) and succeeded
+    assert sorted(issued) == sorted(pk for chunk in succeeded for pk in chunk)
+    assert set(refused) <= {"order_not_awaiting_shipment"}
+    shipped = set(Order.objects.filter(status="shipped").values_list("pk", flat=True))
+    assert shipped == set(issued)
