@@ -158,3 +158,48 @@ def test_a_list_of_codes_binds_like_a_list_of_ids():
     made = _warehouses(merchant, 3)
     assert by_codes(codes=["W2", "W0", "nope"]) == [made[0], made[2]]
     assert by_codes(codes=["W1"]) == [made[1]]
+
+
+def test_instances_made_from_rows_are_what_the_orm_makes():
+    """core/prepared's _InstanceIterable: every field, annotations, deferred fields and the saved state."""
+    from django.db.models import F, Value
+    from django.db.models.signals import post_init
+
+    merchant = factories.actor()
+    [made] = _warehouses(merchant, 1)
+
+    @prepared
+    def annotated(pk: int) -> QuerySet[Warehouse]:
+        return Warehouse.objects.filter(pk=pk).annotate(twice=F("address_version") * 2, tag=Value("x"))
+
+    @prepared
+    def narrow(pk: int) -> QuerySet[Warehouse]:
+        return Warehouse.objects.filter(pk=pk).only("pk", "name")
+
+    [found] = annotated(pk=made.pk)
+    fetched = Warehouse.objects.get(pk=made.pk)
+    for field in Warehouse._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(fetched, field.attname), field.name
+    assert (found.twice, found.tag) == (2 * made.address_version, "x")
+    assert (found._state.adding, found._state.db) == (False, "default")
+    found.name = "改名仓"
+    found.save(update_fields=["name"])  # a saved instance: save() updates, it does not insert
+    assert Warehouse.objects.get(pk=made.pk).name == "改名仓" and Warehouse.objects.count() == 1
+
+    [partial] = narrow(pk=made.pk)
+    assert partial.get_deferred_fields() == {f.attname for f in Warehouse._meta.concrete_fields} - {"id", "name"}
+    with CaptureQueriesContext(connection) as queries:
+        assert partial.code == made.code  # a deferred field loads on access, as from the ORM
+    assert len(queries) == 1
+
+    seen = []
+
+    def count(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(count, sender=Warehouse)
+    try:
+        [again] = annotated(pk=made.pk)  # a model with init signals goes Django's way and sends them
+    finally:
+        post_init.disconnect(count, sender=Warehouse)
+    assert seen == [again] and again.twice == 2 * made.address_version

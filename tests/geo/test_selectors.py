@@ -44,6 +44,11 @@ def test_full_name_of_a_shenzhen_street():
     assert division_full_name(division_get("440304004")) == "广东省深圳市福田区福田街道"
 
 
+def test_full_name_from_the_code_alone_is_the_same():
+    assert division_full_name("440304004") == "广东省深圳市福田区福田街道"
+    assert division_full_name("110105") == division_full_name(division_get("110105"))
+
+
 @pytest.mark.parametrize(
     ("code", "expected"),
     [

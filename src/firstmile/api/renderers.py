@@ -1,5 +1,7 @@
+import json
 from datetime import datetime
 
+import orjson
 from django.utils import timezone
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
@@ -19,6 +21,29 @@ class BeijingJSONEncoder(NinjaJSONEncoder):
         return super().default(o)
 
 
+_default = BeijingJSONEncoder().default
+
+# Dates and times go through the encoder above (Beijing, Django's formats); str
+# keys as the standard library makes them of ints.
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
 class BeijingJSONRenderer(JSONRenderer):
+    """Responses encoded by orjson, or by the standard library where orjson refuses.
+
+    The standard library's encoder was a tenth of a 20-row page's Python
+    (bench/api_get.py); orjson writes the same JSON, without the blanks after
+    separators, several times faster. It refuses what JSON's standard library
+    takes: integers beyond 64 bits (a hostile input echoed back in a 422's
+    detail, say) and subclasses of str or int as keys; those responses take
+    the slow path and stay the same.
+    """
+
     encoder_class = BeijingJSONEncoder
     json_dumps_params = {"ensure_ascii": False}
+
+    def render(self, request, data, *, response_status: int) -> bytes | str:
+        try:
+            return orjson.dumps(data, default=_default, option=_OPTIONS)
+        except orjson.JSONEncodeError:
+            return json.dumps(data, cls=self.encoder_class, **self.json_dumps_params)

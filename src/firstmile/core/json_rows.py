@@ -12,7 +12,7 @@ children as before.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache
 
 from django.db import connection
@@ -41,14 +41,15 @@ def rows_subquery(queryset: QuerySet, related: tuple[str, ...] = ()):
 
 def rows_to_instances(model: type[Model], rows: list[dict], related: tuple[str, ...] = ()) -> list[Model]:
     alias = connection.alias  # a proxy lookup: once, not per row
-    parents = {name: model._meta.get_field(name).related_model for name in related}
+    fields = [model._meta.get_field(name) for name in related]
     instances = []
     for row in rows:
         values = dict(row)
-        parent_rows = {name: values.pop(name) for name in related}
+        parent_rows = [values.pop(field.name) for field in fields]
         instance = _instance(model, values, alias)
-        for name, parent_row in parent_rows.items():
-            setattr(instance, name, _instance(parents[name], parent_row, alias))
+        for field, parent_row in zip(fields, parent_rows, strict=True):
+            # As select_related caches a parent: the foreign key's id is in the row already.
+            field.set_cached_value(instance, _instance(field.related_model, parent_row, alias))
         instances.append(instance)
     return instances
 
@@ -61,31 +62,42 @@ _IDENTITY = {
 
 
 @cache
-def _plan(model: type[Model]) -> tuple[list[str], list]:
-    """Each concrete field's attname and how its JSON value becomes a Python one (None: as it is)."""
+def _plan(model: type[Model]) -> tuple[frozenset[str], list]:
+    """The concrete fields' attnames, and those whose JSON value needs converting, with how."""
     names, converters = [], []
     for field in model._meta.concrete_fields:
         kind = field.get_internal_type()
         names.append(field.attname)
         if kind in _IDENTITY:
-            converters.append(None)  # JSON gave the type already (strings, numbers, booleans, ids)
-        elif kind == "DateTimeField":
-            converters.append(datetime.fromisoformat)  # PostgreSQL's JSON: ISO 8601 with the offset
+            continue  # JSON gave the type already (strings, numbers, booleans, ids)
+        if kind == "DateTimeField":
+            converters.append((field.attname, datetime.fromisoformat))  # PostgreSQL's JSON: ISO 8601 with the offset
         elif kind == "DateField":
-            converters.append(date.fromisoformat)
+            converters.append((field.attname, date.fromisoformat))
+        elif kind == "TimeField":
+            converters.append((field.attname, time.fromisoformat))
         else:
-            converters.append(field.to_python)
-    return names, converters
+            converters.append((field.attname, field.to_python))
+    return frozenset(names), converters
 
 
 def _instance(model: type[Model], values: dict, alias: str) -> Model:
-    """A model instance as Model.from_db makes it, without a setattr per field through __init__."""
+    """A model instance as Model.from_db makes it, without a setattr per field through __init__.
+
+    The JSON object's keys are the attnames (rows_subquery builds it so), so the
+    row goes into the instance's __dict__ whole and only the few fields JSON
+    cannot type (instants, dates) are converted one by one.
+    """
     names, converters = _plan(model)
+    if values.keys() != names:
+        raise ValueError(f"{model.__name__} row has fields {sorted(values)}, expected {sorted(names)}")
     instance = model.__new__(model)
-    instance.__dict__.update(
-        (name, value if convert is None or value is None else convert(value))
-        for name, convert, value in zip(names, converters, (values[name] for name in names), strict=True)
-    )
+    state = instance.__dict__
+    state.update(values)
+    for name, convert in converters:
+        value = state[name]
+        if value is not None:
+            state[name] = convert(value)
     instance._state = ModelState()
     instance._state.adding = False
     instance._state.db = alias

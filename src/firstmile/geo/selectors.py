@@ -70,8 +70,22 @@ def division_path(division: Division) -> list[Division]:
     return path
 
 
-def division_full_name(division: Division) -> str:
-    return "".join(d.name for d in division_path(division))
+_FULL_NAMES: dict[str, str] = {}
+
+
+def division_full_name(division: Division | str) -> str:
+    """The division's name with its ancestors' (广东省东莞市洪梅镇), from the division or its code.
+
+    Kept per process like the rows above: a page of warehouses names each row's
+    region, and most rows share a few regions.
+    """
+    code = division if isinstance(division, str) else division.code
+    name = _FULL_NAMES.get(code)
+    if name is None:
+        if isinstance(division, str):
+            division = _divisions([code])[code]
+        name = _FULL_NAMES[code] = "".join(d.name for d in division_path(division))
+    return name
 
 
 def division_has_children(division: Division) -> bool:

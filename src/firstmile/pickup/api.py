@@ -141,14 +141,15 @@ class DecidedOut(Schema):
 
 def _out(state) -> dict:
     w = state.warehouse
+    carrier = state.carrier
     return {
-        "id": w.pk,
+        "id": w.id,
         "name": w.name,
         "code": w.code,
         "contact_name": w.contact_name,
         "phone": w.phone,
         "division_code": w.division_id,
-        "region": division_full_name(w.division),
+        "region": division_full_name(w.division_id),
         "address_detail": w.address_detail,
         "is_default": w.is_default,
         "address_version": w.address_version,
@@ -158,19 +159,19 @@ def _out(state) -> dict:
             "state": state.kind,
             "label": state.label,
             "handover_method": state.handover_method,
-            "carrier": state.carrier.code if state.carrier else None,
-            "carrier_hotline": state.carrier.hotline if state.carrier else None,
-            "subscription": _subscription_out(state.subscription),
+            "carrier": carrier.code if carrier else None,
+            "carrier_hotline": carrier.hotline if carrier else None,
+            "subscription": _subscription_out(state.subscription, carrier),
         },
     }
 
 
-def _subscription_out(sub) -> dict | None:
+def _subscription_out(sub, carrier) -> dict | None:
     if sub is None:
         return None
     return {
-        "id": sub.pk,
-        "carrier": sub.carrier.code,
+        "id": sub.id,
+        "carrier": carrier.code,
         "status": sub.status,
         "requested_at": sub.requested_at,
         "review_due_at": sub.review_due_at,
