@@ -30,5 +30,6 @@ bench:
 	PYTHONPATH=. .venv/bin/python bench/webhook_delivery.py
 	PYTHONPATH=. .venv/bin/python bench/switchover_push_kill.py
 	PYTHONPATH=. .venv/bin/python bench/api_get.py
+	PYTHONPATH=. .venv/bin/python bench/api_instructions.py
 	PYTHONPATH=. .venv/bin/python bench/growth.py
 	PYTHONPATH=. .venv/bin/python bench/load_test.py

@@ -1,0 +1,129 @@
+"""Python instructions per API request, counted by callgrind: a figure the machine's noise does not move.
+
+Wall-clock and CPU-time rates on a shared machine swing by 2× from run to run;
+valgrind's instruction count for the same code and data repeats to ~0.2 %. Each
+URL is requested in-process (Django's test client, the production middleware)
+under `valgrind --tool=callgrind`, counting only the timed requests: what one
+request costs in the web process, PostgreSQL's own work not included (see
+bench/api_get.py for that, under load). Prints instructions per request and each
+URL's ratio to the single warehouse GET.
+
+    PYTHONPATH=. .venv/bin/python bench/api_instructions.py [--requests 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+
+
+def child(config_path: str, url: str, requests: int) -> None:
+    import logging
+
+    config = json.loads(Path(config_path).read_text())
+    os.environ["DATABASE_URL"] = config["database_url"]
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firstmile.settings")
+    sys.path.insert(0, str(BENCH.parent / "src"))
+    import django
+
+    django.setup()
+    from django.test import Client
+
+    logging.getLogger("firstmile.request").setLevel(logging.WARNING)
+    client, headers = Client(), {"Authorization": f"Bearer {config['token']}"}
+    for _ in range(30):  # warm: prepared statements, caches, imports
+        assert client.get(url, headers=headers).status_code == 200
+    ready, go = Path(config["ready"]), Path(config["go"])
+    ready.touch()
+    while not go.exists():
+        time.sleep(0.02)
+    for _ in range(requests):
+        client.get(url, headers=headers)
+    os._exit(0)  # nothing more counted: no teardown
+
+
+def count(config_path: str, config: dict, url: str, requests: int) -> int:
+    for name in ("ready", "go"):
+        Path(config[name]).unlink(missing_ok=True)
+    out = Path(config["ready"]).with_suffix(".callgrind")
+    process = subprocess.Popen(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--instr-atstart=no",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            __file__,
+            "--child",
+            config_path,
+            url,
+            str(requests),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    while not Path(config["ready"]).exists():
+        if process.poll() is not None:
+            sys.exit(f"{url}: the child process failed")
+        time.sleep(0.1)
+    subprocess.run(["callgrind_control", "-i", "on", str(process.pid)], check=True, capture_output=True)
+    Path(config["go"]).touch()
+    process.wait()
+    total = int(re.search(r"^totals: (\d+)", out.read_text(), re.MULTILINE).group(1))
+    out.unlink()
+    return total // requests
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--child", nargs=3)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], args.child[1], int(args.child[2]))
+        return
+    if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
+        sys.exit("valgrind is needed: apt-get install valgrind")
+    sys.path.insert(0, str(BENCH))
+    from _pg import fresh_database
+    from api_get import seed
+
+    with tempfile.TemporaryDirectory() as scratch, fresh_database("firstmile_bench_api_instr") as _name:
+        warehouse, token = seed()
+        from django.db import connections
+
+        connections.close_all()
+        config = {
+            "database_url": os.environ["DATABASE_URL"],
+            "token": token,
+            "ready": f"{scratch}/ready",
+            "go": f"{scratch}/go",
+        }
+        config_path = f"{scratch}/config.json"
+        Path(config_path).write_text(json.dumps(config))
+        cases = [
+            ("GET /api/v1/warehouses/{id}", f"/api/v1/warehouses/{warehouse.pk}"),
+            ("GET /api/v1/me", "/api/v1/me"),
+            ("GET /api/v1/carriers (two rows)", "/api/v1/carriers"),
+            ("GET /api/v1/warehouses (20 rows)", "/api/v1/warehouses"),
+        ]
+        results = {name: count(config_path, config, url, args.requests) for name, url in cases}
+    single = results["GET /api/v1/warehouses/{id}"]
+    print(f"\nPython instructions per request (callgrind, in-process, {args.requests} requests each, PostgreSQL)")
+    print(f"  {'URL':<36} {'instructions':>14} {'of single GET':>14}")
+    for name, instructions in results.items():
+        print(f"  {name:<36} {instructions:>14,} {instructions / single:>13.2f}×")
+
+
+if __name__ == "__main__":
+    main()
