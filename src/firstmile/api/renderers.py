@@ -32,11 +32,10 @@ class BeijingJSONRenderer(JSONRenderer):
     """Responses encoded by orjson, or by the standard library where orjson refuses.
 
     The standard library's encoder was a tenth of a 20-row page's Python
-    (bench/api_get.py); orjson writes the same JSON, without the blanks after
-    separators, several times faster. It refuses what JSON's standard library
-    takes: integers beyond 64 bits (a hostile input echoed back in a 422's
-    detail, say) and subclasses of str or int as keys; those responses take
-    the slow path and stay the same.
+    (bench/api_instructions.py); orjson writes the same JSON, without the blanks
+    after separators, several times faster. It refuses integers beyond 64 bits,
+    which the standard library writes (a hostile input echoed back in a 422's
+    detail, say); such a response takes the slow path and stays the same.
     """
 
     encoder_class = BeijingJSONEncoder
