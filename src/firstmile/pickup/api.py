@@ -1,4 +1,5 @@
 from datetime import datetime
+from functools import partial
 
 from ninja import Field, File, Router, Schema, UploadedFile
 from ninja.pagination import paginate
@@ -16,6 +17,7 @@ from .selectors import (
     pickup_state,
     pickup_states,
     review_queue,
+    state_labels,
     subscription_get,
     warehouse_get,
     warehouse_list,
@@ -139,7 +141,8 @@ class DecidedOut(Schema):
     decided: int
 
 
-def _out(state) -> dict:
+def _out(state, labels: dict[str, str] | None = None) -> dict:
+    """The response row of a warehouse and its pickup state; a page passes ``labels`` (state_labels()) once."""
     w = state.warehouse
     carrier = state.carrier
     return {
@@ -157,7 +160,7 @@ def _out(state) -> dict:
         "pickup": {
             "supports_pickup": state.supports_pickup,
             "state": state.kind,
-            "label": state.label,
+            "label": labels[state.kind] if labels else state.label,
             "handover_method": state.handover_method,
             "carrier": carrier.code if carrier else None,
             "carrier_hotline": carrier.hotline if carrier else None,
@@ -191,10 +194,13 @@ class _WarehousePage(CursorPagination):
     """
 
     def paginate_queryset(self, queryset, pagination, request=None, **params):
+        # The view hands over how to build its queryset, not the queryset: building
+        # it (filters compiled into a Query) was a tenth of a prepared page's Python.
         page = self._prepared_page(pagination, request) or super().paginate_queryset(
-            queryset, pagination, request=request, **params
+            queryset(), pagination, request=request, **params
         )
-        page["results"] = [_out(s) for s in pickup_states(page["results"])]
+        labels = state_labels()
+        page["results"] = [_out(s, labels) for s in pickup_states(page["results"])]
         return page
 
     def _prepared_page(self, pagination, request) -> dict | None:
@@ -219,7 +225,7 @@ class _WarehousePage(CursorPagination):
 @router.get("/warehouses", response=list[WarehouseOut], summary="Your warehouses with their pickup state (ERP sync)")
 @paginate(_WarehousePage, ordering=("id",))
 def list_warehouses(request, search: str | None = None):
-    return warehouse_list(actor=request.auth, search=search)
+    return partial(warehouse_list, actor=request.auth, search=search)  # built by _WarehousePage if it needs it
 
 
 @router.post("/warehouses", response={201: SavedOut}, summary="Add a warehouse; a covered address requests pickup")
