@@ -172,6 +172,10 @@ def main() -> None:
             "FIRSTMILE_WEB_WORKERS": "2",
             # steady state: a worker recycled mid-run would charge its restart to one URL
             "FIRSTMILE_WEB_MAX_REQUESTS": "0",
+            # A socket per worker, as docs/deploy.md advises for few workers: on one
+            # shared socket all 8 connections sometimes land on one worker, and
+            # that round measures half the machine.
+            "FIRSTMILE_WEB_REUSE_PORT": os.environ.get("FIRSTMILE_WEB_REUSE_PORT", "1"),
         }
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         server = subprocess.Popen(
@@ -210,7 +214,8 @@ def main() -> None:
             server.wait(timeout=30)
     floor = results["bare view, one primary-key read"]["rps"]
     print(
-        f"\ngunicorn (2 workers, gthread) on PostgreSQL, wrk -t2 -c8 -d{args.seconds}s on loopback, "
+        f"\ngunicorn (2 workers, gthread, reuse_port={env['FIRSTMILE_WEB_REUSE_PORT']}) on PostgreSQL, "
+        f"wrk -t2 -c8 -d{args.seconds}s on loopback, "
         f"median of {args.rounds} interleaved rounds"
     )
     print(

@@ -9,6 +9,17 @@ lines (firstmile.core.request_log), so gunicorn's access log stays off.
 
 import multiprocessing
 import os
+from pathlib import Path
+
+_MIGRATE_REQ = Path("/proc/sys/net/ipv4/tcp_migrate_req")
+
+
+def _kernel_hands_over_queued_connections() -> bool:
+    try:
+        return _MIGRATE_REQ.read_text().strip() == "1"
+    except OSError:
+        return False
+
 
 bind = os.environ.get("FIRSTMILE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("FIRSTMILE_WEB_WORKERS", str(multiprocessing.cpu_count() * 2 + 1)))
@@ -27,5 +38,15 @@ max_requests_jitter = max_requests // 10
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("FIRSTMILE_LOG_LEVEL", "info").lower()
+# A listening socket of its own for each worker (SO_REUSEPORT), so that the kernel
+# spreads new connections over the workers by their addresses. On one shared
+# socket the worker that wakes first takes them, and a few kept-alive clients
+# (a load balancer's pool) can all land on one worker while the others idle:
+# bench/api_get.py saw all 8 of wrk's connections on one of 2 workers in one run
+# of 6, at half the throughput. A worker that exits (recycled, reloaded) resets
+# connections still queued on its own socket unless the kernel hands them to a
+# sibling, which it does with net.ipv4.tcp_migrate_req=1 (Linux 5.14+): so it is
+# on by default only there. FIRSTMILE_WEB_REUSE_PORT=1 or 0 decides otherwise.
+reuse_port = os.environ.get("FIRSTMILE_WEB_REUSE_PORT", "1" if _kernel_hands_over_queued_connections() else "0") == "1"
 # Behind a proxy on the same machine or network: trust its X-Forwarded-* headers.
 forwarded_allow_ips = os.environ.get("FIRSTMILE_FORWARDED_ALLOW_IPS", "127.0.0.1")

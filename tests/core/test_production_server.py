@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import socket
 import subprocess
 import sys
@@ -34,7 +35,13 @@ def _get(url: str, headers: dict | None = None):
         return error.code, dict(error.headers), error.read()
 
 
-def test_gunicorn_serves_the_api_static_files_and_json_request_logs(tmp_path):
+def _listening_sockets(port: int) -> int:
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for row in rows if row.split()[3] == "0A" and int(row.split()[1].rsplit(":", 1)[1], 16) == port)
+
+
+@pytest.mark.parametrize("reuse_port", ["0", "1"])
+def test_gunicorn_serves_the_api_static_files_and_json_request_logs(tmp_path, reuse_port):
     raw = factories.token(factories.organisation(code="dg-lighting"))
     port = _free_port()
     log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 - closed below, after the server stops
@@ -50,6 +57,7 @@ def test_gunicorn_serves_the_api_static_files_and_json_request_logs(tmp_path):
             "DATABASE_URL": database_url(),
             "FIRSTMILE_BIND": f"127.0.0.1:{port}",
             "FIRSTMILE_WEB_WORKERS": "2",
+            "FIRSTMILE_WEB_REUSE_PORT": reuse_port,
         },
         stdout=log,
         stderr=log,
@@ -69,6 +77,8 @@ def test_gunicorn_serves_the_api_static_files_and_json_request_logs(tmp_path):
         css = _get(f"{base}/static/portals/site.css")
         assert css[0] == 200 and b"{" in css[2]  # WhiteNoise, no web server in front
         assert _get(f"{base}/readyz")[0] == 503  # no worker yet: keep traffic away
+        # One socket shared by the workers, or one each for the kernel to spread connections over.
+        assert _listening_sockets(port) == (2 if reuse_port == "1" else 1)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -76,3 +86,20 @@ def test_gunicorn_serves_the_api_static_files_and_json_request_logs(tmp_path):
     lines = [json.loads(line) for line in (tmp_path / "gunicorn.log").read_text().splitlines() if line.startswith("{")]
     me = next(line for line in lines if line["path"] == "/api/v1/me")
     assert me["request_id"] == "lb-7" and me["status"] == 200 and me["organisation"] == "dg-lighting"
+
+
+@pytest.mark.django_db(transaction=False)
+def test_reuse_port_follows_the_kernel_unless_the_environment_says(monkeypatch, tmp_path):
+    from firstmile import gunicorn_conf
+
+    monkeypatch.setenv("FIRSTMILE_WEB_REUSE_PORT", "1")
+    assert runpy.run_path(gunicorn_conf.__file__)["reuse_port"] is True
+    monkeypatch.setenv("FIRSTMILE_WEB_REUSE_PORT", "0")
+    assert runpy.run_path(gunicorn_conf.__file__)["reuse_port"] is False
+    monkeypatch.delenv("FIRSTMILE_WEB_REUSE_PORT")
+    for setting, expected in (("1\n", True), ("0\n", False)):
+        (tmp_path / "tcp_migrate_req").write_text(setting)
+        monkeypatch.setattr(gunicorn_conf, "_MIGRATE_REQ", tmp_path / "tcp_migrate_req")
+        assert gunicorn_conf._kernel_hands_over_queued_connections() is expected
+    monkeypatch.setattr(gunicorn_conf, "_MIGRATE_REQ", tmp_path / "absent")
+    assert gunicorn_conf._kernel_hands_over_queued_connections() is False  # not Linux, or an older kernel
