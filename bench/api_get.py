@@ -17,6 +17,7 @@ import re
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -229,6 +230,18 @@ def main() -> None:
         )
         print(f"  {'':<42} rounds: " + ", ".join(f"{run['rps']:.0f}" for run in rounds[name]))
     print("  (server CPU: the machine's busy CPU time less wrk's own, per request: gunicorn and PostgreSQL)")
+    # The machine's speed moves by up to 2x within minutes, and the medians above
+    # may come from different rounds. Each ratio below compares two URLs measured
+    # in the same round, a minute apart at most; the median over rounds is shown.
+    single = "GET /api/v1/warehouses/{id} (token)"
+    print("\npaired within each round (median over rounds, then each round's value)")
+    print(f"  {'URL':<42} {'req/s of bare PK view':>22} {'CPU of single GET':>18}")
+    bare_pk = rounds["bare view, one primary-key read"]
+    for name in results:
+        of_bare = [run["rps"] / bare["rps"] for run, bare in zip(rounds[name], bare_pk, strict=True)]
+        of_single = [run["cpu_ms"] / one["cpu_ms"] for run, one in zip(rounds[name], rounds[single], strict=True)]
+        print(f"  {name:<42} {statistics.median(of_bare):21.0%} {statistics.median(of_single):17.2f}×")
+        print(f"  {'':<42} {', '.join(f'{v:.0%}' for v in of_bare):>22} {', '.join(f'{v:.2f}' for v in of_single):>18}")
 
 
 if __name__ == "__main__":
