@@ -61,6 +61,11 @@ def _divisions(codes) -> dict[str, Division]:
     return {c: _KNOWN[c] for c in codes if c in _KNOWN}
 
 
+def division_kept(code: str) -> Division:
+    """The division with ``code`` as this process keeps it (read once; divisions are never edited)."""
+    return _divisions([code])[code]
+
+
 def division_path(division: Division) -> list[Division]:
     """From the province down to the division itself."""
     above = _divisions(ancestor_codes(division.code))

@@ -18,6 +18,7 @@ from firstmile.core.errors import ApplicationError, NotFound
 from firstmile.core.json_rows import rows_subquery, rows_to_instances
 from firstmile.core.prepared import prepared
 from firstmile.events.models import Event
+from firstmile.geo.selectors import division_kept
 
 from . import error_codes
 from .models import CoverageDecision, PickupDecision, PickupSubscription, SubscriptionStatus, Warehouse
@@ -132,6 +133,9 @@ def warehouse_get(*, actor: Actor, warehouse_id: int, at: datetime | None = None
         found = _any_warehouse(warehouse_id=warehouse_id, at=at)
     else:
         found = _own_warehouse(warehouse_id=warehouse_id, merchant_id=actor.organisation.pk, at=at)
+        for warehouse in found:  # as select_related would have cached them
+            Warehouse.merchant.field.set_cached_value(warehouse, actor.organisation)
+            Warehouse.division.field.set_cached_value(warehouse, division_kept(warehouse.division_id))
     _facts_at(found, at)
     warehouse = found[0] if found else None
     if warehouse is None:
@@ -179,8 +183,11 @@ def _with_subscriptions(warehouses: QuerySet[Warehouse]) -> QuerySet[Warehouse]:
 # one round trip for the warehouse, its pickup facts and its subscriptions.
 @prepared
 def _own_warehouse(warehouse_id: int, merchant_id: int, at: datetime) -> QuerySet[Warehouse]:
-    warehouses = Warehouse.objects.select_related("division", "merchant")
-    return _with_subscriptions(with_pickup_facts(warehouses.filter(pk=warehouse_id, merchant_id=merchant_id), at))
+    # No joins: the merchant is the actor's own organisation and the division is
+    # geo's kept row (warehouse_get sets both); nor created_at, which no reader of
+    # one warehouse shows.
+    warehouses = Warehouse.objects.filter(pk=warehouse_id, merchant_id=merchant_id).defer("created_at")
+    return _with_subscriptions(with_pickup_facts(warehouses, at))
 
 
 @prepared
