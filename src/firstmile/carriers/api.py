@@ -6,6 +6,7 @@ from ninja.pagination import paginate
 
 from firstmile.core.clock import now
 from firstmile.core.pagination import CursorPagination
+from firstmile.core.schemas import PlainOut
 from firstmile.core.types import Date, Instant
 from firstmile.geo.selectors import division_get
 
@@ -17,7 +18,7 @@ from .selectors import (
     coverage_serving,
     pickup_closures,
     pickup_windows,
-    sorting_centre_list,
+    with_active_centres,
 )
 from .services import (
     carrier_settings_update,
@@ -33,28 +34,21 @@ from .services import (
 router = Router()
 
 
-class SortingCentreOut(Schema):
+class SortingCentreOut(PlainOut):
     code: str
     name: str
-    division_code: str = Field(..., alias="division_id")
+    division_code: str = Field(..., validation_alias="division_id")
     address_detail: str
 
 
-class CarrierOut(Schema):
+class CarrierOut(PlainOut):
     code: str
     name_zh: str
     name_en: str
     waybill_prefix: str
     hotline: str
     service_hours: str
-    sorting_centres: list[SortingCentreOut]
-
-    @staticmethod
-    def resolve_sorting_centres(obj):
-        # carrier_list brings them along; a single carrier reads its own
-        if hasattr(obj, "active_sorting_centres"):
-            return obj.active_sorting_centres
-        return list(sorting_centre_list(carrier=obj))
+    sorting_centres: list[SortingCentreOut] = Field(..., validation_alias="active_sorting_centres")
 
 
 class CarrierRef(Schema):
@@ -91,12 +85,12 @@ class CoverageIn(Schema):
 
 @router.get("/carriers", response=list[CarrierOut], summary="Pickup carriers, with hotline, hours and sorting centres")
 def list_carriers(request):
-    return list(carrier_list(actor=request.auth))
+    return carrier_list(actor=request.auth)
 
 
 @router.get("/carriers/{code}", response=CarrierOut)
 def get_carrier(request, code: str):
-    return carrier_get(code)
+    return with_active_centres([carrier_get(code)])[0]
 
 
 @router.get("/coverage/serving", response=ServingOut, summary="Which carrier serves a division at an instant")
@@ -141,7 +135,7 @@ class CarrierSettingsIn(Schema):
     "/carriers/{code}/settings", response=CarrierOut, summary="A carrier's hotline and service hours (its admin)"
 )
 def update_settings(request, code: str, payload: CarrierSettingsIn):
-    return carrier_settings_update(actor=request.auth, carrier_code=code, **payload.dict())
+    return with_active_centres([carrier_settings_update(actor=request.auth, carrier_code=code, **payload.dict())])[0]
 
 
 class CoverageRequestIn(Schema):

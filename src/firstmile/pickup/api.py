@@ -3,9 +3,9 @@ from functools import partial
 
 from ninja import Field, File, Router, Schema, UploadedFile
 from ninja.pagination import paginate
-from pydantic import BaseModel, ConfigDict
 
 from firstmile.core.pagination import CursorPagination
+from firstmile.core.schemas import PlainOut
 from firstmile.core.types import IdList
 from firstmile.events.api import EventOut, JobOut
 from firstmile.geo.selectors import division_full_name
@@ -35,18 +35,7 @@ from .services import (
 router = Router()
 
 
-class _Row(BaseModel):
-    """A response row that _out builds as plain data.
-
-    Validated by pydantic itself rather than through ninja's Schema, whose getter
-    wraps every nested object and resolves every attribute in Python: a page of
-    20 warehouses spent more time there than in its queries (bench/api_get.py).
-    """
-
-    model_config = ConfigDict(from_attributes=True)
-
-
-class SubscriptionOut(_Row):
+class SubscriptionOut(PlainOut):
     id: int
     carrier: str
     status: str
@@ -57,7 +46,7 @@ class SubscriptionOut(_Row):
     reject_note: str
 
 
-class PickupOut(_Row):
+class PickupOut(PlainOut):
     supports_pickup: bool = Field(..., description="支持揽收: labels print PICK UP")
     state: str = Field(..., description="active, pending, overdue, rejected, cancelled, not_covered or none")
     label: str
@@ -67,7 +56,7 @@ class PickupOut(_Row):
     subscription: SubscriptionOut | None
 
 
-class WarehouseOut(_Row):
+class WarehouseOut(PlainOut):
     id: int
     name: str
     code: str

@@ -1,0 +1,19 @@
+"""A base for the API's response schemas on its hottest reads."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class PlainOut(BaseModel):
+    """A response schema validated by pydantic itself rather than through ninja's Schema.
+
+    ninja's Schema wraps every object it validates in a getter that resolves each
+    attribute in Python (aliases with dots, resolve_ methods, managers): a page of
+    20 warehouses spent more time there than in its queries (bench/api_get.py).
+    A PlainOut reads plain attributes or dict keys; a field named differently from
+    its source says so with ``validation_alias``, and the response keeps the field's
+    own name.
+    """
+
+    model_config = ConfigDict(from_attributes=True)
