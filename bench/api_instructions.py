@@ -6,7 +6,8 @@ URL is requested in-process (Django's test client, the production middleware)
 under `valgrind --tool=callgrind`, counting only the timed requests: what one
 request costs in the web process, PostgreSQL's own work not included (see
 bench/api_get.py for that, under load). Prints instructions per request and each
-URL's ratio to the single warehouse GET.
+URL's ratio to the single warehouse GET and to the bare view of api_get.py that
+reads the same row by primary key (its settings: bench_site).
 
     PYTHONPATH=. .venv/bin/python bench/api_instructions.py [--requests 200]
 """
@@ -32,8 +33,9 @@ def child(config_path: str, url: str, requests: int) -> None:
 
     config = json.loads(Path(config_path).read_text())
     os.environ["DATABASE_URL"] = config["database_url"]
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firstmile.settings")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench_site"  # Firstmile's settings, plus api_get.py's bare views
     sys.path.insert(0, str(BENCH.parent / "src"))
+    sys.path.insert(0, str(BENCH))
     import django
 
     django.setup()
@@ -112,6 +114,7 @@ def main() -> None:
         config_path = f"{scratch}/config.json"
         Path(config_path).write_text(json.dumps(config))
         cases = [
+            ("bare view, one primary-key read", f"/bare/warehouse/{warehouse.pk}"),
             ("GET /api/v1/warehouses/{id}", f"/api/v1/warehouses/{warehouse.pk}"),
             ("GET /api/v1/me", "/api/v1/me"),
             ("GET /api/v1/carriers (two rows)", "/api/v1/carriers"),
@@ -119,10 +122,11 @@ def main() -> None:
         ]
         results = {name: count(config_path, config, url, args.requests) for name, url in cases}
     single = results["GET /api/v1/warehouses/{id}"]
+    bare = results["bare view, one primary-key read"]
     print(f"\nPython instructions per request (callgrind, in-process, {args.requests} requests each, PostgreSQL)")
-    print(f"  {'URL':<36} {'instructions':>14} {'of single GET':>14}")
+    print(f"  {'URL':<36} {'instructions':>14} {'of single GET':>14} {'of bare PK view':>16}")
     for name, instructions in results.items():
-        print(f"  {name:<36} {instructions:>14,} {instructions / single:>13.2f}×")
+        print(f"  {name:<36} {instructions:>14,} {instructions / single:>13.2f}× {instructions / bare:>15.2f}×")
 
 
 if __name__ == "__main__":

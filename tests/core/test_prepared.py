@@ -161,7 +161,7 @@ def test_a_list_of_codes_binds_like_a_list_of_ids():
 
 
 def test_instances_made_from_rows_are_what_the_orm_makes():
-    """core/prepared's _InstanceIterable: every field, annotations, deferred fields and the saved state."""
+    """core/prepared's instances: every field, annotations, deferred fields and the saved state."""
     from django.db.models import F, Value
     from django.db.models.signals import post_init
 
@@ -185,6 +185,15 @@ def test_instances_made_from_rows_are_what_the_orm_makes():
     found.name = "改名仓"
     found.save(update_fields=["name"])  # a saved instance: save() updates, it does not insert
     assert Warehouse.objects.get(pk=made.pk).name == "改名仓" and Warehouse.objects.count() == 1
+
+    @prepared
+    def with_merchant(pk: int) -> QuerySet[Warehouse]:
+        return Warehouse.objects.select_related("merchant").filter(pk=pk)
+
+    with CaptureQueriesContext(connection) as queries:  # logged like any query; the parent comes in the same row
+        [joined] = with_merchant(pk=made.pk)
+        assert joined.merchant == merchant.organisation and joined.merchant.name == merchant.organisation.name
+    assert len(queries) == 1
 
     [partial] = narrow(pk=made.pk)
     assert partial.get_deferred_fields() == {f.attname for f in Warehouse._meta.concrete_fields} - {"id", "name"}

@@ -66,6 +66,10 @@ class _Prepared:
         # The row converters of the select list, found once per connection: looking
         # them up walks every selected column's field and backend (~0.3 ms a call).
         self.converters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.row_converters: weakref.WeakKeyDictionary = (
+            weakref.WeakKeyDictionary()
+        )  # the same, as _instances uses them
+        self.plans: dict[str, _InstancePlan] = {}
 
 
 class _ServerBinding:
@@ -141,34 +145,68 @@ def _plain(model: type[Model]) -> bool:
     )
 
 
-class _InstanceIterable(ModelIterable):
-    """ModelIterable's rows and instances, the main model's made without a setattr per field.
+def _instances(prepared: _Prepared, model: type[Model], alias: str, params: list) -> list:
+    """The rows of the prepared SQL as model instances, as the queryset would give them.
 
-    Model.__init__ sets each field in turn through its descriptor; for a page of
-    20 warehouses that was a tenth of the page's Python. An instance whose
-    __dict__ holds the row is what from_db gives (fields left out of the select
-    are deferred, as there). Related rows (select_related) and models with their
-    own __init__, from_db or init signals go Django's way.
+    Straight from one cursor: no QuerySet, Query or compiler copy per call, one
+    fetchall rather than fetchmany until empty, and the row converters and related
+    populators found once. The cursor is Django's wrapper all the same (query
+    logging, execute wrappers, error translation).
+    """
+    connection = connections[alias]
+    with server_binding_cursor(connection) as cursor:
+        cursor.execute(prepared.sql, params)
+        rows = cursor.fetchall()
+    compiler = prepared.compiler
+    if compiler.has_extra_select:
+        rows = [row[: compiler.col_count] for row in rows]
+    converters = prepared.row_converters.get(connection)
+    if converters is None:
+        fields = [column[0] for column in compiler.select[: compiler.col_count]]
+        converters = prepared.row_converters[connection] = list(compiler.get_converters(fields).items())
+    if converters:
+        converted = []
+        for row in rows:
+            row = list(row)
+            for position, (functions, expression) in converters:
+                value = row[position]
+                for convert in functions:
+                    value = convert(value, expression, connection)
+                row[position] = value
+            converted.append(row)
+        rows = converted
+    plan = prepared.plans.get(alias)
+    if plan is None:
+        plan = prepared.plans[alias] = _InstancePlan(compiler, model, alias)
+    return plan.instances(rows)
+
+
+class _InstancePlan:
+    """Where each part of a row goes, worked out once per database (what ModelIterable works out per query).
+
+    The main model's instances are made by filling __dict__ from the row: Model.__init__
+    sets each field in turn through its descriptor, and for a page of 20
+    warehouses that was a tenth of the page's Python. That is what from_db gives
+    (fields left out of the select are deferred, as there); related rows
+    (select_related) are made by Django's own populators.
     """
 
-    def __iter__(self):
-        queryset = self.queryset
-        if not _plain(queryset.model) or queryset._known_related_objects:
-            yield from super().__iter__()
-            return
-        db = queryset.db
-        compiler = queryset.query.get_compiler(using=db)
-        results = compiler.execute_sql(chunked_fetch=self.chunked_fetch, chunk_size=self.chunk_size)
+    def __init__(self, compiler, model: type[Model], alias: str) -> None:
         select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
-        model = klass_info["model"]
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        names = [f[0].target.attname for f in select[start:end]]
+        self.model, self.alias = model, alias
+        self.start, self.end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        self.names = [column[0].target.attname for column in select[self.start : self.end]]
         # An annotation named like something of the class (a property) is set through it, as Django does.
-        annotations = [(n, p) for n, p in (annotation_col_map or {}).items() if not hasattr(model, n)]
-        through_class = [(n, p) for n, p in (annotation_col_map or {}).items() if hasattr(model, n)]
-        populators = get_related_populators(klass_info, select, db)
+        self.annotations = [(n, p) for n, p in (annotation_col_map or {}).items() if not hasattr(model, n)]
+        self.through_class = [(n, p) for n, p in (annotation_col_map or {}).items() if hasattr(model, n)]
+        self.populators = get_related_populators(klass_info, select, alias)
+
+    def instances(self, rows) -> list:
+        model, alias, names, start, end = self.model, self.alias, self.names, self.start, self.end
+        annotations, through_class, populators = self.annotations, self.through_class, self.populators
         new = model.__new__
-        for row in compiler.results_iter(results):
+        made = []
+        for row in rows:
             obj = new(model)
             values = obj.__dict__
             values.update(zip(names, row[start:end], strict=True))
@@ -176,12 +214,13 @@ class _InstanceIterable(ModelIterable):
                 values[name] = row[position]
             state = obj._state = ModelState()
             state.adding = False
-            state.db = db
+            state.db = alias
             for populator in populators:
                 populator.populate(row, obj)
             for name, position in through_class:
                 setattr(obj, name, row[position])
-            yield obj
+            made.append(obj)
+        return made
 
 
 class PreparedQuerySet:
@@ -253,9 +292,10 @@ class PreparedQuerySet:
                     # The SQL was compiled for "= value"; None would need "IS NULL".
                     raise ValueError(f"{self._build.__name__}: parameter {name} is None")
                 params.append(extra(value) if extra else value)
-        queryset = QuerySet(model=model, query=_PreparedQuery(model, prepared, params), using=alias)
-        queryset._iterable_class = _InstanceIterable
-        return list(queryset)
+        if _plain(model):
+            return _instances(prepared, model, alias, params)
+        # Its own __init__, from_db or init signals: Django makes the instances.
+        return list(QuerySet(model=model, query=_PreparedQuery(model, prepared, params), using=alias))
 
     def _model(self):
         model = getattr(self, "_model_cls", None)
