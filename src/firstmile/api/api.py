@@ -1,4 +1,3 @@
-from django.urls import path
 from ninja import NinjaAPI
 
 from firstmile.accounts.api import router as accounts_router
@@ -15,6 +14,7 @@ from firstmile.switchover.api import router as switchover_router
 from . import errors
 from .auth import ApiTokenAuth, PortalSessionAuth
 from .renderers import BeijingJSONRenderer
+from .routing import by_first_segment
 from .schemas import ErrorOut
 
 # What every operation may answer besides success, all with the ErrorOut body. The
@@ -86,4 +86,4 @@ api.add_router("/", dispatch_router, tags=["dispatch"])
 api.add_router("/", switchover_router, tags=["switchover"])
 api.add_router("/", reverse_router, tags=["reverse"])
 
-urlpatterns = [path("", api.urls)]
+urlpatterns = [by_first_segment(api.urls)]
