@@ -130,6 +130,9 @@ def test_subscriptions_carried_as_json_are_the_rows_the_orm_reads():
     )
     read = warehouse_get(actor=merchant, warehouse_id=warehouse.pk)
     [carried] = rows_to_instances(PickupSubscription, read.pickup_subscription_rows, related=("carrier",))
+    # What the row leaves out is deferred, as QuerySet.defer leaves it, and loads on access (compared below).
+    assert carried.get_deferred_fields() == {"created_at", "updated_at", "decided_by_id"}
+    assert carried.carrier.get_deferred_fields() == {"created_at", "updated_at", "organisation_id"}
     fetched = PickupSubscription.objects.select_related("carrier").get()
     for field in PickupSubscription._meta.concrete_fields:
         assert getattr(carried, field.attname) == getattr(fetched, field.attname), field.name
