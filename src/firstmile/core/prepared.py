@@ -66,9 +66,6 @@ class _Prepared:
         # The row converters of the select list, found once per connection: looking
         # them up walks every selected column's field and backend (~0.3 ms a call).
         self.converters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self.row_converters: weakref.WeakKeyDictionary = (
-            weakref.WeakKeyDictionary()
-        )  # the same, as _instances uses them
         self.plans: dict[str, _InstancePlan] = {}
 
 
@@ -160,15 +157,15 @@ def _instances(prepared: _Prepared, model: type[Model], alias: str, params: list
     compiler = prepared.compiler
     if compiler.has_extra_select:
         rows = [row[: compiler.col_count] for row in rows]
-    converters = prepared.row_converters.get(connection)
+    converters = prepared.converters.get(connection)
     if converters is None:
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
-        converters = prepared.row_converters[connection] = list(compiler.get_converters(fields).items())
+        converters = prepared.converters[connection] = compiler.get_converters(fields)
     if converters:
         converted = []
         for row in rows:
             row = list(row)
-            for position, (functions, expression) in converters:
+            for position, (functions, expression) in converters.items():
                 value = row[position]
                 for convert in functions:
                     value = convert(value, expression, connection)
