@@ -60,13 +60,13 @@ class _JSONTexts(ArraySubquery):
         return ArrayField(TextField())
 
 
-def rows_to_instances(model: type[Model], rows: list[str | dict], related: tuple[str, ...] = ()) -> list[Model]:
-    """Instances from rows_subquery's objects (JSON texts, or dicts already parsed)."""
+def rows_to_instances(model: type[Model], rows: list[str], related: tuple[str, ...] = ()) -> list[Model]:
+    """Instances from rows_subquery's objects (JSON texts)."""
     alias = connection.alias  # a proxy lookup: once, not per row
     fields = [model._meta.get_field(name) for name in related]
     instances = []
     for row in rows:
-        values = orjson.loads(row) if isinstance(row, str) else dict(row)
+        values = orjson.loads(row)
         parent_rows = [values.pop(field.name) for field in fields]
         instance = _instance(model, values, alias)
         for field, parent_row in zip(fields, parent_rows, strict=True):
