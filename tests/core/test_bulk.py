@@ -1,6 +1,9 @@
 """bulk_insert writes what bulk_create writes and gives the instances their ids, on either database."""
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 
 from firstmile.accounts.models import Organisation, OrganisationKind
 from firstmile.core.bulk import bulk_insert
@@ -69,3 +72,39 @@ def test_json_values_and_columns_of_nothing_but_null_go_in_as_bulk_create_writes
     stored = {e.pk: e for e in Event.objects.filter(pk__in=[e.pk for e in made])}
     assert [stored[e.pk].payload for e in made] == payloads
     assert {(e.actor_user_id, e.owner_id, e.occurred_at) for e in stored.values()} == {(None, None, moment)}
+
+
+def test_new_instances_are_what_the_model_constructor_makes():
+    from firstmile.core.bulk import new_instances
+    from firstmile.events.models import Event
+
+    rows = [{"kind": "order.shipped", "subject_type": "shipping.order", "subject_id": str(i)} for i in range(3)]
+    with time_machine.travel(
+        datetime(2026, 3, 1, 4, 5, tzinfo=UTC), tick=False
+    ):  # occurred_at's default reads the clock
+        fast, slow = new_instances(Event, rows), [Event(**row) for row in rows]
+    for made, reference in zip(fast, slow, strict=True):
+        assert made._state.adding and made._state.db is None and made.pk is None
+        assert {f.attname: getattr(made, f.attname) for f in Event._meta.concrete_fields} == {
+            f.attname: getattr(reference, f.attname) for f in Event._meta.concrete_fields
+        }
+    # A callable default (the payload's fresh dict) is called for each instance, never shared.
+    fast[0].payload["changed"] = True
+    assert fast[1].payload == {}
+    with pytest.raises(TypeError, match="no_such_field"):
+        new_instances(Event, [{"kind": "order.shipped", "no_such_field": 1}])
+    saved = bulk_insert(Event, new_instances(Event, rows))
+    assert Event.objects.filter(pk__in=[e.pk for e in saved]).count() == 3
+
+
+def test_the_rows_of_one_insert_share_one_creation_instant():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("elsewhere bulk_insert is bulk_create, which reads the clock for each row")
+    made = bulk_insert(
+        Organisation, [Organisation(kind=OrganisationKind.MERCHANT, code=f"inst{i}", name="同") for i in range(30)]
+    )
+    assert len({o.created_at for o in made}) == 1 and len({o.updated_at for o in made}) == 1
+    stored = set(Organisation.objects.filter(code__startswith="inst").values_list("created_at", flat=True))
+    assert stored == {made[0].created_at}

@@ -132,7 +132,7 @@ class _PreparedQuery(Query):
         return compiler
 
 
-def _plain(model: type[Model]) -> bool:
+def plain_model(model: type[Model]) -> bool:
     """Whether an instance may be made by filling its __dict__: Django's own __init__ and from_db, no signals."""
     return (
         model.__init__ is Model.__init__
@@ -289,7 +289,7 @@ class PreparedQuerySet:
                     # The SQL was compiled for "= value"; None would need "IS NULL".
                     raise ValueError(f"{self._build.__name__}: parameter {name} is None")
                 params.append(extra(value) if extra else value)
-        if _plain(model):
+        if plain_model(model):
             return _instances(prepared, model, alias, params)
         # Its own __init__, from_db or init signals: Django makes the instances.
         return list(QuerySet(model=model, query=_PreparedQuery(model, prepared, params), using=alias))

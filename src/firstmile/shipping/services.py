@@ -22,7 +22,7 @@ from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.models import PickupWindow, SortingCentre
 from firstmile.carriers.selectors import active_sorting_centres, coverage_serving
 from firstmile.core import error_codes as core_codes
-from firstmile.core.bulk import bulk_insert, update_by_ids
+from firstmile.core.bulk import bulk_insert, new_instances, update_by_ids
 from firstmile.core.clock import BEIJING, now
 from firstmile.core.errors import ApplicationError, Conflict, NotFound
 from firstmile.core.prepared import prepared
@@ -215,7 +215,14 @@ _ISSUED_WITH = ("order", "carrier", "coverage", "sorting_centre", "warehouse", "
 # Prepared (core/prepared.py): compiling this lock for every batch cost more than running it.
 @prepared
 def _orders_to_ship(merchant_id: int, order_ids: list[int]) -> QuerySet[Order]:
-    return Order.objects.select_for_update().filter(merchant_id=merchant_id, pk__in_array=order_ids).order_by("pk")
+    # Only what issuing reads and the waybills' output shows (order_no): the
+    # timestamps and deadlines were most of the rows' decoding.
+    return (
+        Order.objects.select_for_update()
+        .filter(merchant_id=merchant_id, pk__in_array=order_ids)
+        .only("id", "merchant_id", "warehouse_id", "order_no", "status")
+        .order_by("pk")
+    )
 
 
 @transaction.atomic
@@ -304,19 +311,22 @@ def shipment_arrange(*, actor: Actor, order_ids) -> list[Waybill]:
         }
         for warehouse_id, plan in plans.items()
     }
-    waybills, issued_for = [], []
+    rows, issued_for = [], []
     for carrier_orders in by_carrier.values():
         carrier = plans[carrier_orders[0].warehouse_id]["carrier"]
         for order, number in zip(
             carrier_orders, allocate_numbers(carrier.waybill_prefix, len(carrier_orders)), strict=True
         ):
-            waybills.append(
-                Waybill(
-                    waybill_no=number, order_id=order.pk, merchant_id=order.merchant_id, **columns[order.warehouse_id]
-                )
+            rows.append(
+                {
+                    "waybill_no": number,
+                    "order_id": order.pk,
+                    "merchant_id": order.merchant_id,
+                    **columns[order.warehouse_id],
+                }
             )
             issued_for.append(order)
-    bulk_insert(Waybill, waybills)
+    waybills = bulk_insert(Waybill, new_instances(Waybill, rows))
     update_by_ids(Order, ids, status=OrderStatus.SHIPPED, shipped_at=moment, updated_at=moment)
     event_record_bulk(
         actor=actor,
