@@ -22,9 +22,9 @@ import orjson
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Model, QuerySet, TextField
+from django.db.models import Func, Model, QuerySet, TextField
 from django.db.models.base import ModelState
-from django.db.models.functions import JSONObject
+from django.db.models.functions import Cast, JSONObject
 
 
 def _fields(model: type[Model], prefix: str = "", defer: tuple[str, ...] = ()) -> dict:
@@ -48,12 +48,41 @@ def rows_subquery(queryset: QuerySet, related: tuple[str, ...] = (), defer: tupl
     shape = _fields(model, defer=defer)
     for name in related:
         parent = model._meta.get_field(name).related_model
-        shape[name] = JSONObject(**_fields(parent, f"{name}__", defer))
-    return _JSONTexts(queryset.values(row=JSONObject(**shape)))
+        shape[name] = _JSONObject(**_fields(parent, f"{name}__", defer))
+    return _JSONTexts(queryset.values(row=_JSONObject(as_text=True, **shape)))
+
+
+class _JSONObject(JSONObject):
+    """``JSON_BUILD_OBJECT(…)``, ``::text`` for the outermost object: json, where JSONObject builds jsonb.
+
+    jsonb is a binary value whose keys are sorted and deduplicated as it is built,
+    and then printed back as text to be sent; json is the text as written. These
+    objects are only ever sent and parsed (by orjson), and on a page of twenty
+    warehouses building them as jsonb was a third of the query's time in
+    PostgreSQL (0.45 ms of 1.4 ms). Values print the same way in both (instants
+    in ISO 8601 with their offset).
+    """
+
+    def __init__(self, as_text: bool = False, **fields) -> None:
+        super().__init__(**fields)
+        self.as_text = as_text
+        if as_text:
+            self.output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        copy = self.copy()
+        copy.set_source_expressions(
+            [
+                Cast(expression, TextField()) if index % 2 == 0 else expression  # keys, as JSONObject casts them
+                for index, expression in enumerate(copy.get_source_expressions())
+            ]
+        )
+        sql, params = Func.as_sql(copy, compiler, connection, function="JSON_BUILD_OBJECT", **extra_context)
+        return (f"({sql})::text" if self.as_text else sql), params
 
 
 class _JSONTexts(ArraySubquery):
-    """ARRAY(SELECT jsonb …) read as the objects' texts: Django's jsonb loader gives text, and no field parses it."""
+    """ARRAY(SELECT json_build_object(…)::text …): the objects' texts, which no field parses."""
 
     @cached_property
     def output_field(self):
