@@ -24,6 +24,7 @@ bench:
 	scripts/bootstrap.sh
 	PYTHONPATH=. .venv/bin/python bench/subscription_bulk_approve.py
 	PYTHONPATH=. .venv/bin/python bench/waybill_issuing.py
+	PYTHONPATH=. .venv/bin/python bench/arrange_cost.py
 	.venv/bin/python bench/labels.py
 	PYTHONPATH=. .venv/bin/python bench/switchover_push.py
 	PYTHONPATH=. .venv/bin/python bench/reverse_list.py
