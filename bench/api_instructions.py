@@ -17,15 +17,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from _callgrind import count as count_instructions  # noqa: E402
+from _callgrind import require_valgrind  # noqa: E402
 
 
 def child(config_path: str, url: str, requests: int) -> None:
@@ -54,36 +55,8 @@ def child(config_path: str, url: str, requests: int) -> None:
     os._exit(0)  # nothing more counted: no teardown
 
 
-def count(config_path: str, config: dict, url: str, requests: int) -> int:
-    for name in ("ready", "go"):
-        Path(config[name]).unlink(missing_ok=True)
-    out = Path(config["ready"]).with_suffix(".callgrind")
-    process = subprocess.Popen(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--instr-atstart=no",
-            f"--callgrind-out-file={out}",
-            sys.executable,
-            __file__,
-            "--child",
-            config_path,
-            url,
-            str(requests),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    while not Path(config["ready"]).exists():
-        if process.poll() is not None:
-            sys.exit(f"{url}: the child process failed")
-        time.sleep(0.1)
-    subprocess.run(["callgrind_control", "-i", "on", str(process.pid)], check=True, capture_output=True)
-    Path(config["go"]).touch()
-    process.wait()
-    total = int(re.search(r"^totals: (\d+)", out.read_text(), re.MULTILINE).group(1))
-    out.unlink()
-    return total // requests
+def count(config_path: str, scratch: str, url: str, requests: int) -> int:
+    return count_instructions([__file__, "--child", config_path, url, str(requests)], scratch) // requests
 
 
 def main() -> None:
@@ -94,9 +67,7 @@ def main() -> None:
     if args.child:
         child(args.child[0], args.child[1], int(args.child[2]))
         return
-    if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
-        sys.exit("valgrind is needed: apt-get install valgrind")
-    sys.path.insert(0, str(BENCH))
+    require_valgrind()
     from _pg import fresh_database
     from api_get import seed
 
@@ -120,7 +91,7 @@ def main() -> None:
             ("GET /api/v1/carriers (two rows)", "/api/v1/carriers"),
             ("GET /api/v1/warehouses (20 rows)", "/api/v1/warehouses"),
         ]
-        results = {name: count(config_path, config, url, args.requests) for name, url in cases}
+        results = {name: count(config_path, scratch, url, args.requests) for name, url in cases}
     single = results["GET /api/v1/warehouses/{id}"]
     bare = results["bare view, one primary-key read"]
     print(f"\nPython instructions per request (callgrind, in-process, {args.requests} requests each, PostgreSQL)")

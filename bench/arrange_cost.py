@@ -19,15 +19,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from _callgrind import count as count_instructions  # noqa: E402
+from _callgrind import require_valgrind  # noqa: E402
 
 
 def child(config_path: str) -> None:
@@ -73,9 +74,7 @@ def main() -> None:
     if args.child:
         child(args.child)
         return
-    if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
-        sys.exit("valgrind is needed: apt-get install valgrind")
-    sys.path.insert(0, str(BENCH))
+    require_valgrind()
     from _pg import fresh_database
     from waybill_issuing import seed
 
@@ -95,36 +94,14 @@ def main() -> None:
         }
         config_path = f"{scratch}/config.json"
         Path(config_path).write_text(json.dumps(config))
-        out = f"{scratch}/arrange.callgrind"
-        process = subprocess.Popen(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                "--instr-atstart=no",
-                f"--callgrind-out-file={out}",
-                sys.executable,
-                __file__,
-                "--child",
-                config_path,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        while not Path(config["ready"]).exists():
-            if process.poll() is not None:
-                sys.exit("the child process failed")
-            time.sleep(0.1)
-        subprocess.run(["callgrind_control", "-i", "on", str(process.pid)], check=True, capture_output=True)
-        wal_before = wal_lsn()
-        Path(config["go"]).touch()
-        process.wait()
-        wal_after = wal_lsn()
+        wal = []
+        total = count_instructions([__file__, "--child", config_path], scratch, on_start=lambda: wal.append(wal_lsn()))
+        wal.append(wal_lsn())
         connection.close()
-        total = int(re.search(r"^totals: (\d+)", Path(out).read_text(), re.MULTILINE).group(1))
     waybills = args.batches * args.batch
     print(f"\narrange shipment, {args.batches} calls of {args.batch} orders, one client, PostgreSQL")
     print(f"  Python instructions per waybill (callgrind)   {total / waybills:>12,.0f}")
-    print(f"  WAL bytes per waybill                          {(wal_after - wal_before) / waybills:>12,.0f}")
+    print(f"  WAL bytes per waybill                          {(wal[1] - wal[0]) / waybills:>12,.0f}")
 
 
 if __name__ == "__main__":
