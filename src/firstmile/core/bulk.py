@@ -41,8 +41,8 @@ def new_instances(model: type[Model], rows: list[dict]) -> list[Model]:
     """``[model(**row) for row in rows]`` for rows of concrete fields' attnames, not yet saved.
 
     Model.__init__ sets every field through its descriptor, one by one; for the
-    fifty waybills of an arrange-shipment call that was a fifth of its Python
-    (bench/waybill_issuing.py). A new instance of a plain model (Django's own
+    fifty waybills of an arrange-shipment call that was a quarter of its Python
+    (cProfile; bench/arrange_cost.py counts it). A new instance of a plain model (Django's own
     __init__, no init signals) is the same thing as its defaults overlaid with
     the caller's values in its __dict__, which is what this builds.
     """
@@ -122,7 +122,7 @@ def _column(field, objs: list, connection) -> list:
     elif not own_pre_save:
         raw = [getattr(obj, field.attname) for obj in objs]  # what pre_save would return
     else:
-        raw = [field.pre_save(obj, True) for obj in objs]  # auto_now and the like set the value
+        raw = [field.pre_save(obj, True) for obj in objs]  # the field's own pre_save may set the value
     prep = field.get_db_prep_save
     try:
         distinct = {(type(value), value) for value in raw}
