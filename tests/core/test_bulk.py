@@ -79,9 +79,8 @@ def test_new_instances_are_what_the_model_constructor_makes():
     from firstmile.events.models import Event
 
     rows = [{"kind": "order.shipped", "subject_type": "shipping.order", "subject_id": str(i)} for i in range(3)]
-    with time_machine.travel(
-        datetime(2026, 3, 1, 4, 5, tzinfo=UTC), tick=False
-    ):  # occurred_at's default reads the clock
+    # occurred_at's default reads the clock: both ways must read the same instant.
+    with time_machine.travel(datetime(2026, 3, 1, 4, 5, tzinfo=UTC), tick=False):
         fast, slow = new_instances(Event, rows), [Event(**row) for row in rows]
     for made, reference in zip(fast, slow, strict=True):
         assert made._state.adding and made._state.db is None and made.pk is None

@@ -56,7 +56,8 @@ def test_only_a_postgresql_connection_in_utc_gets_the_compiled_loader(vendor, zo
         def register_loader(self, oid, loader):
             calls.append((oid, loader))
 
-    class Connection:  # a database with TIME_ZONE set: Django's loader converts to that zone, so it stays
+    # A zone other than UTC is a database with TIME_ZONE set: Django's loader converts to it, so it stays.
+    class Connection:
         def __init__(self):
             self.vendor, self.timezone = vendor, zone
             self.connection = type("Psycopg", (), {"adapters": Adapters()})()
