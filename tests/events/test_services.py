@@ -1,6 +1,7 @@
 import pytest
 from django.db import transaction
 
+from firstmile.accounts.actor import Actor
 from firstmile.accounts.models import Organisation
 from firstmile.events.models import Event
 from firstmile.events.selectors import event_list
@@ -34,3 +35,23 @@ def test_event_list_shows_an_organisation_only_its_own_events():
     seen = set(event_list(actor=actor_a).values_list("owner_id", flat=True))
     assert seen == {a.pk}
     assert event_list(actor=factories.actor(b)).filter(owner=a).count() == 0
+
+
+def test_deleting_a_party_still_reaches_its_events_without_database_constraints():
+    # Event's party columns hold no database foreign keys (events/models.py);
+    # Django's on_delete keeps them consistent instead.
+    merchant, carrier = factories.organisation(), factories.organisation(kind="carrier")
+    user = factories.user(merchant)
+    with transaction.atomic():
+        event = event_record(
+            actor=Actor.for_user(user),
+            kind="user.updated",
+            subject=merchant,
+            owner=carrier,
+            counterparty=merchant,
+        )
+    user.delete()
+    event.refresh_from_db()
+    assert (event.actor_user_id, event.actor_organisation_id) == (None, merchant.pk)
+    merchant.delete()
+    assert not Event.objects.filter(pk=event.pk).exists()

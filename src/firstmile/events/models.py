@@ -18,20 +18,49 @@ class Event(models.Model):
     from_state = models.CharField(_("from"), max_length=32, blank=True)
     to_state = models.CharField(_("to"), max_length=32, blank=True)
     payload = models.JSONField(_("payload"), default=dict, blank=True)
+    # No database constraints on the parties (db_constraint=False): every id here
+    # is copied, in the same transaction, from a row that holds its own foreign
+    # key (the subject's merchant, the carrier, the signed-in user), and Django
+    # still applies on_delete. Checked by PostgreSQL, each event row cost four
+    # index lookups and a FOR KEY SHARE lock at commit, and every merchant's
+    # events locked the same carrier organisation row: 17 % of the database's
+    # CPU in arrange-shipment (bench/arrange_cost.py, docs/benchmarks.md).
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     actor_organisation = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     actor_label = models.CharField(_("actor"), max_length=120, blank=True)
     # The parties who must hear of it: the subject's owner and the other side.
     # Both lead an (…, occurred_at) index below, which serves their lookups too.
     owner = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+        "accounts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     counterparty = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+        "accounts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:
