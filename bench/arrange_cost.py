@@ -123,8 +123,8 @@ def main() -> None:
     warm = 5
     with tempfile.TemporaryDirectory() as scratch, fresh_database("firstmile_bench_arrange_cost"):
         counted = (warm + args.batches) * args.batch
-        # with --server-callgrind, a short series of warm + 2 batches comes first
-        extra = (warm + 2) * args.batch if args.server_callgrind else 0
+        # with --server-callgrind, a short series of warm batches comes first
+        extra = warm * args.batch if args.server_callgrind else 0
         [(user, order_ids)] = seed(1, counted + extra + (warm + args.cpu_batches) * args.batch, history=200)
         order_ids, cpu_order_ids = order_ids[:counted], order_ids[counted:]
         from django.db import connection
@@ -188,16 +188,16 @@ def cpu_per_waybill(user_id: int, order_ids: list[int], batch: int, warm: int) -
 
 
 def backend_instructions(user_id: int, order_ids: list[int], batch: int, warm: int, server_callgrind: str) -> int:
-    """The backend instructions of the batches after ``warm`` + 2, on a server under callgrind.
+    """The backend instructions of the batches after the first ``warm``, on a server under callgrind.
 
     Each backend's count covers its whole life (start, catalogue caches, warm-up),
-    so two fresh connections run a short and a long series and the difference is
-    what the extra batches cost.
+    so two fresh connections run a short series (``warm`` batches) and a long one
+    (``order_ids`` less those) and the difference is what the extra batches cost.
     """
     from django.db import connection
 
     counts = []
-    short = (warm + 2) * batch
+    short = warm * batch
     for series in (order_ids[:short], order_ids[short:]):
         connection.close()
         pid = backend_pid()

@@ -2,6 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import transaction
+from django.db.models import ProtectedError
 
 from firstmile.core.clock import beijing
 from firstmile.core.errors import ApplicationError, Conflict, NotFound
@@ -72,6 +74,19 @@ def test_arrange_shipment_issues_a_pickup_waybill_from_the_serving_carrier(merch
     assert order.status == OrderStatus.SHIPPED
     assert Event.objects.filter(kind="waybill.issued", subject_id=str(waybill.pk)).exists()
     assert Event.objects.filter(kind="order.shipped", subject_id=str(order.pk)).exists()
+
+
+def test_the_configuration_a_waybill_points_at_cannot_be_deleted(merchant, hongmei, jt):
+    # carrier, coverage, sorting_centre and sender_division hold no database
+    # constraint (shipping/models.py): Django's PROTECT is what keeps them.
+    order = order_create(actor=merchant, order_no="TT4", item_summary="台灯 x1")
+    [waybill] = shipment_arrange(actor=merchant, order_ids=[order.pk])
+    for parent in (waybill.coverage, waybill.sorting_centre, waybill.sender_division, jt):
+        with pytest.raises(ProtectedError), transaction.atomic():
+            parent.delete()
+        assert type(parent).objects.filter(pk=parent.pk).exists()
+    waybill.refresh_from_db()
+    assert (waybill.carrier_id, waybill.sorting_centre.carrier_id) == (jt.pk, jt.pk)
 
 
 def test_pending_subscription_means_drop_off_and_explains_why(merchant, changan):

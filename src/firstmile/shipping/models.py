@@ -114,11 +114,22 @@ class Waybill(BaseModel):
     # below, which serve their lookups too: no index of their own to keep up on
     # every waybill written.
     merchant = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+", db_index=False)
-    carrier = models.ForeignKey("carriers.Carrier", on_delete=models.PROTECT, related_name="waybills", db_index=False)
-    coverage = models.ForeignKey("carriers.CoverageArea", null=True, on_delete=models.PROTECT, related_name="+")
+    # The carrier, its coverage area, its sorting centre and the sender's division are
+    # the platform's configuration: rows every merchant's waybills point at, deleted
+    # by nobody (PROTECT, which Django enforces before any delete). Their database
+    # constraints are off (db_constraint=False): PostgreSQL checked each per row at
+    # commit with a FOR KEY SHARE lock on the same few rows for every merchant
+    # arranging at once, 16 % of its work per waybill (bench/arrange_cost.py). The
+    # waybill's own keys (order, merchant, warehouse, subscription) keep theirs.
+    carrier = models.ForeignKey(
+        "carriers.Carrier", on_delete=models.PROTECT, related_name="waybills", db_index=False, db_constraint=False
+    )
+    coverage = models.ForeignKey(
+        "carriers.CoverageArea", null=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     handover_method = models.CharField(_("handover"), max_length=10, choices=HandoverMethod.choices)
     sorting_centre = models.ForeignKey(
-        "carriers.SortingCentre", on_delete=models.PROTECT, related_name="waybills", db_index=False
+        "carriers.SortingCentre", on_delete=models.PROTECT, related_name="waybills", db_index=False, db_constraint=False
     )
     warehouse = models.ForeignKey("pickup.Warehouse", on_delete=models.PROTECT, related_name="waybills", db_index=False)
     warehouse_address_version = models.PositiveIntegerField()
@@ -127,7 +138,9 @@ class Waybill(BaseModel):
     sender_phone = models.CharField(max_length=20)
     # Indexed for prefix matches only (a switchover's area: code LIKE '4419%'),
     # which serve equality too; see Meta.
-    sender_division = models.ForeignKey("geo.Division", on_delete=models.PROTECT, related_name="+", db_index=False)
+    sender_division = models.ForeignKey(
+        "geo.Division", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     sender_address = models.CharField(max_length=300)
     subscription = models.ForeignKey(
         "pickup.PickupSubscription", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
