@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import Client
 
 from firstmile.accounts.models import OrganisationKind, Role
@@ -42,7 +42,40 @@ def test_failed_logins_lock_the_username_from_that_address_and_not_others():
     assert _login(client, "packer", factories.PASSWORD).status_code == 302
 
 
-def test_bad_tokens_are_throttled_per_address(settings):
+REDIS_URL = os.environ.get("FIRSTMILE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_reachable() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(params=["memory", "redis"])
+def counters(request, settings):
+    """The throttle counters in each cache a deployment can configure: memory (one
+    process) or Redis (FIRSTMILE_REDIS_URL, as docs/deploy.md recommends)."""
+    if request.param == "redis":
+        if not _redis_reachable():
+            pytest.skip(f"no Redis server at {REDIS_URL}")
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": REDIS_URL,
+                "KEY_PREFIX": f"test-{secrets.token_hex(4)}",
+            }
+        }
+    cache.clear()  # on Redis, the test database's keys (db 15 unless told)
+    backend = type(caches["default"]).__name__
+    assert backend == {"memory": "LocMemCache", "redis": "RedisCache"}[request.param]
+    yield request.param
+    cache.clear()
+
+
+def test_bad_tokens_are_throttled_per_address(settings, counters):
     settings.FIRSTMILE_TOKEN_FAILURE_LIMIT = 3
     org = factories.organisation(OrganisationKind.MERCHANT)
     good = factories.token(org)
