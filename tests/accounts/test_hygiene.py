@@ -10,6 +10,8 @@ from django.core.cache import cache, caches
 from django.test import Client
 
 from firstmile.accounts.models import OrganisationKind, Role
+from firstmile.api import auth
+from firstmile.api.auth import forget_token_failure_checks
 
 from .. import factories
 
@@ -19,8 +21,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _fresh_counters():
     cache.clear()
+    forget_token_failure_checks()
     yield
     cache.clear()
+    forget_token_failure_checks()
 
 
 def _login(client, username, password):
@@ -88,6 +92,31 @@ def test_bad_tokens_are_throttled_per_address(settings, counters):
     assert throttled.json()["code"] == "too_many_attempts"
     other = Client(REMOTE_ADDR="198.51.100.3").get("/api/v1/me", headers={"Authorization": f"Bearer {good}"})
     assert other.status_code == 200
+
+
+def test_failures_counted_by_other_processes_reach_a_good_token_within_the_recheck(settings, counters, monkeypatch):
+    # Another web process's failures reach this one through the shared counter; a
+    # process that last found the address under the limit reads it again once
+    # FIRSTMILE_TOKEN_FAILURE_RECHECK has passed, and at once after a failure of its own.
+    settings.FIRSTMILE_TOKEN_FAILURE_LIMIT = 3
+    settings.FIRSTMILE_TOKEN_FAILURE_RECHECK = 5
+    moment = [1000.0]
+    monkeypatch.setattr(auth, "_clock", lambda: moment[0])
+    good = {"Authorization": f"Bearer {factories.token(factories.organisation(OrganisationKind.MERCHANT))}"}
+    bad = {"Authorization": f"Bearer fm_{secrets.token_urlsafe(32)}"}
+    client = Client(REMOTE_ADDR="203.0.113.10")
+    assert client.get("/api/v1/me", headers=good).status_code == 200
+    cache.set("firstmile:token-failures:203.0.113.10", 3, 600)  # what the other processes counted
+    moment[0] += 4
+    assert client.get("/api/v1/me", headers=good).status_code == 200  # within the recheck
+    moment[0] += 1
+    assert client.get("/api/v1/me", headers=good).status_code == 429
+    # Under the limit again; then one failure here sends the next request to the counter.
+    cache.set("firstmile:token-failures:203.0.113.10", 1, 600)
+    assert client.get("/api/v1/me", headers=good).status_code == 200
+    assert client.get("/api/v1/me", headers=bad).status_code == 401
+    cache.set("firstmile:token-failures:203.0.113.10", 3, 600)
+    assert client.get("/api/v1/me", headers=good).status_code == 429
 
 
 def test_pages_carry_a_content_security_policy_without_inline_script():
