@@ -26,7 +26,8 @@ def _failure_key(request: HttpRequest) -> str:
 # on every request was a round trip and a fifth of a single GET's Python
 # (bench/api_instructions.py). A failure seen here forgets its address, so this
 # process reads the shared counter again on that address's next request: past
-# the limit, each process lets at most one more guess through, and a good token
+# the limit, each process lets at most one more guess per request in flight
+# through (one per gthread thread), and a good token
 # from the address is refused at most FIRSTMILE_TOKEN_FAILURE_RECHECK seconds late.
 _under_limit: dict[str, float] = {}
 _UNDER_LIMIT_KEPT = 10_000
@@ -47,7 +48,7 @@ def _over_failure_limit(key: str) -> bool:
 
 
 def forget_token_failure_checks() -> None:
-    """Read every address's failure counter afresh (tests; an operator clearing the counters)."""
+    """Make this process read every address's failure counter afresh (for tests)."""
     _under_limit.clear()
 
 
