@@ -15,7 +15,11 @@ PostgreSQL database and process):
   counts, medians of 20 calls.
 
 Prints time, time per row and, against the size before, the growth factor of the
-time divided by that of the data (1.00 = linear); list pages should not grow.
+time divided by that of the data (1.00 = linear); list pages should not grow. For
+the push, the review and day planning also the shared-buffer pages the step went
+through (pg_stat_database, hits and reads) and their growth the same way: a count
+the machine's speed and cache do not move, which separates work that grows faster
+than the data from a step that merely ran slower.
 
     PYTHONPATH=. .venv/bin/python bench/growth.py [--sizes 10000,100000,1000000] [--work push,dayplan,reverse]
 """
@@ -50,6 +54,44 @@ def _clone(
         f"INSERT INTO {table} ({names}) SELECT {select} FROM {table} t, {source} WHERE t.id = %(template)s AND {where}",
         {**params, "template": template_id},
     )
+
+
+def _pages_touched() -> int:
+    """Shared-buffer pages this database has read or hit so far (pg_stat_database), flushed first.
+
+    A count that the machine's speed does not move: how much data a step went
+    through. Database-wide, so autovacuum's work in the same database counts too.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # flushed as the backend goes idle after this
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT blks_hit + blks_read FROM pg_stat_database WHERE datname = current_database()")
+        return int(cursor.fetchone()[0])
+
+
+def _timed(step) -> tuple[float, int, object]:
+    """Wall seconds and pages touched by one step."""
+    pages = _pages_touched()
+    started = time.perf_counter()
+    result = step()
+    seconds = time.perf_counter() - started
+    return seconds, _pages_touched() - pages, result
+
+
+def _bytes_per_row(cursor, table: str) -> float:
+    """Table and indexes, all partitions included, per row."""
+    cursor.execute(
+        # pg_partition_tree is empty for a plain table; a partitioned parent's own size is 0
+        "SELECT pg_total_relation_size(%(t)s::regclass)"
+        " + (SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree(%(t)s::regclass)),"
+        f" (SELECT count(*) FROM {table})",
+        {"t": table},
+    )
+    size, rows = cursor.fetchone()
+    return float(size) / max(rows, 1)
 
 
 def measure_dayplan(n: int) -> dict[str, float]:
@@ -110,18 +152,14 @@ def measure_dayplan(n: int) -> dict[str, float]:
                 roster_set(
                     actor=dispatcher, driver_id=driver.pk, route_id=route.pk, day_type=day_type, capacity=capacity
                 )
-        started = time.perf_counter()
-        plan = day_plan(actor=dispatcher, day=beijing_today())
-        seconds = time.perf_counter() - started
+        seconds, pages, plan = _timed(lambda: day_plan(actor=dispatcher, day=beijing_today()))
         assert plan.parcels_linked == n and plan.tasks == warehouses and plan.unassigned == 0, plan
         sizes = {}
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
             for table in ("shipping_order", "shipping_waybill", "dispatch_taskparcel", "events_event"):
-                cursor.execute(f"SELECT pg_total_relation_size('{table}'), (SELECT count(*) FROM {table})")
-                size, rows = cursor.fetchone()
-                sizes[f"bytes_per_row_{table}"] = size / max(rows, 1)
-        return {"dayplan": seconds, **sizes}
+                sizes[f"bytes_per_row_{table}"] = _bytes_per_row(cursor, table)
+        return {"dayplan": seconds, "dayplan_pages": pages, **sizes}
 
 
 def measure_reverse(n: int) -> dict[str, float]:
@@ -182,18 +220,18 @@ def measure(n: int) -> dict[str, float]:
             cutover_at=now() + timedelta(days=1),
             division_codes=["441900"],
         )
-        started = time.perf_counter()
-        report = batch_push(actor=ops, batch_id=batch.pk)
-        push = time.perf_counter() - started
+        push, push_pages, report = _timed(lambda: batch_push(actor=ops, batch_id=batch.pk))
         assert report.pushed == n, report
 
         ws_staff = factories.actor(ws.organisation, kind=OrganisationKind.CARRIER)
         ids = list(PickupSubscription.objects.filter(carrier=ws).order_by("pk").values_list("pk", flat=True))
-        started = time.perf_counter()
-        for i in range(0, len(ids), 10_000):
-            subscription_approve(actor=ws_staff, subscription_ids=ids[i : i + 10_000])
-        review = time.perf_counter() - started
-        return {"push": push, "review": review}
+
+        def review_all():
+            for i in range(0, len(ids), 10_000):
+                subscription_approve(actor=ws_staff, subscription_ids=ids[i : i + 10_000])
+
+        review, review_pages, _ = _timed(review_all)
+        return {"push": push, "push_pages": push_pages, "review": review, "review_pages": review_pages}
 
 
 def main() -> None:
@@ -236,13 +274,18 @@ def main() -> None:
         previous = None
         for n in sizes:
             seconds = results[n][what]
+            pages = results[n].get(f"{what}_pages")
             line = f"    {n:>9,} rows  {seconds * 1000:9.1f} ms  {seconds / n * 1e6:7.2f} µs/row"
             if previous:
-                (m, earlier) = previous
+                (m, earlier, earlier_pages) = previous
                 growth = seconds / earlier
                 line += f"   growth {growth:5.2f}x for {n / m:.0f}x rows: {growth / (n / m):.2f} of linear"
+            if pages is not None:
+                line += f"   | {pages:>11,} pages {pages / n:6.2f}/row"
+                if previous:
+                    line += f"  {pages / earlier_pages / (n / m):.2f} of linear"
             print(line)
-            previous = (n, seconds)
+            previous = (n, seconds, pages)
 
 
 if __name__ == "__main__":
