@@ -380,7 +380,7 @@ def main() -> None:
             results, failures = run(traffic, seconds, args.scale)
             wall = time.perf_counter() - started
             print(
-                f"arranged {len(traffic.waybills)} waybills; {sum(map(len, traffic.created.values()))} orders waiting"
+                f"arranged {traffic.arranged} waybills; {sum(map(len, traffic.created.values()))} orders waiting"
             )
         finally:
             server.terminate()
