@@ -46,6 +46,11 @@ def child(config_path: str, url: str, requests: int) -> None:
     client, headers = Client(), {"Authorization": f"Bearer {config['token']}"}
     for _ in range(30):  # warm: prepared statements, caches, imports
         assert client.get(url, headers=headers).status_code == 200
+    if os.environ.get("FIRSTMILE_BENCH_GC_FREEZE"):
+        import gc
+
+        gc.collect()
+        gc.freeze()
     ready, go = Path(config["ready"]), Path(config["go"])
     ready.touch()
     while not go.exists():

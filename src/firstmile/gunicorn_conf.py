@@ -50,3 +50,23 @@ loglevel = os.environ.get("FIRSTMILE_LOG_LEVEL", "info").lower()
 reuse_port = os.environ.get("FIRSTMILE_WEB_REUSE_PORT", "1" if _kernel_hands_over_queued_connections() else "0") == "1"
 # Behind a proxy on the same machine or network: trust its X-Forwarded-* headers.
 forwarded_allow_ips = os.environ.get("FIRSTMILE_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Load the URLconf, then move everything loaded so far out of the garbage collector's sight.
+
+    A worker's heap after start-up is a few hundred thousand objects (Django, the
+    apps, the API's routes and schemas) that live as long as the process. Python's
+    full collections, which come every few hundred requests, walked all of them:
+    about 55 million instructions each, ~280k per request averaged
+    (bench/api_instructions.py, with and without FIRSTMILE_BENCH_GC_FREEZE), and a
+    pause of several milliseconds for whichever request triggered it. Frozen, they
+    are never scanned; objects made later are collected as before.
+    """
+    import gc
+
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (imports the API and every router now, not on the first request)
+    gc.collect()
+    gc.freeze()

@@ -103,3 +103,20 @@ def test_reuse_port_follows_the_kernel_unless_the_environment_says(monkeypatch, 
         assert gunicorn_conf._kernel_hands_over_queued_connections() is expected
     monkeypatch.setattr(gunicorn_conf, "_MIGRATE_REQ", tmp_path / "absent")
     assert gunicorn_conf._kernel_hands_over_queued_connections() is False  # not Linux, or an older kernel
+
+
+def test_a_worker_freezes_its_start_up_heap_after_loading_the_routes():
+    import gc
+
+    from django.urls import clear_url_caches, get_resolver
+
+    from firstmile import gunicorn_conf
+
+    clear_url_caches()
+    assert "url_patterns" not in get_resolver().__dict__
+    try:
+        gunicorn_conf.post_worker_init(worker=None)
+        assert gc.get_freeze_count() > 10_000
+        assert "url_patterns" in get_resolver().__dict__  # loaded by the hook (a cached_property)
+    finally:
+        gc.unfreeze()
