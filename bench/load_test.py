@@ -379,9 +379,7 @@ def main() -> None:
             started = time.perf_counter()
             results, failures = run(traffic, seconds, args.scale)
             wall = time.perf_counter() - started
-            print(
-                f"arranged {traffic.arranged} waybills; {sum(map(len, traffic.created.values()))} orders waiting"
-            )
+            print(f"arranged {traffic.arranged} waybills; {sum(map(len, traffic.created.values()))} orders waiting")
         finally:
             server.terminate()
             server.wait(timeout=30)
