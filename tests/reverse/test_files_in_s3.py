@@ -26,6 +26,7 @@ from firstmile.reverse.models import ReverseOrder
 
 from .. import factories
 from ..jobs import finished
+from .test_api import _raise as raise_reverse_order
 
 pytestmark = pytest.mark.django_db
 BUCKET = "firstmile-files"
@@ -96,19 +97,8 @@ def test_a_file_saved_twice_under_one_name_keeps_both(bucket):
     assert all(_private(bucket, key) for key in _keys(bucket))
 
 
-def _raise(client, **extra):
-    body = {
-        "merchant_code": "dg-lighting",
-        "order_no": "S3",
-        "reverse_type": "intercept_refused",
-        "business_mode": "pop",
-        "warehouse_code": "HZ-1",
-        "warehouse_name": "杭州集货仓",
-        "owner_id": "OW1",
-        "owner_name": "东莞明亮",
-        **extra,
-    }
-    created = client.post("/reverse-orders", body)
+def _raised(client, **extra) -> int:
+    created = raise_reverse_order(client, **extra)
     assert created.status_code == 201, created.content
     return created.json()["id"]
 
@@ -119,7 +109,7 @@ def test_an_export_job_writes_to_the_bucket_and_is_downloaded_through_its_owner(
     merchant_api = api(factories.token(merchant.organisation))
     warehouse_api = api(factories.token(warehouse_operator.organisation))
     for n in range(3):
-        _raise(warehouse_api, order_no=f"S3-{n}")
+        _raised(warehouse_api, order_no=f"S3-{n}")
 
     queued = merchant_api.client.post("/api/v1/reverse-orders/exports?format=csv", headers=merchant_api.headers)
     assert queued.status_code == 202, queued.content
@@ -159,7 +149,7 @@ def test_a_destruction_photo_goes_to_the_bucket_and_only_its_merchant_reads_it(
     warehouse_api = api(factories.token(warehouse_operator.organisation))
     merchant_api = api(factories.token(merchant.organisation))
     with time_machine.travel(datetime(2024, 7, 24, 2, 0, tzinfo=UTC), tick=False):
-        order_id = _raise(warehouse_api, order_no="S3-PHOTO", reverse_type="customs_failed", disposition="destroy")
+        order_id = _raised(warehouse_api, order_no="S3-PHOTO", reverse_type="customs_failed", disposition="destroy")
         confirmed = merchant_api.post("/reverse-orders/confirm-destruction", {"reverse_order_ids": [order_id]})
         assert confirmed.status_code == 200
     with time_machine.travel(datetime(2024, 7, 24, 4, 0, tzinfo=UTC), tick=False):
