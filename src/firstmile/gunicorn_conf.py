@@ -59,9 +59,9 @@ def post_worker_init(worker):
     apps, the API's routes and schemas) that live as long as the process. Python's
     full collections, which come every few hundred requests, walked all of them:
     about 55 million instructions each, ~280k per request averaged
-    (bench/api_instructions.py, with and without FIRSTMILE_BENCH_GC_FREEZE), and a
-    pause of several milliseconds for whichever request triggered it. Frozen, they
-    are never scanned; objects made later are collected as before.
+    (bench/api_instructions.py, with and without FIRSTMILE_BENCH_GC_FREEZE), all of
+    it paid by whichever request triggered the collection. Frozen, they are never
+    scanned; objects made later are collected as before.
     """
     import gc
 
