@@ -111,6 +111,10 @@ class PickupSubscription(BaseModel):
     effective_from = models.DateTimeField(_("effective from"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     origin = models.CharField(_("origin"), max_length=64, blank=True)  # e.g. "switchover.batch:3"
+    # Not indexed here (BaseModel indexes it): nothing reads requests by creation
+    # (requested_at is the request's instant), and every request written or decided
+    # paid for one more index entry.
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("pickup subscription")

@@ -1,5 +1,6 @@
 # The subscription's warehouse and carrier keys lose their single-column indexes:
-# (warehouse, status) and (carrier, status, requested_at) lead with the same columns.
+# (warehouse, status) and (carrier, status, requested_at) lead with the same columns;
+# its created_at loses its index too (nothing reads requests by creation).
 #
 # Not AlterField(db_index=False) on the database: on PostgreSQL Django drops every
 # index it finds on the column, and that took the two partial unique constraints on
@@ -13,6 +14,7 @@ from django.db import migrations, models
 INDEXES = {
     "pickup_pickupsubscription_carrier_id_50874af9": "carrier_id",
     "pickup_pickupsubscription_warehouse_id_82f21e04": "warehouse_id",
+    "pickup_pickupsubscription_created_at_81c0a6c9": "created_at",
 }
 
 
@@ -26,6 +28,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[
+                migrations.AlterField(
+                    model_name='pickupsubscription',
+                    name='created_at',
+                    field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+                ),
                 migrations.AlterField(
                     model_name='pickupsubscription',
                     name='carrier',
