@@ -79,43 +79,81 @@ def counters(request, settings):
     cache.clear()
 
 
-def test_bad_tokens_are_throttled_per_address(settings, counters):
+def _bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _random_token() -> str:
+    return "fm_" + secrets.token_urlsafe(32)
+
+
+def test_bad_tokens_are_throttled_per_address_without_refusing_good_ones(settings, counters):
     settings.FIRSTMILE_TOKEN_FAILURE_LIMIT = 3
-    org = factories.organisation(OrganisationKind.MERCHANT)
-    good = factories.token(org)
+    good = factories.token(factories.organisation(OrganisationKind.MERCHANT))
     client = Client(REMOTE_ADDR="203.0.113.9")
     for _ in range(3):
-        bad = "fm_" + secrets.token_urlsafe(32)
-        assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {bad}"}).status_code == 401
-    throttled = client.get("/api/v1/me", headers={"Authorization": f"Bearer {good}"})
+        assert client.get("/api/v1/me", headers=_bearer(_random_token())).status_code == 401
+    # Past the limit every new guess from the address is refused alike...
+    throttled = client.get("/api/v1/me", headers=_bearer(_random_token()))
     assert throttled.status_code == 429
     assert throttled.json()["code"] == "too_many_attempts"
-    other = Client(REMOTE_ADDR="198.51.100.3").get("/api/v1/me", headers={"Authorization": f"Bearer {good}"})
-    assert other.status_code == 200
+    assert client.get("/api/v1/me", headers=_bearer("not-a-token")).status_code == 429
+    # ...while a good token from the same address is not refused for them.
+    assert client.get("/api/v1/me", headers=_bearer(good)).status_code == 200
+    # Another address counts alone.
+    assert Client(REMOTE_ADDR="198.51.100.3").get("/api/v1/me", headers=_bearer(_random_token())).status_code == 401
+
+
+def test_guessing_one_tokens_secret_locks_that_token_at_that_address(settings, counters):
+    settings.FIRSTMILE_TOKEN_FAILURE_LIMIT = 3
+    good = factories.token(factories.organisation(OrganisationKind.MERCHANT))
+    # The prefix is shown in token lists; guessing the rest is counted against it.
+    same_prefix = good[:11] + secrets.token_urlsafe(32)[:32]
+    client = Client(REMOTE_ADDR="203.0.113.19")
+    for _ in range(3):
+        assert client.get("/api/v1/me", headers=_bearer(same_prefix)).status_code == 401
+    assert client.get("/api/v1/me", headers=_bearer(same_prefix)).status_code == 429
+    # The right secret waits too, so a guesser learns nothing from the answer.
+    assert client.get("/api/v1/me", headers=_bearer(good)).status_code == 429
+    assert Client(REMOTE_ADDR="203.0.113.20").get("/api/v1/me", headers=_bearer(good)).status_code == 200
+
+
+def test_behind_a_proxy_clients_are_counted_by_their_own_address(settings, counters):
+    settings.FIRSTMILE_TOKEN_FAILURE_LIMIT = 3
+    settings.FIRSTMILE_TRUSTED_PROXY_COUNT = 1
+    misconfigured = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.50")
+    neighbour = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.51")
+    for _ in range(4):
+        misconfigured.get("/api/v1/me", headers=_bearer(_random_token()))
+    assert misconfigured.get("/api/v1/me", headers=_bearer(_random_token())).status_code == 429
+    # The proxy's address is everyone's: the neighbour behind it is not locked out.
+    assert neighbour.get("/api/v1/me", headers=_bearer(_random_token())).status_code == 401
 
 
 def test_failures_counted_by_other_processes_reach_a_good_token_within_the_recheck(settings, counters, monkeypatch):
     # Another web process's failures reach this one through the shared counter; a
-    # process that last found the address under the limit reads it again once
+    # process that last found the token under the limit reads it again once
     # FIRSTMILE_TOKEN_FAILURE_RECHECK has passed, and at once after a failure of its own.
     settings.FIRSTMILE_TOKEN_FAILURE_LIMIT = 3
     settings.FIRSTMILE_TOKEN_FAILURE_RECHECK = 5
     moment = [1000.0]
     monkeypatch.setattr(auth, "_clock", lambda: moment[0])
-    good = {"Authorization": f"Bearer {factories.token(factories.organisation(OrganisationKind.MERCHANT))}"}
-    bad = {"Authorization": f"Bearer fm_{secrets.token_urlsafe(32)}"}
+    token = factories.token(factories.organisation(OrganisationKind.MERCHANT))
+    key = f"firstmile:token-failures:203.0.113.10:{token[3:11]}"
+    good = _bearer(token)
+    bad = _bearer(token[:11] + secrets.token_urlsafe(32)[:32])
     client = Client(REMOTE_ADDR="203.0.113.10")
     assert client.get("/api/v1/me", headers=good).status_code == 200
-    cache.set("firstmile:token-failures:203.0.113.10", 3, 600)  # what the other processes counted
+    cache.set(key, 3, 600)  # what the other processes counted
     moment[0] += 4
     assert client.get("/api/v1/me", headers=good).status_code == 200  # within the recheck
     moment[0] += 1
     assert client.get("/api/v1/me", headers=good).status_code == 429
     # Under the limit again; then one failure here sends the next request to the counter.
-    cache.set("firstmile:token-failures:203.0.113.10", 1, 600)
+    cache.set(key, 1, 600)
     assert client.get("/api/v1/me", headers=good).status_code == 200
     assert client.get("/api/v1/me", headers=bad).status_code == 401
-    cache.set("firstmile:token-failures:203.0.113.10", 3, 600)
+    cache.set(key, 3, 600)
     assert client.get("/api/v1/me", headers=good).status_code == 429
 
 

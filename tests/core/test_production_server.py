@@ -3,36 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import runpy
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from .. import factories
-from ..workerproc import database_url
+from ..workerproc import free_port, http_get, start_gunicorn, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str, headers: dict | None = None):
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
 
 
 def _listening_sockets(port: int) -> int:
@@ -43,45 +22,23 @@ def _listening_sockets(port: int) -> int:
 @pytest.mark.parametrize("reuse_port", ["0", "1"])
 def test_gunicorn_serves_the_api_static_files_and_json_request_logs(tmp_path, reuse_port):
     raw = factories.token(factories.organisation(code="dg-lighting"))
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 - closed below, after the server stops
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "-c",
-            "python:firstmile.gunicorn_conf",
-            "firstmile.wsgi",
-        ],
-        env={
-            **os.environ,
-            "DATABASE_URL": database_url(),
-            "FIRSTMILE_BIND": f"127.0.0.1:{port}",
-            "FIRSTMILE_WEB_WORKERS": "2",
-            "FIRSTMILE_WEB_REUSE_PORT": reuse_port,
-        },
-        stdout=log,
-        stderr=log,
-    )
+    server = start_gunicorn(port, log, {"FIRSTMILE_WEB_WORKERS": "2", "FIRSTMILE_WEB_REUSE_PORT": reuse_port})
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if _get(f"{base}/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-        status, headers, body = _get(f"{base}/api/v1/me", {"Authorization": f"Bearer {raw}", "X-Request-ID": "lb-7"})
+        status, headers, body = http_get(
+            f"{base}/api/v1/me", {"Authorization": f"Bearer {raw}", "X-Request-ID": "lb-7"}
+        )
         assert status == 200 and json.loads(body)["organisation"]["code"] == "dg-lighting"
         assert headers["X-Request-ID"] == "lb-7"
-        css = _get(f"{base}/static/portals/site.css")
+        css = http_get(f"{base}/static/portals/site.css")
         assert css[0] == 200 and b"{" in css[2]  # WhiteNoise, no web server in front
-        assert _get(f"{base}/readyz")[0] == 503  # no worker yet: keep traffic away
+        assert http_get(f"{base}/readyz")[0] == 503  # no worker yet: keep traffic away
         # One socket shared by the workers, or one each for the kernel to spread connections over.
         assert _listening_sockets(port) == (2 if reuse_port == "1" else 1)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
         log.close()
     lines = [json.loads(line) for line in (tmp_path / "gunicorn.log").read_text().splitlines() if line.startswith("{")]
     me = next(line for line in lines if line["path"] == "/api/v1/me")

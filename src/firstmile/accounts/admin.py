@@ -30,7 +30,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ("name", "prefix", "organisation__code")
     # Digests are useless to a person and tokens are issued through the service,
     # which is the only place that ever sees a plaintext.
-    readonly_fields = ("prefix", "digest", "last_used_at", "created_by")
+    readonly_fields = ("prefix", "digest", "last_used_at", "created_by", "created_by_token")
 
     def has_add_permission(self, request):
         return False

@@ -26,7 +26,11 @@ class TokenOut(Schema):
     role: str
     prefix: str
     organisation: str = Field(..., alias="organisation.code")
-    created_by: str | None = Field(None, alias="created_by.username")
+    created_by: str | None = Field(
+        None,
+        alias="issued_by",
+        description="The person's username, or `token:<prefix>` for a token issued by an integration",
+    )
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
@@ -111,7 +115,7 @@ def set_password(request, user_id: int, payload: PasswordIn):
 
 @router.get("/tokens", response=list[TokenOut], summary="The organisation's API tokens (admins)")
 def list_tokens(request):
-    return list(selectors.api_token_list(actor=request.auth).select_related("created_by")[:1000])
+    return list(selectors.api_token_list(actor=request.auth).select_related("created_by", "created_by_token")[:1000])
 
 
 @router.post("/tokens", response={201: IssuedTokenOut}, summary="Issue an API token; its secret is shown once")

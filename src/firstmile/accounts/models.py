@@ -74,6 +74,10 @@ class ApiToken(BaseModel):
     prefix = models.CharField(_("prefix"), max_length=16, db_index=True)
     digest = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+    # A token issued through the API by an integration holding another token.
+    created_by_token = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("issued with token")
+    )
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
@@ -83,6 +87,15 @@ class ApiToken(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def issued_by(self) -> str | None:
+        """Who issued the token: a person's username, or ``token:<prefix>`` for an integration."""
+        if self.created_by_id:
+            return self.created_by.username
+        if self.created_by_token_id:
+            return f"token:{self.created_by_token.prefix}"
+        return None
 
     @property
     def is_active(self) -> bool:

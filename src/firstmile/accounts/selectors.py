@@ -18,6 +18,12 @@ from .services import TOKEN_SCHEME, token_digest
 _TOKEN_SHAPE = re.compile(r"^fm_[A-Za-z0-9_-]{40,64}$")
 
 
+def api_token_prefix(raw: str) -> str | None:
+    """The prefix a well-formed bearer token shows in token lists, or None if it is malformed."""
+    raw = (raw or "").strip()
+    return raw[len(TOKEN_SCHEME) : len(TOKEN_SCHEME) + 8] if _TOKEN_SHAPE.match(raw) else None
+
+
 @prepared
 def _token_by_digest(digest: str) -> QuerySet[ApiToken]:
     # Every API request reads this row; the bookkeeping instants that no check

@@ -221,6 +221,7 @@ def api_token_issue(
                     prefix=raw[len(TOKEN_SCHEME) : len(TOKEN_SCHEME) + 8],
                     digest=token_digest(raw),
                     created_by=actor.user if actor else None,
+                    created_by_token=actor.token if actor else None,
                 )
             break
         except IntegrityError:  # pragma: no cover - a 256-bit collision

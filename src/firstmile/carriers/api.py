@@ -1,4 +1,4 @@
-from datetime import datetime, time
+from datetime import datetime
 from typing import Literal
 
 from ninja import Field, Router, Schema
@@ -7,7 +7,7 @@ from ninja.pagination import paginate
 from firstmile.core.clock import now
 from firstmile.core.pagination import CursorPagination
 from firstmile.core.schemas import PlainOut
-from firstmile.core.types import Date, Instant
+from firstmile.core.types import Date, Instant, TimeOfDay
 from firstmile.geo.selectors import division_get
 
 from .selectors import (
@@ -126,8 +126,8 @@ def assign_coverage(request, payload: CoverageIn):
 
 class CarrierSettingsIn(Schema):
     hotline: str = Field(..., max_length=32)
-    service_opens: time
-    service_closes: time
+    service_opens: TimeOfDay
+    service_closes: TimeOfDay
     service_weekdays: str = Field("1234567", max_length=7, description="digits 1 (Monday) to 7 (Sunday)")
 
 
@@ -205,8 +205,8 @@ class PickupWindowOut(Schema):
     division_code: str = Field(..., alias="division_id")
     division_name: str = Field(..., alias="division.name")
     weekday: int
-    starts_at: time
-    ends_at: time
+    starts_at: TimeOfDay
+    ends_at: TimeOfDay
     capacity: int
     cutoff_minutes: int
     is_active: bool

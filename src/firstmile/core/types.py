@@ -12,13 +12,15 @@ import datetime as dt
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 MAX_ID = 2**63 - 1  # PostgreSQL bigint
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME_OF_DAY_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+_TIME_OF_DAY = re.compile(_TIME_OF_DAY_PATTERN)
 _ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
@@ -38,6 +40,14 @@ def _iso_instant_only(value):
     return value.strip()
 
 
+def _time_of_day_only(value):
+    if isinstance(value, dt.time):
+        return value
+    if not isinstance(value, str) or not _TIME_OF_DAY.match(value):
+        raise ValueError("expected a time of day as HH:MM or HH:MM:SS (Beijing time)")
+    return value
+
+
 def _date_in_range(value: dt.date) -> dt.date:
     if not EARLIEST.date() <= value < LATEST.date():
         raise ValueError("the date must lie between 2000 and 2099")
@@ -51,7 +61,33 @@ def _instant_in_range(value: dt.datetime) -> dt.datetime:
     return value
 
 
+def _decimal_text_as_int(value):
+    # A query string or path carries every value as text: its decimal digits are
+    # the integer the client meant. Anything else is left for the strict check.
+    if isinstance(value, str) and _DECIMAL.match(value):
+        return int(value)
+    return value
+
+
+_DECIMAL = re.compile(r"^[0-9]{1,19}$")
+
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+# An id in a query string or path: decimal digits, never a float, bool or sign.
+ParamId = Annotated[int, BeforeValidator(_decimal_text_as_int), Field(strict=True, ge=1, le=MAX_ID)]
 IdList = Annotated[list[Id], Field(min_length=1, max_length=10_000)]
 Date = Annotated[dt.date, BeforeValidator(_iso_date_only), AfterValidator(_date_in_range)]
 Instant = Annotated[dt.datetime, BeforeValidator(_iso_instant_only), AfterValidator(_instant_in_range)]
+# A wall-clock time in Beijing, without an offset: OpenAPI's `format: time` is
+# RFC 3339's full-time, which requires one, so the schema says what is sent.
+TimeOfDay = Annotated[
+    dt.time,
+    BeforeValidator(_time_of_day_only),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _TIME_OF_DAY_PATTERN,
+            "description": "A time of day in Beijing time (Asia/Shanghai), HH:MM:SS; HH:MM is accepted",
+            "examples": ["09:00:00"],
+        }
+    ),
+]

@@ -9,7 +9,7 @@ from ninja.pagination import paginate
 
 from firstmile.core.errors import ApplicationError, NotFound
 from firstmile.core.pagination import CursorPagination
-from firstmile.core.types import Date, Id
+from firstmile.core.types import Date, Id, TimeOfDay
 from firstmile.shipping.api import ItemError, WaybillOut
 
 from . import error_codes
@@ -72,8 +72,8 @@ class TaskOut(Schema):
     shift_id: int | None
     driver: str | None
     sequence: int
-    window_starts_at: dt.time | None = Field(None, description="earliest booked pickup window of the stop (Beijing)")
-    window_ends_at: dt.time | None = None
+    window_starts_at: TimeOfDay | None = Field(None, description="earliest booked pickup window of the stop (Beijing)")
+    window_ends_at: TimeOfDay | None = None
     parcel_count: int
     waiting: int
 
@@ -166,8 +166,8 @@ def tasks(request, date: Date | None = None):
 class WindowLoadOut(Schema):
     window_id: int = Field(..., alias="window.pk")
     division_code: str = Field(..., alias="window.division_id")
-    starts_at: dt.time = Field(..., alias="window.starts_at")
-    ends_at: dt.time = Field(..., alias="window.ends_at")
+    starts_at: TimeOfDay = Field(..., alias="window.starts_at")
+    ends_at: TimeOfDay = Field(..., alias="window.ends_at")
     capacity: int = Field(..., alias="window.capacity")
     booked: int
     remaining: int

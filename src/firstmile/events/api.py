@@ -8,7 +8,7 @@ from pydantic import StringConstraints
 
 from firstmile.core.errors import NotFound
 from firstmile.core.pagination import CursorPagination
-from firstmile.core.types import Id, Instant
+from firstmile.core.types import Instant, ParamId
 
 from . import catalogue, jobs, selectors, services
 from .selectors import event_list
@@ -147,7 +147,7 @@ def create_endpoint(request, payload: EndpointIn):
 
 
 @webhooks_router.get("/webhook-endpoints/{int:endpoint_id}", response=EndpointOut, summary="One webhook endpoint")
-def get_endpoint(request, endpoint_id: Id):
+def get_endpoint(request, endpoint_id: ParamId):
     return selectors.endpoint_get(actor=request.auth, endpoint_id=endpoint_id)
 
 
@@ -156,7 +156,7 @@ def get_endpoint(request, endpoint_id: Id):
     response=EndpointOut,
     summary="Change an endpoint's URL, event types or description, or switch it off and on (admins)",
 )
-def update_endpoint(request, endpoint_id: Id, payload: EndpointPatch):
+def update_endpoint(request, endpoint_id: ParamId, payload: EndpointPatch):
     return services.endpoint_update(
         actor=request.auth,
         endpoint_id=endpoint_id,
@@ -170,7 +170,7 @@ def update_endpoint(request, endpoint_id: Id, payload: EndpointPatch):
 @webhooks_router.delete(
     "/webhook-endpoints/{int:endpoint_id}", response={204: None}, summary="Delete a webhook endpoint (admins)"
 )
-def delete_endpoint(request, endpoint_id: Id):
+def delete_endpoint(request, endpoint_id: ParamId):
     services.endpoint_delete(actor=request.auth, endpoint_id=endpoint_id)
     return 204, None
 
@@ -180,7 +180,7 @@ def delete_endpoint(request, endpoint_id: Id):
     response=EndpointWithSecretOut,
     summary="A new signing secret, shown once; the old one also signs for 24 hours (admins)",
 )
-def rotate_secret(request, endpoint_id: Id):
+def rotate_secret(request, endpoint_id: ParamId):
     endpoint, secret = services.endpoint_rotate_secret(actor=request.auth, endpoint_id=endpoint_id)
     endpoint.secret = secret
     return endpoint
@@ -191,7 +191,7 @@ def rotate_secret(request, endpoint_id: Id):
     response=ReplayedOut,
     summary="Send again the finished (by default: failed) deliveries of events in a time range (admins)",
 )
-def replay_range(request, endpoint_id: Id, payload: ReplayRangeIn):
+def replay_range(request, endpoint_id: ParamId, payload: ReplayRangeIn):
     count = services.deliveries_replay(
         actor=request.auth,
         endpoint_id=endpoint_id,
@@ -208,7 +208,7 @@ def replay_range(request, endpoint_id: Id, payload: ReplayRangeIn):
 @paginate(CursorPagination, ordering=("-id",))
 def list_deliveries(
     request,
-    endpoint_id: Id | None = None,
+    endpoint_id: ParamId | None = None,
     status: Literal["pending", "succeeded", "failed"] | None = None,
     event_type: Annotated[str, StringConstraints(max_length=64)] | None = None,
 ):
@@ -220,7 +220,7 @@ def list_deliveries(
     response=DeliveryDetailOut,
     summary="One delivery with its body and every attempt",
 )
-def get_delivery(request, delivery_id: Id):
+def get_delivery(request, delivery_id: ParamId):
     return selectors.delivery_get(actor=request.auth, delivery_id=delivery_id)
 
 
@@ -229,7 +229,7 @@ def get_delivery(request, delivery_id: Id):
     response=DeliveryOut,
     summary="Send a finished delivery again, with the same webhook-id (admins)",
 )
-def replay_delivery(request, delivery_id: Id):
+def replay_delivery(request, delivery_id: ParamId):
     return services.delivery_replay(actor=request.auth, delivery_id=delivery_id)
 
 
@@ -266,7 +266,7 @@ def list_jobs(request, kind: Annotated[str, StringConstraints(max_length=64)] | 
 
 
 @jobs_router.get("/jobs/{int:job_id}", response=JobOut, summary="A job's state, progress and report (poll it)")
-def get_job(request, job_id: Id):
+def get_job(request, job_id: ParamId):
     return selectors.job_get(actor=request.auth, job_id=job_id)
 
 
@@ -275,12 +275,12 @@ def get_job(request, job_id: Id):
     response={202: JobOut},
     summary="Resume an interrupted job after its last completed step",
 )
-def resume_job(request, job_id: Id):
+def resume_job(request, job_id: ParamId):
     return 202, jobs.job_resume(actor=request.auth, job_id=job_id)
 
 
 @jobs_router.get("/jobs/{int:job_id}/result", response={200: None}, summary="Download a finished job's file")
-def job_result(request, job_id: Id):
+def job_result(request, job_id: ParamId):
     job = selectors.job_get(actor=request.auth, job_id=job_id)
     if not job.result_file or job.status != "done":
         raise NotFound("job_result_not_found", "This job has no file to download (yet).", field="job_id")

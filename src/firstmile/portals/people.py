@@ -26,7 +26,7 @@ from firstmile.accounts.services import (
 from firstmile.carriers.selectors import carrier_of, coverage_request_list
 from firstmile.carriers.services import carrier_settings_update, coverage_request_submit
 from firstmile.core import error_codes as core_codes
-from firstmile.core.errors import ApplicationError
+from firstmile.core.errors import ApplicationError, Forbidden
 
 from .access import portal_view
 from .regions import build_picker
@@ -78,6 +78,10 @@ def _act(request, portal: str):
         token = api_token_revoke(actor=actor, token_id=_int(data.get("token_id")))
         messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
     elif action == "carrier_settings":
+        carrier = carrier_of(actor)
+        if carrier is None:
+            # Only a carrier's own people keep its hotline here; operations use the API.
+            raise Forbidden(core_codes.FORBIDDEN, _("Only a carrier's administrators keep its service settings here."))
         opens, closes = parse_time(data.get("service_opens", "")), parse_time(data.get("service_closes", ""))
         if opens is None or closes is None:
             raise ApplicationError(
@@ -85,7 +89,7 @@ def _act(request, portal: str):
             )
         carrier_settings_update(
             actor=actor,
-            carrier_code=carrier_of(actor).code,
+            carrier_code=carrier.code,
             hotline=data.get("hotline", ""),
             service_opens=opens,
             service_closes=closes,
@@ -122,7 +126,7 @@ def _people(request, portal: str):
     context = {
         "base_template": f"portals/{portal}/base.html",
         "users": user_list(actor=actor),  # 403 for anyone but the organisation's admins
-        "tokens": api_token_list(actor=actor).select_related("created_by"),
+        "tokens": api_token_list(actor=actor).select_related("created_by", "created_by_token"),
         "roles": [(r.value, r.label) for r in ROLE_CHOICES[portal] if r != Role.DRIVER],
         "token_roles": [(r.value, r.label) for r in (Role.ADMIN, Role.STAFF)],
         "issued": issued,
