@@ -143,6 +143,10 @@ def test_real_cursors_still_page(parties, db):
     first = parties["merchant"].get("/api/v1/reverse-orders", {"page_size": 2}).json()
     second = parties["merchant"].get("/api/v1/reverse-orders", {"page_size": 2, "cursor": first["next_cursor"]})
     assert second.status_code == 200 and len(second.json()["results"]) == 1
+    # The link is this request with the cursor: following it gives the same page.
+    assert first["next"].startswith("http://testserver/api/v1/reverse-orders?")
+    assert parties["merchant"].get(first["next"]).json()["results"] == second.json()["results"]
+    assert second.json()["next_cursor"] is None and second.json()["next"] is None
     other_sort = parties["merchant"].get(
         "/api/v1/reverse-orders", {"page_size": 2, "cursor": first["next_cursor"], "sort": "created_at"}
     )

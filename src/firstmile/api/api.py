@@ -13,6 +13,7 @@ from firstmile.switchover.api import router as switchover_router
 
 from . import errors
 from .auth import ApiTokenAuth, PortalSessionAuth
+from .operation_ids import operation_id
 from .renderers import BeijingJSONRenderer
 from .routing import by_first_segment
 from .schemas import ErrorOut
@@ -50,8 +51,14 @@ class FirstmileAPI(NinjaAPI):
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components["Error"] = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
         body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-        for methods in schema["paths"].values():
+        seen: dict[str, str] = {}
+        for path, methods in schema["paths"].items():
             for method, operation in methods.items():
+                short = operation_id(method, path.removeprefix("/api/v1"), operation, methods)
+                if short in seen:
+                    raise ValueError(f"operation id {short} of {method} {path} is also {seen[short]}'s")
+                seen[short] = f"{method} {path}"
+                operation["operationId"] = short
                 if method in ("post", "put", "patch", "delete"):
                     operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
                 responses = operation.setdefault("responses", {})

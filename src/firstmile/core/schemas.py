@@ -17,3 +17,21 @@ class PlainOut(BaseModel):
     """
 
     model_config = ConfigDict(from_attributes=True)
+
+
+PDF = "application/pdf"
+ZPL = "application/zpl"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv"
+IMAGES = ("image/jpeg", "image/png", "image/webp", "image/gif")
+
+
+def file_response(*media_types: str, description: str) -> dict:
+    """``openapi_extra`` declaring a 200 whose body is a file of one of these media types.
+
+    ninja documents a view that returns an HttpResponse as a 200 without a body, so a
+    generated client returned ``None`` for labels and exports; declared as binary
+    strings, it returns their bytes.
+    """
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"responses": {"200": {"description": description, "content": {t: binary for t in media_types}}}}

@@ -9,6 +9,7 @@ from ninja.pagination import paginate
 
 from firstmile.core.errors import ApplicationError, NotFound
 from firstmile.core.pagination import CursorPagination
+from firstmile.core.schemas import IMAGES, PDF, file_response
 from firstmile.core.types import Date, Id, TimeOfDay
 from firstmile.shipping.api import ItemError, WaybillOut
 
@@ -306,7 +307,12 @@ def add_proof(
     return 201, proof
 
 
-@router.get("/dispatch/proofs/{int:proof_id}/photo", summary="A proof-of-pickup photo", response={200: None})
+@router.get(
+    "/dispatch/proofs/{int:proof_id}/photo",
+    summary="A proof-of-pickup photo",
+    response={200: None},
+    openapi_extra=file_response(*IMAGES, description="The photo as uploaded (JPEG, PNG, WebP or GIF)"),
+)
 def proof_photo(request, proof_id: int):
     proof = proof_get(actor=request.auth, proof_id=proof_id)
     if not proof.photo:
@@ -465,7 +471,12 @@ def get_handover(request, handover_id: int):
     return _detail(request, handover_id)
 
 
-@router.get("/handover-lists/{int:handover_id}/pdf", summary="A handover list as a PDF (A4)", response={200: None})
+@router.get(
+    "/handover-lists/{int:handover_id}/pdf",
+    summary="A handover list as a PDF (A4)",
+    response={200: None},
+    openapi_extra=file_response(PDF, description="The handover list, A4, to sign"),
+)
 def handover_pdf(request, handover_id: int):
     sheet = handover_sheet(handover_get(actor=request.auth, handover_id=handover_id))
     response = HttpResponse(render_handover_pdf(sheet), content_type="application/pdf")

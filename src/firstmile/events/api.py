@@ -8,6 +8,7 @@ from pydantic import StringConstraints
 
 from firstmile.core.errors import NotFound
 from firstmile.core.pagination import CursorPagination
+from firstmile.core.schemas import CSV, PDF, XLSX, ZPL, file_response
 from firstmile.core.types import Instant, ParamId
 
 from . import catalogue, jobs, selectors, services
@@ -237,6 +238,8 @@ def replay_delivery(request, delivery_id: ParamId):
 
 jobs_router = Router()
 
+RESULT_MEDIA_TYPES = {"pdf": PDF, "zpl": ZPL, "xlsx": XLSX, "csv": CSV}
+
 
 class JobOut(Schema):
     id: int
@@ -279,9 +282,18 @@ def resume_job(request, job_id: ParamId):
     return 202, jobs.job_resume(actor=request.auth, job_id=job_id)
 
 
-@jobs_router.get("/jobs/{int:job_id}/result", response={200: None}, summary="Download a finished job's file")
+@jobs_router.get(
+    "/jobs/{int:job_id}/result",
+    response={200: None},
+    summary="Download a finished job's file",
+    openapi_extra=file_response(
+        PDF, ZPL, XLSX, CSV, description="The file the job made: labels (PDF or ZPL) or an export (.xlsx or .csv)"
+    ),
+)
 def job_result(request, job_id: ParamId):
     job = selectors.job_get(actor=request.auth, job_id=job_id)
     if not job.result_file or job.status != "done":
         raise NotFound("job_result_not_found", "This job has no file to download (yet).", field="job_id")
-    return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=job.result_name or "result")
+    name = job.result_name or "result"
+    media_type = RESULT_MEDIA_TYPES.get(name.rsplit(".", 1)[-1], "application/octet-stream")
+    return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=name, content_type=media_type)

@@ -203,12 +203,7 @@ class _WarehousePage(CursorPagination):
         rows = warehouse_page(actor=actor, from_id=int(cursor.p or 0))
         results = rows[:WAREHOUSE_PAGE]
         further = str(rows[WAREHOUSE_PAGE].pk) if len(rows) > WAREHOUSE_PAGE else None
-        url = request.build_absolute_uri()
-        return {
-            "next": self._add_cursor_to_URL(url, self._build_next_cursor(cursor, results, further)),
-            "previous": self._add_cursor_to_URL(url, self._build_previous_cursor(cursor, results, further)),
-            self.items_attribute: results,
-        }
+        return self.page(request, cursor, results, further)
 
 
 @router.get("/warehouses", response=list[WarehouseOut], summary="Your warehouses with their pickup state (ERP sync)")

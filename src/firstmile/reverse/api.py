@@ -6,6 +6,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
 
 from firstmile.core.errors import ApplicationError
+from firstmile.core.pagination import CURSOR_DOC, with_cursor
+from firstmile.core.schemas import CSV, IMAGES, XLSX, file_response
 from firstmile.core.types import IdList, Instant
 from firstmile.events.api import EventOut, JobOut
 
@@ -137,7 +139,8 @@ class ReverseDetailOut(ReverseOut):
 
 class ReversePageOut(Schema):
     results: list[ReverseOut]
-    next_cursor: str | None
+    next_cursor: str | None = Field(..., description="Pass as `cursor` for the next page; null on the last page")
+    next: str | None = Field(..., description="The next page's URL (this request with `cursor=next_cursor`)")
     tab_counts: dict[str, int]
 
 
@@ -198,7 +201,12 @@ FILTER_DOC = (
     summary="Reverse orders with every filter and tab counts",
     description=FILTER_DOC,
 )
-def list_reverse(request, query: Query[ReverseQuery], cursor: str | None = None, page_size: int = 50):
+def list_reverse(
+    request,
+    query: Query[ReverseQuery],
+    cursor: str | None = Query(None, description=CURSOR_DOC),
+    page_size: int = Query(50, description="Rows per page, 1 to 500"),
+):
     filters = ReverseFilters.from_params(query.dict(exclude_none=True))
     page = page_after(
         reverse_list(actor=request.auth, filters=filters),
@@ -209,12 +217,17 @@ def list_reverse(request, query: Query[ReverseQuery], cursor: str | None = None,
     return {
         "results": page.rows,
         "next_cursor": page.next_cursor,
+        "next": with_cursor(request.build_absolute_uri(), page.next_cursor),
         "tab_counts": tab_counts(actor=request.auth, filters=filters),
     }
 
 
 @router.get(
-    "/reverse-orders/export", summary="The filtered list as .xlsx or .csv", response={200: None}, description=FILTER_DOC
+    "/reverse-orders/export",
+    summary="The filtered list as .xlsx or .csv",
+    response={200: None},
+    description=FILTER_DOC,
+    openapi_extra=file_response(XLSX, CSV, description="The reverse orders the filters select"),
 )
 def export(request, query: Query[ReverseQuery], format: Literal["xlsx", "csv"] = "xlsx"):
     rows = reverse_list(actor=request.auth, filters=ReverseFilters.from_params(query.dict(exclude_none=True)))
@@ -328,6 +341,7 @@ def destroyed_view(
     "/reverse-orders/{int:reverse_order_id}/destruction-photo",
     response={200: None},
     summary="The destruction photo (merchant of the order or the warehouse)",
+    openapi_extra=file_response(*IMAGES, description="The photo as uploaded (JPEG, PNG, WebP or GIF)"),
 )
 def destruction_photo(request, reverse_order_id: int):
     photo = destruction_photo_get(actor=request.auth, reverse_order_id=reverse_order_id)

@@ -8,6 +8,7 @@ from ninja.pagination import paginate
 
 from firstmile.core.errors import ApplicationError
 from firstmile.core.pagination import CursorPagination
+from firstmile.core.schemas import PDF, ZPL, file_response
 from firstmile.core.types import Date, Id, IdList, Instant
 from firstmile.events.api import EventOut, JobOut
 from firstmile.pickup.selectors import warehouse_get
@@ -359,10 +360,15 @@ def _one_label(request, waybill_no: str, fmt: str, size: str) -> HttpResponse:
     return _label_file(content, fmt, waybill.waybill_no)
 
 
+PDF_LABEL = file_response(PDF, description="The labels, one page each")
+ZPL_LABEL = file_response(ZPL, description="The labels in ZPL II, one ^XA…^XZ format each, UTF-8")
+
+
 @router.get(
     "/waybills/{waybill_no}/label.pdf",
     summary="The label as a PDF page: A6 (100×150 mm, default) or A5",
     response={200: None},
+    openapi_extra=PDF_LABEL,
 )
 def label(request, waybill_no: str, size: LabelSize = "A6"):
     return _one_label(request, waybill_no, "pdf", size)
@@ -372,6 +378,7 @@ def label(request, waybill_no: str, size: LabelSize = "A6"):
     "/waybills/{waybill_no}/label.zpl",
     summary="The label in ZPL II for a thermal printer at 203 dpi: A6 (default) or A5",
     response={200: None},
+    openapi_extra=ZPL_LABEL,
 )
 def label_zpl(request, waybill_no: str, size: LabelSize = "A6"):
     return _one_label(request, waybill_no, "zpl", size)
@@ -396,6 +403,7 @@ def _some_labels(request, waybill: list[str], fmt: str, size: str) -> HttpRespon
     "/labels.pdf",
     summary="A few labels in one PDF, in the request (up to 50; more with POST /label-batches)",
     response={200: None},
+    openapi_extra=PDF_LABEL,
 )
 def labels(request, waybill: Query[list[str]], size: LabelSize = "A6"):
     return _some_labels(request, waybill, "pdf", size)
@@ -405,6 +413,7 @@ def labels(request, waybill: Query[list[str]], size: LabelSize = "A6"):
     "/labels.zpl",
     summary="A few labels in one ZPL file, in the request (up to 50; more with POST /label-batches)",
     response={200: None},
+    openapi_extra=ZPL_LABEL,
 )
 def labels_zpl(request, waybill: Query[list[str]], size: LabelSize = "A6"):
     return _some_labels(request, waybill, "zpl", size)
