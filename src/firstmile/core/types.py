@@ -74,7 +74,17 @@ _DECIMAL = re.compile(r"^[0-9]{1,19}$")
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 # An id in a query string or path: decimal digits, never a float, bool or sign.
 ParamId = Annotated[int, BeforeValidator(_decimal_text_as_int), Field(strict=True, ge=1, le=MAX_ID)]
-IdList = Annotated[list[Id], Field(min_length=1, max_length=10_000)]
+
+
+def id_list(max_items: int):
+    """A non-empty list of ids, at most ``max_items`` (what the service accepts; the schema says so).
+
+    A function, not a fixed alias: a Field(max_length=…) on an attribute of an
+    annotated list type does not override the alias's own limit, it is ignored.
+    """
+    return Annotated[list[Id], Field(min_length=1, max_length=max_items)]
+
+
 Date = Annotated[dt.date, BeforeValidator(_iso_date_only), AfterValidator(_date_in_range)]
 Instant = Annotated[dt.datetime, BeforeValidator(_iso_instant_only), AfterValidator(_instant_in_range)]
 # A wall-clock time in Beijing, without an offset: OpenAPI's `format: time` is

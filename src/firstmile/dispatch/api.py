@@ -6,6 +6,7 @@ from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, UploadedFile
 from ninja.pagination import paginate
+from pydantic import StringConstraints
 
 from firstmile.core.errors import ApplicationError, NotFound
 from firstmile.core.pagination import CursorPagination
@@ -29,6 +30,7 @@ from .selectors import (
     window_loads,
 )
 from .services import (
+    ROUTE_MAX_AREAS,
     day_plan,
     driver_create,
     handover_confirm,
@@ -113,7 +115,9 @@ class DriverOut(Schema):
 
 class RouteIn(Schema):
     name: str = Field(..., max_length=50)
-    division_codes: list[str] = Field(..., min_length=1)
+    division_codes: list[Annotated[str, StringConstraints(max_length=12)]] = Field(
+        ..., min_length=1, max_length=ROUTE_MAX_AREAS
+    )
 
 
 class RouteOut(Schema):

@@ -119,6 +119,10 @@ def driver_create(*, actor: Actor, name: str, phone: str, username: str = "", pa
     return driver
 
 
+# A driver's day covers a few towns; even a whole city's towns are a few dozen.
+ROUTE_MAX_AREAS = 500
+
+
 @transaction.atomic
 def route_create(*, actor: Actor, name: str, division_codes: list[str]) -> Route:
     """A route: the areas (towns, counties or whole cities) one driver covers."""
@@ -129,6 +133,8 @@ def route_create(*, actor: Actor, name: str, division_codes: list[str]) -> Route
     codes = sorted({c.strip() for c in division_codes if c and c.strip()})
     if not codes:
         raise _invalid("division_codes", _("Pick at least one area for the route."))
+    if len(codes) > ROUTE_MAX_AREAS:
+        raise _invalid("division_codes", _("A route covers at most %(n)s areas.") % {"n": ROUTE_MAX_AREAS})
     found = set(Division.objects.filter(code__in=codes).values_list("code", flat=True))
     unknown = [c for c in codes if c not in found]
     if unknown:

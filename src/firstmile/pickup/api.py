@@ -6,7 +6,7 @@ from ninja.pagination import paginate
 
 from firstmile.core.pagination import CursorPagination
 from firstmile.core.schemas import PlainOut
-from firstmile.core.types import IdList
+from firstmile.core.types import id_list
 from firstmile.events.api import EventOut, JobOut
 from firstmile.geo.selectors import division_full_name
 
@@ -25,6 +25,7 @@ from .selectors import (
 )
 from .selectors import warehouse_timeline as timeline
 from .services import (
+    MAX_BULK,
     subscription_approve,
     subscription_cancel,
     subscription_reject,
@@ -118,7 +119,7 @@ class RequestOut(Schema):
 
 
 class DecideIn(Schema):
-    subscription_ids: IdList = Field(..., min_length=1, max_length=10_000)
+    subscription_ids: id_list(MAX_BULK)
 
 
 class RejectIn(DecideIn):

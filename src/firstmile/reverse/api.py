@@ -8,7 +8,7 @@ from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
 from firstmile.core.errors import ApplicationError
 from firstmile.core.pagination import CURSOR_DOC, with_cursor
 from firstmile.core.schemas import CSV, IMAGES, XLSX, file_response
-from firstmile.core.types import IdList, Instant
+from firstmile.core.types import Instant, id_list
 from firstmile.events.api import EventOut, JobOut
 
 from .exports import export_csv, export_xlsx
@@ -26,6 +26,7 @@ from .selectors import (
     tab_counts,
 )
 from .services import (
+    MAX_BATCH,
     confirm_destruction,
     consolidation_agree,
     consolidation_end,
@@ -145,7 +146,7 @@ class ReversePageOut(Schema):
 
 
 class RegisterIn(Schema):
-    reverse_order_ids: IdList = Field(..., min_length=1, max_length=500)
+    reverse_order_ids: id_list(MAX_BATCH)
     method: str = Field(..., description="self_pickup or forward")
     phone: str
     expected_pickup_at: Instant | None = None
@@ -157,7 +158,7 @@ class RegisterIn(Schema):
 
 
 class IdsIn(Schema):
-    reverse_order_ids: IdList = Field(..., min_length=1, max_length=500)
+    reverse_order_ids: id_list(MAX_BATCH)
 
 
 class HandOverIn(Schema):

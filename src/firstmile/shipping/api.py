@@ -9,7 +9,7 @@ from ninja.pagination import paginate
 from firstmile.core.errors import ApplicationError
 from firstmile.core.pagination import CursorPagination
 from firstmile.core.schemas import PDF, ZPL, file_response
-from firstmile.core.types import Date, Id, IdList, Instant
+from firstmile.core.types import Date, Id, Instant, id_list
 from firstmile.events.api import EventOut, JobOut
 from firstmile.pickup.selectors import warehouse_get
 
@@ -32,6 +32,7 @@ from .selectors import (
     waybills_by_numbers,
 )
 from .services import (
+    MAX_BATCH,
     labels_printed,
     order_create,
     pickup_slot_book,
@@ -115,7 +116,7 @@ class SlotIn(Schema):
 
 
 class ArrangeIn(Schema):
-    order_ids: IdList = Field(..., min_length=1, max_length=1000)
+    order_ids: id_list(MAX_BATCH)
     pickup_slot: SlotIn | None = Field(
         None, description="book this pickup window for every PICK UP parcel issued; each booking succeeds on its own"
     )
@@ -152,10 +153,6 @@ def _book_each(actor, items: list[tuple[str, int, date]]) -> list[dict]:
         else:
             results.append({"waybill_no": waybill_no, "ok": True})
     return results
-
-
-class LabelsIn(Schema):
-    waybill_nos: list[str] = Field(..., min_length=1, max_length=1000)
 
 
 def _label_file(content: bytes, fmt: str, name: str) -> HttpResponse:
@@ -384,14 +381,16 @@ def label_zpl(request, waybill_no: str, size: LabelSize = "A6"):
     return _one_label(request, waybill_no, "zpl", size)
 
 
+# More go to the worker: POST /label-batches.
+WAYBILLS_PARAM = Query(
+    ...,
+    min_length=1,
+    max_length=SYNC_LABELS,
+    description=f"Waybill numbers, repeated: ?waybill=…&waybill=… (1 to {SYNC_LABELS}; more with POST /label-batches)",
+)
+
+
 def _some_labels(request, waybill: list[str], fmt: str, size: str) -> HttpResponse:
-    if len(waybill) > SYNC_LABELS:
-        raise ApplicationError(
-            "too_many_labels",
-            _("More than %(n)s labels: render them on the worker with POST /api/v1/label-batches.")
-            % {"n": SYNC_LABELS},
-            field="waybill",
-        )
     found = waybills_by_numbers(actor=request.auth, numbers=waybill)
     content = render_label_file([label_data(w, reprint=w.print_count > 0) for w in found], fmt=fmt, size=size)
     if request.auth.is_merchant:
@@ -405,7 +404,7 @@ def _some_labels(request, waybill: list[str], fmt: str, size: str) -> HttpRespon
     response={200: None},
     openapi_extra=PDF_LABEL,
 )
-def labels(request, waybill: Query[list[str]], size: LabelSize = "A6"):
+def labels(request, waybill: list[str] = WAYBILLS_PARAM, size: LabelSize = "A6"):
     return _some_labels(request, waybill, "pdf", size)
 
 
@@ -415,7 +414,7 @@ def labels(request, waybill: Query[list[str]], size: LabelSize = "A6"):
     response={200: None},
     openapi_extra=ZPL_LABEL,
 )
-def labels_zpl(request, waybill: Query[list[str]], size: LabelSize = "A6"):
+def labels_zpl(request, waybill: list[str] = WAYBILLS_PARAM, size: LabelSize = "A6"):
     return _some_labels(request, waybill, "zpl", size)
 
 

@@ -1,12 +1,14 @@
 import datetime as dt
+from typing import Annotated
 
 from ninja import Field, Router, Schema
+from pydantic import StringConstraints
 
 from firstmile.core.types import Instant
 from firstmile.events.api import JobOut
 
 from .selectors import batch_dashboard, push_failures, switchover_list
-from .services import batch_cancel, batch_postpone, batch_push_start, batch_schedule, switchover_create
+from .services import BATCH_MAX_AREAS, batch_cancel, batch_postpone, batch_push_start, batch_schedule, switchover_create
 
 router = Router()
 
@@ -51,7 +53,9 @@ class SwitchoverOut(Schema):
 class BatchIn(Schema):
     name: str = Field(..., max_length=100)
     cutover_at: Instant = Field(..., description="ISO 8601 with offset, e.g. 2023-09-19T00:00:00+08:00")
-    division_codes: list[str] = Field(..., min_length=1)
+    division_codes: list[Annotated[str, StringConstraints(max_length=12)]] = Field(
+        ..., min_length=1, max_length=BATCH_MAX_AREAS
+    )
     extension_days_before: int = Field(1, ge=0, le=7)
     extension_days_after: int = Field(0, ge=0, le=7)
     extension_days: int = Field(3, ge=0, le=30)

@@ -98,6 +98,11 @@ def _overlapping(codes: list[str], exclude_batch: int | None = None) -> list[str
     return clashes
 
 
+# Areas are named at the level that fits (a county rather than its towns), so a
+# batch of more than this is a list gone wrong.
+BATCH_MAX_AREAS = 2000
+
+
 @transaction.atomic
 def batch_schedule(
     *,
@@ -128,6 +133,8 @@ def batch_schedule(
     codes = sorted({c.strip() for c in division_codes if c and c.strip()})
     if not codes:
         raise ApplicationError(error_codes.NO_AREAS, _("Pick at least one area."), field="division_codes")
+    if len(codes) > BATCH_MAX_AREAS:
+        raise _invalid("division_codes", _("A batch covers at most %(n)s areas.") % {"n": BATCH_MAX_AREAS})
     known = set(Division.objects.filter(code__in=codes).values_list("code", flat=True))
     unknown = [c for c in codes if c not in known]
     if unknown:
