@@ -113,3 +113,74 @@ def test_pages_carry_their_cursors_as_values_and_links(page_size, api):
         assert following["previous_cursor"] is not None
         page = following
     assert len(seen) == len(set(seen)) == (3 if page_size else 52) and pages == 2
+
+
+def test_the_document_names_its_server_licence_and_contact(schema):
+    assert schema["servers"] and schema["servers"][0]["url"] == "/"
+    assert schema["info"]["license"]["identifier"] == "Apache-2.0"
+    assert schema["info"]["contact"]["name"]
+    post = schema["paths"]["/api/v1/orders/arrange-shipment"]["post"]
+    assert "Idempotent-Replayed" in post["responses"]["200"]["headers"]
+    assert "413" in post["responses"]
+
+
+def _arrays(schema, node, where, seen=frozenset()):
+    if "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        if name not in seen:
+            yield from _arrays(schema, schema["components"]["schemas"][name], where, seen | {name})
+        return
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in node.get(key, []):
+            yield from _arrays(schema, option, where, seen)
+    if node.get("type") == "array":
+        yield where, node
+        yield from _arrays(schema, node.get("items", {}), f"{where}[]", seen)
+    for name, child in node.get("properties", {}).items():
+        yield from _arrays(schema, child, f"{where}.{name}", seen)
+
+
+def test_every_array_a_client_sends_is_bounded_by_what_the_service_accepts(schema):
+    from firstmile.dispatch.services import ROUTE_MAX_AREAS
+    from firstmile.pickup.services import MAX_BULK
+    from firstmile.reverse.services import MAX_BATCH as REVERSE_BATCH
+    from firstmile.shipping.api import SYNC_LABELS
+    from firstmile.shipping.jobs import MAX_LABELS
+    from firstmile.shipping.services import MAX_BATCH as ARRANGE_BATCH
+    from firstmile.switchover.services import BATCH_MAX_AREAS
+
+    limits = {}
+    for path, method, operation in _operations(schema):
+        for content in operation.get("requestBody", {}).get("content", {}).values():
+            for where, array in _arrays(schema, content["schema"], f"{method} {path}"):
+                limits[where] = array.get("maxItems")
+        for parameter in operation.get("parameters", []):
+            for where, array in _arrays(schema, parameter["schema"], f"{method} {path} ?{parameter['name']}"):
+                limits[where] = array.get("maxItems")
+    assert None not in limits.values(), [w for w, n in limits.items() if n is None]
+    assert limits["post /api/v1/orders/arrange-shipment.order_ids"] == ARRANGE_BATCH
+    assert limits["post /api/v1/reverse-orders/register-pickup.reverse_order_ids"] == REVERSE_BATCH
+    assert limits["post /api/v1/reverse-orders/confirm-destruction.reverse_order_ids"] == REVERSE_BATCH
+    assert limits["post /api/v1/pickup-requests/approve.subscription_ids"] == MAX_BULK
+    assert limits["post /api/v1/label-batches.waybill_nos"] == MAX_LABELS
+    assert limits["get /api/v1/labels.pdf ?waybill"] == SYNC_LABELS
+    assert limits["post /api/v1/dispatch/routes.division_codes"] == ROUTE_MAX_AREAS
+    assert limits["post /api/v1/switchovers/{switchover_id}/batches.division_codes"] == BATCH_MAX_AREAS
+
+
+@pytest.mark.django_db
+def test_one_id_past_the_batch_limit_is_refused_before_the_service(api):
+    from firstmile.accounts.models import OrganisationKind, Role
+    from firstmile.events.models import Event
+    from firstmile.reverse.services import MAX_BATCH
+    from firstmile.shipping.services import MAX_BATCH as ARRANGE_BATCH
+
+    from .. import factories
+
+    client = api(factories.token(factories.organisation(OrganisationKind.MERCHANT), Role.ADMIN))
+    events = Event.objects.count()
+    too_many = client.post("/orders/arrange-shipment", {"order_ids": list(range(1, ARRANGE_BATCH + 2))})
+    assert too_many.status_code == 422 and too_many.json()["field"] == "order_ids"
+    too_many = client.post("/reverse-orders/confirm-destruction", {"reverse_order_ids": list(range(1, MAX_BATCH + 2))})
+    assert too_many.status_code == 422 and too_many.json()["field"] == "reverse_order_ids"
+    assert Event.objects.count() == events

@@ -1,3 +1,4 @@
+from django.conf import settings
 from ninja import NinjaAPI
 
 from firstmile.accounts.api import router as accounts_router
@@ -45,6 +46,18 @@ IDEMPOTENCY_PARAMETER = {
 }
 
 
+REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+TOO_LARGE = (
+    f"The body is larger than the server accepts ({settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024:.1f} MB "
+    "of JSON or form fields; uploaded files have their own limits)"
+)
+
+
 class FirstmileAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
@@ -59,9 +72,14 @@ class FirstmileAPI(NinjaAPI):
                     raise ValueError(f"operation id {short} of {method} {path} is also {seen[short]}'s")
                 seen[short] = f"{method} {path}"
                 operation["operationId"] = short
+                responses = operation.setdefault("responses", {})
                 if method in ("post", "put", "patch", "delete"):
                     operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
-                responses = operation.setdefault("responses", {})
+                    for status, response in responses.items():
+                        if str(status).startswith("2"):
+                            response.setdefault("headers", {}).update(REPLAYED_HEADER)
+                    if method != "delete":
+                        responses.setdefault("413", {"description": TOO_LARGE, "content": body})
                 for status, description in ERROR_RESPONSES.items():
                     responses.setdefault(status, {"description": description, "content": body})
         return schema
@@ -76,6 +94,13 @@ api = FirstmileAPI(
         "token). Errors are `{code, message, field}`; send `Accept-Language: en` for "
         "English messages (Simplified Chinese by default). Times are ISO 8601 with offset."
     ),
+    servers=[{"url": "/", "description": "The Firstmile installation serving this document"}],
+    openapi_extra={
+        "info": {
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+            "contact": {"name": "Platform operations of this Firstmile installation"},
+        }
+    },
     auth=[ApiTokenAuth(), PortalSessionAuth()],
     urls_namespace="api",
     renderer=BeijingJSONRenderer(),
