@@ -25,7 +25,7 @@ def test_demo_loads_the_parties_of_seed_000():
         assert carrier_serving(city, beijing(2023, 9, 1)).code == "JT"
     assert carrier_serving("440605", beijing(2023, 9, 1)) is None  # Foshan merchant: outside coverage
     assert {u for _r, u, _o in logins.users} >= {"ops", "ws_dispatch", "ws_driver", "dg_merchant", "fs_merchant"}
-    for _org, raw in logins.tokens:
+    for _org, _role, raw in logins.tokens:
         assert api_token_authenticate(raw)
     states = {s.warehouse.code: s.kind for s in pickup_states(Warehouse.objects.all())}
     assert states == {"DG-HM-01": "active", "DG-CA-02": "pending", "SZ-FT-01": "pending", "FS-NH-01": "not_covered"}
@@ -46,7 +46,15 @@ def test_demo_is_idempotent_and_replaces_its_tokens():
     second = load_demo()
     assert counts() == before
     assert ApiToken.objects.filter(revoked_at__isnull=True).count() == len(second.tokens)
-    assert {raw for _o, raw in first.tokens}.isdisjoint({raw for _o, raw in second.tokens})
+    assert {raw for _o, _r, raw in first.tokens}.isdisjoint({raw for _o, _r, raw in second.tokens})
+    # A staff and an admin token for the merchant, the carrier and the platform.
+    assert sorted((o, r) for o, r, _raw in second.tokens) == sorted(
+        (name, role)
+        for name in ("东莞明亮灯饰有限公司", "万色速递 Wanse", "Firstmile 平台运营")
+        for role in ("admin", "staff")
+    )
+    issued = ApiToken.objects.filter(revoked_at__isnull=True)
+    assert sorted(issued.values_list("role", flat=True)) == ["admin"] * 3 + ["staff"] * 3
 
 
 def test_demo_command_without_serving(capsys):

@@ -33,7 +33,7 @@ DEMO_TOKEN_NAME = "demo integration"
 @dataclass
 class DemoLogins:
     users: list[tuple[str, str, str]] = field(default_factory=list)  # (portal, username, organisation)
-    tokens: list[tuple[str, str]] = field(default_factory=list)  # (organisation, plaintext)
+    tokens: list[tuple[str, str, str]] = field(default_factory=list)  # (organisation, role, plaintext)
 
 
 ORGANISATIONS = [
@@ -252,15 +252,19 @@ def load_demo() -> DemoLogins:
             )
 
     # Plaintext tokens cannot be shown again, so each run replaces the demo's
-    # tokens with fresh ones and prints those.
+    # tokens with fresh ones and prints those: a staff token for everyday calls and
+    # an admin token (webhook endpoints, people and tokens) for each party.
     ops = _actor_of("ops")
-    for org_code in ("dg-lighting", "wanse"):
+    for org_code in ("dg-lighting", "wanse", "platform"):
         for old in ApiToken.objects.filter(
-            organisation=organisations[org_code], name=DEMO_TOKEN_NAME, revoked_at__isnull=True
+            organisation=organisations[org_code], name__startswith=DEMO_TOKEN_NAME, revoked_at__isnull=True
         ):
             api_token_revoke(actor=ops, token_id=old.pk)
-        _token, raw = api_token_issue(actor=ops, organisation=organisations[org_code], name=DEMO_TOKEN_NAME)
-        logins.tokens.append((organisations[org_code].name, raw))
+        for role in (Role.STAFF, Role.ADMIN):
+            _token, raw = api_token_issue(
+                actor=ops, organisation=organisations[org_code], name=f"{DEMO_TOKEN_NAME} ({role})", role=role
+            )
+            logins.tokens.append((organisations[org_code].name, str(role), raw))
     return logins
 
 
