@@ -6,6 +6,7 @@ from firstmile.carriers.api import router as carriers_router
 from firstmile.dispatch.api import router as dispatch_router
 from firstmile.events.api import jobs_router, webhooks_router
 from firstmile.events.api import router as events_router
+from firstmile.events.webhook_schema import openapi_webhooks
 from firstmile.geo.api import router as geo_router
 from firstmile.pickup.api import router as pickup_router
 from firstmile.reverse.api import router as reverse_router
@@ -63,6 +64,11 @@ class FirstmileAPI(NinjaAPI):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components["Error"] = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        webhooks, payloads = openapi_webhooks()
+        if clash := set(payloads) & set(components):
+            raise ValueError(f"webhook payload schemas named like API schemas: {sorted(clash)}")
+        components.update(payloads)
+        schema["webhooks"] = webhooks
         body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
         seen: dict[str, str] = {}
         for path, methods in schema["paths"].items():

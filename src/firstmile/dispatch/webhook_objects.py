@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
 from firstmile.events import subjects
 from firstmile.events.subjects import beijing_iso, int_ids
 
@@ -65,6 +69,47 @@ def describe_handovers(ids: list[str]) -> dict[str, dict]:
     }
 
 
+class PickupTaskObject(BaseModel):
+    """A pickup task (one warehouse's stop on one day) in a webhook payload."""
+
+    model_config = ConfigDict(extra="forbid")
+    task_id: int
+    date: date
+    carrier: str
+    warehouse_code: str
+    merchant: str
+    status: str
+    stop: int
+    driver: str | None
+    driver_phone: str | None
+    closed_at: datetime | None
+    waybill_nos: list[str]
+
+
+class HandoverListObject(BaseModel):
+    """A signed handover list (交接单) in a webhook payload."""
+
+    model_config = ConfigDict(extra="forbid")
+    handover_id: int
+    number: str
+    kind: str
+    status: str
+    date: date
+    carrier: str
+    merchant: str
+    warehouse_code: str | None
+    task_id: int | None
+    sorting_centre: str | None
+    driver: str | None
+    parcel_count: int
+    missing_count: int
+    weight_kg: str | None = Field(..., description="a decimal number of kilograms, as text")
+    signed_by: str | None
+    confirmed_at: datetime | None
+    waybill_nos: list[str]
+    missing_waybill_nos: list[str]
+
+
 def register() -> None:
-    subjects.register("dispatch.pickuptask", describe_tasks)
-    subjects.register("dispatch.handoverlist", describe_handovers)
+    subjects.register("dispatch.pickuptask", describe_tasks, PickupTaskObject)
+    subjects.register("dispatch.handoverlist", describe_handovers, HandoverListObject)

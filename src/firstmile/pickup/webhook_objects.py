@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
 from firstmile.events import subjects
 from firstmile.events.subjects import beijing_iso, int_ids
 
@@ -53,6 +57,44 @@ def describe_subscriptions(ids: list[str]) -> dict[str, dict]:
     }
 
 
+class WarehouseObject(BaseModel):
+    """A warehouse in a webhook payload (``data.object``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    warehouse_code: str
+    name: str
+    merchant: str
+    contact_name: str
+    phone: str
+    division_code: str
+    address_detail: str
+    address_version: int
+    is_default: bool
+
+
+class PickupSubscriptionObject(BaseModel):
+    """A pickup subscription (one address version's request to a carrier) in a webhook payload."""
+
+    model_config = ConfigDict(extra="forbid")
+    subscription_id: int
+    status: str
+    carrier: str
+    warehouse_code: str
+    merchant: str
+    address_version: int
+    division_code: str
+    address_detail: str
+    contact_name: str
+    phone: str
+    origin: str
+    requested_at: datetime | None
+    review_due_at: datetime | None
+    decided_at: datetime | None
+    reject_reason: str
+    effective_from: datetime | None
+    ended_at: datetime | None
+
+
 def register() -> None:
-    subjects.register("pickup.warehouse", describe_warehouses)
-    subjects.register("pickup.pickupsubscription", describe_subscriptions)
+    subjects.register("pickup.warehouse", describe_warehouses, WarehouseObject)
+    subjects.register("pickup.pickupsubscription", describe_subscriptions, PickupSubscriptionObject)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
 from firstmile.events import subjects
 from firstmile.events.subjects import beijing_iso, int_ids
 
@@ -54,5 +58,44 @@ def describe_reverse_orders(ids: list[str]) -> dict[str, dict]:
     }
 
 
+class PickupRegistrationObject(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    method: str = Field(..., description="self_pickup or forward")
+    expected_pickup_at: datetime | None
+    person_name: str
+    recipient_name: str
+    phone: str
+    division_code: str | None
+    address_detail: str
+    note: str
+
+
+class ReverseOrderObject(BaseModel):
+    """A reverse order (逆向管理单) in a webhook payload."""
+
+    model_config = ConfigDict(extra="forbid")
+    reverse_no: str
+    order_no: str
+    sales_return_no: str
+    merchant: str
+    carrier: str
+    reverse_type: str
+    disposition: str
+    status: str
+    exception_state: str
+    pickup_method: str
+    warehouse_code: str
+    owner_id: str
+    product_id: str
+    goods_id: str
+    created_at: datetime
+    updated_at: datetime
+    destruction_confirmed_at: datetime | None
+    completion_kind: str
+    completed_at: datetime | None
+    tracking_no: str
+    registration: PickupRegistrationObject | None
+
+
 def register() -> None:
-    subjects.register("reverse.reverseorder", describe_reverse_orders)
+    subjects.register("reverse.reverseorder", describe_reverse_orders, ReverseOrderObject)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
 from firstmile.events import subjects
 from firstmile.events.subjects import beijing_iso, int_ids
 
@@ -58,6 +62,49 @@ def describe_waybills(ids: list[str]) -> dict[str, dict]:
     }
 
 
+class OrderObject(BaseModel):
+    """An order in a webhook payload (``data.object``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    order_no: str
+    merchant: str
+    warehouse_code: str
+    status: str
+    created_at: datetime
+    ship_by: datetime | None
+    extension_hours: int
+    shipped_at: datetime | None
+    waybill_nos: list[str]
+
+
+class PickupSlotObject(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    window_id: int
+    date: date
+    from_: str = Field(..., alias="from", description="HH:MM, Beijing time")
+    until: str = Field(..., description="HH:MM, Beijing time")
+
+
+class WaybillObject(BaseModel):
+    """A waybill (a parcel's label) in a webhook payload."""
+
+    model_config = ConfigDict(extra="forbid")
+    waybill_no: str
+    order_no: str
+    merchant: str
+    carrier: str
+    handover_method: str = Field(..., description="PICKUP or DROP_OFF")
+    sorting_centre: str
+    sorting_centre_name: str
+    warehouse_code: str
+    status: str
+    issued_at: datetime | None
+    collected_at: datetime | None
+    received_at: datetime | None
+    voided_at: datetime | None
+    pickup_slot: PickupSlotObject | None
+
+
 def register() -> None:
-    subjects.register("shipping.order", describe_orders)
-    subjects.register("shipping.waybill", describe_waybills)
+    subjects.register("shipping.order", describe_orders, OrderObject)
+    subjects.register("shipping.waybill", describe_waybills, WaybillObject)

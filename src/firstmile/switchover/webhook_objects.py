@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
 from firstmile.events import subjects
 from firstmile.events.subjects import beijing_iso, int_ids
 
@@ -33,5 +37,28 @@ def describe_batches(ids: list[str]) -> dict[str, dict]:
     }
 
 
+class SwitchoverExtensionObject(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days_before: int
+    days_after: int
+    extra_days: int
+
+
+class SwitchoverBatchObject(BaseModel):
+    """A switchover batch (its areas change carrier at the cutover) in a webhook payload."""
+
+    model_config = ConfigDict(extra="forbid")
+    batch_id: int
+    name: str
+    from_carrier: str
+    to_carrier: str
+    cutover_at: datetime
+    status: str
+    areas: list[str]
+    extension: SwitchoverExtensionObject
+    push_total: int
+    push_done: int
+
+
 def register() -> None:
-    subjects.register("switchover.switchoverbatch", describe_batches)
+    subjects.register("switchover.switchoverbatch", describe_batches, SwitchoverBatchObject)

@@ -22,7 +22,9 @@ class Command(BaseCommand):
         self.stdout.write(f"\nLogins (password for all: {DEMO_PASSWORD}) at http://{addrport}/login/")
         for role, username, organisation in logins.users:
             self.stdout.write(f"  {username:<14} {role:<7} {organisation}")
-        self.stdout.write("\nAPI tokens (new on every run; Authorization: Bearer <token>; admin tokens manage webhooks):")
+        self.stdout.write(
+            "\nAPI tokens (new on every run; Authorization: Bearer <token>; admin tokens manage webhooks):"
+        )
         for organisation, role, raw in logins.tokens:
             self.stdout.write(f"  {role:<6} {organisation}: {raw}")
         self.stdout.write(f"\nAPI docs: http://{addrport}/api/v1/docs   Admin: http://{addrport}/admin/ (user ops)\n")
