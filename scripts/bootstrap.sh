@@ -2,7 +2,8 @@
 # Install what Firstmile needs on a fresh machine with Python 3.11: uv, the locked
 # dependency set into .venv, and Debian's CJK font for labels (fonts-wqy-zenhei).
 # With --browser, also Debian's Chromium for the end-to-end tests (never a
-# downloaded browser) and the ZPL renderer the label tests use (Node.js from Debian).
+# downloaded browser), the ZPL renderer the label tests use and Redocly's OpenAPI
+# linter (Node.js from Debian).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,4 +31,8 @@ fi
 # the npm registry, locked in tests/zpl/package-lock.json).
 if [[ "${1:-}" == "--browser" && ! -d tests/zpl/node_modules/zpl-renderer-js ]]; then
   npm ci --prefix tests/zpl --no-audit --no-fund --silent
+fi
+# And lint the OpenAPI document with Redocly's CLI (locked in tests/openapi_lint).
+if [[ "${1:-}" == "--browser" && ! -x tests/openapi_lint/node_modules/.bin/redocly ]]; then
+  npm ci --prefix tests/openapi_lint --no-audit --no-fund --silent
 fi

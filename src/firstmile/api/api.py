@@ -59,6 +59,34 @@ TOO_LARGE = (
 )
 
 
+def _refs(node, found: set[str]) -> None:
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                found.add(ref.rsplit("/", 1)[-1])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _drop_unreferenced(schema: dict) -> None:
+    """Remove component schemas nothing refers to (ninja leaves the models of query parameters there)."""
+    components = schema["components"]["schemas"]
+    used: set[str] = set()
+    _refs([schema["paths"], schema.get("webhooks", {})], used)
+    pending = list(used)
+    while pending:
+        found: set[str] = set()
+        _refs(components.get(pending.pop(), {}), found)
+        pending += sorted(found - used)
+        used |= found
+    for name in set(components) - used:
+        del components[name]
+
+
 class FirstmileAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
@@ -88,6 +116,7 @@ class FirstmileAPI(NinjaAPI):
                         responses.setdefault("413", {"description": TOO_LARGE, "content": body})
                 for status, description in ERROR_RESPONSES.items():
                     responses.setdefault(status, {"description": description, "content": body})
+        _drop_unreferenced(schema)
         return schema
 
 

@@ -34,4 +34,5 @@ def file_response(*media_types: str, description: str) -> dict:
     strings, it returns their bytes.
     """
     binary = {"schema": {"type": "string", "format": "binary"}}
-    return {"responses": {"200": {"description": description, "content": {t: binary for t in media_types}}}}
+    # 200 as an int, as ninja keys its own responses: "200" would be a second key.
+    return {"responses": {200: {"description": description, "content": {t: binary for t in media_types}}}}

@@ -73,7 +73,7 @@ _DECIMAL = re.compile(r"^[0-9]{1,19}$")
 
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 # An id in a query string or path: decimal digits, never a float, bool or sign.
-ParamId = Annotated[int, BeforeValidator(_decimal_text_as_int), Field(strict=True, ge=1, le=MAX_ID)]
+ParamId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID), BeforeValidator(_decimal_text_as_int)]
 
 
 def id_list(max_items: int):

@@ -119,6 +119,8 @@ def openapi_webhooks() -> tuple[dict, dict]:
                     "summary": str(meaning),
                     "description": f"Sent to the subscribed endpoints of: {parties}.",
                     "tags": ["webhooks"],
+                    # Firstmile signs; the receiver verifies (webhook-signature), no credentials are sent.
+                    "security": [],
                     "parameters": headers,
                     "requestBody": {"required": True, "content": {"application/json": {"schema": ref(model)}}},
                     "responses": {
