@@ -7,8 +7,9 @@ dist/*.csv files into one table of the divisions Firstmile uses:
 
 - every province, prefecture-level city and county-level division of the
   mainland, with six-digit GB/T 2260 codes;
-- town/street level (nine-digit codes) for the provinces given by --towns-for
-  (Guangdong, 44, by default: the area the forward flow runs in).
+- town/street level (nine-digit codes) for every province, or for those given
+  by --towns-for (two-digit codes: merchants ship from Yiwu, Quanzhou and Suzhou
+  as well as from Guangdong, so all of them by default).
 
 Placeholders are folded away so the tree reads as people write addresses: the
 "市辖区" and "省直辖县级行政区划" pseudo-cities disappear (their counties hang off
@@ -59,7 +60,7 @@ def build(dist: Path, towns_for: set[str]) -> list[tuple[str, str, str, str]]:
         out.append((a["code"], a["name"], "county", parent))
 
     for s in _rows(dist / "streets.csv"):
-        if s["provinceCode"] not in towns_for:
+        if towns_for and s["provinceCode"] not in towns_for:
             continue
         parent = s["areaCode"] if s["areaCode"] in kept_counties else real_cities[s["cityCode"]]
         out.append((s["code"], s["name"], "town", parent))
@@ -69,9 +70,9 @@ def build(dist: Path, towns_for: set[str]) -> list[tuple[str, str, str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dist", type=Path, help="the package's dist/ folder")
-    parser.add_argument("--towns-for", default="44", help="comma-separated 2-digit province codes")
+    parser.add_argument("--towns-for", default="", help="comma-separated 2-digit province codes (default: all)")
     args = parser.parse_args()
-    rows = build(args.dist, set(args.towns_for.split(",")))
+    rows = build(args.dist, {code for code in args.towns_for.split(",") if code})
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with OUT.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")

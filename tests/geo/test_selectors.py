@@ -14,13 +14,23 @@ from firstmile.geo.selectors import (
 pytestmark = pytest.mark.django_db
 
 
-def test_data_migration_loads_every_province_and_guangdong_towns():
+def test_data_migration_loads_every_province_with_its_towns():
     assert Division.objects.filter(level=DivisionLevel.PROVINCE).count() == 31
     assert Division.objects.filter(level=DivisionLevel.CITY, parent_id="440000").count() == 21
-    # Every Guangdong town sits under a Guangdong county or city.
     towns = Division.objects.filter(level=DivisionLevel.TOWN)
-    assert towns.count() > 1500
-    assert not towns.exclude(code__startswith="44").exists()
+    assert towns.count() > 40_000
+    # Every province has its towns and streets, each under a division of its own province.
+    by_province = {code[:2] for code in towns.values_list("code", flat=True)}
+    provinces = {
+        code[:2] for code in Division.objects.filter(level=DivisionLevel.PROVINCE).values_list("code", flat=True)
+    }
+    assert by_province == provinces
+    assert not towns.filter(parent__isnull=True).exists()
+    for town in towns.select_related("parent").order_by("?")[:500]:
+        assert town.parent.code[:2] == town.code[:2]
+    # 义乌's streets and 晋江's towns, where many merchants ship from.
+    assert division_children("330782").filter(name="稠城街道").exists()
+    assert division_children("350582").filter(level=DivisionLevel.TOWN).count() > 10
 
 
 def test_dongguan_towns_hang_off_the_city_with_no_county_between():
@@ -87,6 +97,15 @@ def test_children_of_nothing_are_the_provinces():
         ("广州市白云区太和镇穗丰村", ["440000", "440100", "440111", "440111107"], "穗丰村"),
         ("佛山市南海区桂城街道海八路１２号", ["440000", "440600", "440605", "440605011"], "海八路12号"),
         ("北京市朝阳区建国路1号", ["110000", "110105"], "建国路1号"),
+        # Towns and streets outside Guangdong, where merchants ship from too.
+        ("浙江省金华市义乌市稠城街道工人北路1号", ["330000", "330700", "330782", "330782001"], "工人北路1号"),
+        ("浙江义乌稠城街道工人北路1号", ["330000", "330700", "330782", "330782001"], "工人北路1号"),
+        ("福建省泉州市晋江市陈埭镇江头村188号", ["350000", "350500", "350582", "350582103"], "江头村188号"),
+        ("苏州市吴中区甪直镇晓市路21号", ["320000", "320500", "320506", "320506100"], "晓市路21号"),
+        ("四川省成都市武侯区火车南站街道科华北路65号", ["510000", "510100", "510107", "510107007"], "科华北路65号"),
+        ("山东省青岛市即墨区通济街道鹤山路", ["370000", "370200", "370215", "370215003"], "鹤山路"),
+        ("安徽合肥瑶海区明光路街道长江东大街", ["340000", "340100", "340102", "340102001"], "长江东大街"),
+        ("北京市东城区东华门街道南池子大街", ["110000", "110101", "110101001"], "南池子大街"),
     ],
 )
 def test_parse_real_addresses(address, codes, detail):
@@ -118,7 +137,11 @@ def test_ambiguous_district_without_city_is_refused_not_guessed():
     assert "吉林省长春市朝阳区" in str(err.value.message)
 
 
-@pytest.mark.parametrize("address", ["", "   ", "hello world", "工业路3号"])
+@pytest.mark.parametrize(
+    "address",
+    # A town without its city is read nowhere: 火车南站街道 is in 成都, 株洲 and 乌鲁木齐.
+    ["", "   ", "hello world", "工业路3号", "火车南站街道科华北路65号", "青口镇"],
+)
 def test_unparseable_addresses_name_the_field(address):
     with pytest.raises(ApplicationError) as err:
         address_parse(address)

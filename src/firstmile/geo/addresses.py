@@ -106,7 +106,13 @@ class _Index:
         return False
 
     def matches_at(self, text: str, pos: int, under: _Node | None) -> list[tuple[int, _Node]]:
-        """(length, division) for each division below ``under`` named at text[pos:], longest first."""
+        """(length, division) for each division below ``under`` named at text[pos:], longest first.
+
+        A town or street is read only below a city or county written before it:
+        China has 41,000 of them, hundreds share a name (城关镇, 工业路街道 reads
+        "工业路"), and an address that starts with one is a street address whose
+        city was left out, not a place to guess.
+        """
         found: dict[str, tuple[int, _Node]] = {}
         for length in range(min(_MAX_NAME, len(text) - pos), 1, -1):
             key = text[pos : pos + length]
@@ -114,6 +120,8 @@ class _Index:
             if text[pos + length : pos + length + 1] not in _LEVEL_CHARS:
                 candidates += self.by_short_form.get(key, ())
             for node in candidates:
+                if under is None and node.level == DivisionLevel.TOWN:
+                    continue
                 if node.code not in found and self.is_below(node, under):
                     found[node.code] = (length, node)
         return list(found.values())
