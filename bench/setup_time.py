@@ -99,11 +99,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--against", type=Path, help="another checkout's src/ to compare with")
+    parser.add_argument("--reload-only", action="store_true", help="only the divisions reload")
     args = parser.parse_args()
     sources = {"this": ROOT / "src"}
     if args.against:
         sources["against"] = args.against.resolve()
-    steps = {"migrate (SQLite)": sqlite_migrate, "demo --no-serve (SQLite)": sqlite_demo, "migrate (PostgreSQL)": pg_migrate}
+    steps = {
+        "migrate (SQLite)": sqlite_migrate,
+        "demo --no-serve (SQLite)": sqlite_demo,
+        "migrate (PostgreSQL)": pg_migrate,
+    }
+    if args.reload_only:
+        steps = {}
     times: dict[tuple[str, str], list[float]] = {}
     reloads: dict[str, list[tuple[int, float, float]]] = {}
     for _round in range(args.rounds):
