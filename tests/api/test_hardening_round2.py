@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -221,3 +222,32 @@ def test_a_token_issued_through_the_api_records_the_token_that_issued_it(api):
     mine = session.post("/api/v1/tokens", {"name": "by hand"}, content_type="application/json")
     assert mine.json()["created_by"] == "boss"
     assert WebhookEndpoint.objects.count() == 0
+
+
+def test_routes_and_switchover_batches_refuse_more_areas_than_they_accept(monkeypatch):
+    from firstmile.core.clock import now
+    from firstmile.core.errors import ApplicationError
+    from firstmile.dispatch import services as dispatch_services
+    from firstmile.dispatch.models import Route
+    from firstmile.switchover import services as switchover_services
+    from firstmile.switchover.models import SwitchoverBatch
+
+    jt, _ws = factories.carrier("JT"), factories.carrier("WS")
+    monkeypatch.setattr(dispatch_services, "ROUTE_MAX_AREAS", 2)
+    monkeypatch.setattr(switchover_services, "BATCH_MAX_AREAS", 2)
+    towns = ["441900125", "441900119", "441900121"]
+    carrier_admin = factories.actor(jt.organisation, kind=OrganisationKind.CARRIER, role=Role.ADMIN)
+    with pytest.raises(ApplicationError) as refused:
+        dispatch_services.route_create(actor=carrier_admin, name="东莞", division_codes=towns)
+    assert refused.value.field == "division_codes" and not Route.objects.exists()
+    ops = factories.actor(kind=OrganisationKind.PLATFORM, role=Role.ADMIN)
+    switchover = switchover_services.switchover_create(actor=ops, name="JT→WS", from_carrier="JT", to_carrier="WS")
+    with pytest.raises(ApplicationError) as refused:
+        switchover_services.batch_schedule(
+            actor=ops,
+            switchover_id=switchover.pk,
+            name="第一批",
+            cutover_at=now() + dt.timedelta(days=3),
+            division_codes=towns,
+        )
+    assert refused.value.field == "division_codes" and not SwitchoverBatch.objects.exists()
