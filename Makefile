@@ -34,3 +34,4 @@ bench:
 	PYTHONPATH=. .venv/bin/python bench/api_instructions.py
 	PYTHONPATH=. .venv/bin/python bench/growth.py
 	PYTHONPATH=. .venv/bin/python bench/load_test.py
+	.venv/bin/python bench/setup_time.py
