@@ -100,7 +100,7 @@ def test_merchant_cancels_pickup_in_the_portal(merchant_client, merchant, covere
     merchant_client.post(f"/merchant/warehouses/{warehouse.pk}/cancel-pickup/")
     assert PickupSubscription.objects.get().status == SubscriptionStatus.CANCELLED
     page = merchant_client.get(f"/merchant/warehouses/{warehouse.pk}/").content.decode()
-    assert "subscription.cancelled" in page
+    assert "取消了向" in page and "的揽收申请" in page  # the history, as a sentence
 
 
 def test_the_other_carrier_sees_an_empty_queue(client, merchant, covered, ws):

@@ -324,7 +324,7 @@ def warehouse_timeline(*, actor: Actor, warehouse: Warehouse) -> QuerySet[Event]
     )
     if not actor.is_platform:
         events = events.filter(owner=actor.organisation)
-    return events.order_by("-occurred_at", "-id")
+    return events.select_related("actor_user", "actor_organisation").order_by("-occurred_at", "-id")
 
 
 def _area_prefix(code: str) -> str:

@@ -229,7 +229,7 @@ def reverse_timeline(*, actor: Actor, order: ReverseOrder) -> QuerySet[Event]:
     events = Event.objects.filter(subject_type="reverse.reverseorder", subject_id=str(order.pk))
     if not actor.is_platform:
         events = events.filter(Q(owner=actor.organisation) | Q(counterparty=actor.organisation))
-    return events.order_by("occurred_at", "id")
+    return events.select_related("actor_user", "actor_organisation").order_by("occurred_at", "id")
 
 
 def carrier_worklist(*, actor: Actor, status: str) -> QuerySet[ReverseOrder]:

@@ -99,7 +99,7 @@ def waybill_history(*, actor: Actor, waybill: Waybill) -> QuerySet[Event]:
     )
     if not actor.is_platform:
         events = events.filter(Q(owner=actor.organisation) | Q(counterparty=actor.organisation))
-    return events.order_by("occurred_at", "id")
+    return events.select_related("actor_user", "actor_organisation").order_by("occurred_at", "id")
 
 
 def label_data(waybill: Waybill, *, reprint: bool = False) -> LabelData:
