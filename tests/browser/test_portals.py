@@ -63,3 +63,20 @@ def test_the_api_docs_render_under_the_content_security_policy(login, demo):
     page = login("dg_merchant")
     page.goto(f"{demo.url}/api/v1/docs")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Firstmile API")
+
+
+@pytest.mark.parametrize("username", ["dg_merchant", "ws_dispatch", "ops"])
+def test_the_side_menu_folds_behind_a_button_on_a_phone(login, demo, page, username):
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(username)
+    menu = page.locator("#sidenav")
+    expect(menu).to_be_hidden()
+    page.get_by_role("button", name="菜单").click()
+    expect(menu).to_be_visible()
+    expect(page.get_by_role("button", name="菜单")).to_have_attribute("aria-expanded", "true")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # On a laptop it is always there, grouped.
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.reload()
+    expect(menu).to_be_visible()
+    expect(menu.locator(".navgroup-heading").first).to_have_text("首页")

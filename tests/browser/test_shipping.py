@@ -57,6 +57,6 @@ def test_arrange_print_collect_receive_and_the_merchant_sees_it_done(login, demo
     page.goto(f"{demo.url}/merchant/orders/?status=shipped")
     page.get_by_role("link", name="TT202309180001").click()
     expect(page.locator("h2", has_text="面单")).to_be_visible()
-    expect(page.locator(".card", has_text="面单")).to_contain_text("已到分拨仓")
-    expect(page.locator(".timeline")).to_contain_text("waybill.received")
+    expect(page.locator(".card", has=page.locator("h2", has_text="面单"))).to_contain_text("已到分拨仓")
+    expect(page.locator(".timeline")).to_contain_text("已签收包裹")  # waybill.received, as a sentence
     page.screenshot(path="test-results/merchant-order.png", full_page=True)

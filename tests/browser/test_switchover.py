@@ -56,7 +56,7 @@ def test_operator_pushes_carrier_approves_clock_passes_cutover_merchant_prints_w
         number = page.locator("tr", has_text="TT202309180002").locator(".code").inner_text()
         assert number.startswith("WS")
         page.get_by_role("link", name="TT202309180002").click()
-        expect(page.locator(".card", has_text="面单")).to_contain_text("万色东莞洪梅分拨仓")
+        expect(page.locator(".card", has=page.locator("h2", has_text="面单"))).to_contain_text("万色东莞洪梅分拨仓")
         page.goto(f"{demo.url}/merchant/")
         expect(page.locator(".notice[data-warehouse=DG-HM-01]")).to_contain_text("运单号以 WS 开头")
         page.screenshot(path="test-results/merchant-switched.png", full_page=True)

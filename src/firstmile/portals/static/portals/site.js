@@ -4,10 +4,22 @@
 //   data-select-all="field name"  on a checkbox: tick or clear every box of that name
 //   data-autosubmit               on a select: submit its form when it changes
 //   data-reset-after-request      on an htmx form: clear and focus its first input after each answer
+//   data-toggle-nav               on a button: open or close the side menu on a narrow screen
 //   data-geolocate                on a form with latitude/longitude/accuracy fields: fill them from
 //                                 the browser's position first, if it gives one within 8 s
 (function () {
   "use strict";
+
+  // Style the page for a browser that runs this file: the side menu folds behind
+  // its button on a phone only then (data-toggle-nav opens and closes it).
+  document.documentElement.classList.add("js");
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest("[data-toggle-nav]");
+    if (toggle) {
+      var open = document.body.classList.toggle("nav-open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+  });
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
