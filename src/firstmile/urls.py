@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from firstmile import health
 from firstmile.api.api import urlpatterns as api_urls
@@ -16,5 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Browsers ask for /favicon.ico on pages that name no icon (the API docs, the admin).
+    path("favicon.ico", RedirectView.as_view(url=static("portals/favicon.svg"), permanent=True)),
     path("", include("firstmile.portals.urls")),
 ]

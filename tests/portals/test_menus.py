@@ -53,3 +53,10 @@ def test_drivers_get_no_side_menu():
     client.force_login(factories.user(carrier.organisation, Role.DRIVER))
     page = client.get("/driver/").content.decode()
     assert "sidenav" not in page and "data-toggle-nav" not in page
+
+
+def test_every_page_names_an_icon_and_favicon_ico_finds_it():
+    page = Client().get("/login/").content.decode()
+    assert 'rel="icon" href="/static/portals/favicon.svg"' in page
+    icon = Client().get("/favicon.ico", follow=True)
+    assert icon.status_code == 200 and b"<svg" in b"".join(icon.streaming_content)
