@@ -344,6 +344,12 @@ LOGGING = {
         },
         # Django's own "Not Found: /x" lines say less than ours.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # runserver's access line repeats each request our JSON line already logged.
+        "django.server": {
+            "handlers": ["console"],
+            "level": "ERROR" if _env_bool("FIRSTMILE_REQUEST_LOG", True) else "INFO",
+            "propagate": False,
+        },
     },
 }
 
