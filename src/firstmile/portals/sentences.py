@@ -157,17 +157,12 @@ def _time(value) -> str:
 
 
 def _carrier(code: str) -> str:
-    carrier = _CARRIERS.get(code)
+    # Not cached across requests: a carrier's names may be edited in the admin.
+    carrier = Carrier.objects.filter(code=code).only("code", "name_zh", "name_en").first()
     if carrier is None:
-        carrier = Carrier.objects.filter(code=code).only("code", "name_zh", "name_en").first()
-        if carrier is None:
-            return code
-        _CARRIERS[code] = carrier  # a carrier's names hardly change; a few per installation
+        return code
     english = translation.get_language() and not translation.get_language().startswith("zh")
     return (carrier.name_en if english and carrier.name_en else carrier.name_zh) or carrier.code
-
-
-_CARRIERS: dict[str, Carrier] = {}
 
 
 def _division(code: str) -> str:
