@@ -68,11 +68,14 @@ def api_token_list(*, actor: Actor) -> QuerySet[ApiToken]:
     return tokens.order_by("-created_at")
 
 
-def user_list(*, actor: Actor) -> QuerySet[User]:
+def user_list(*, actor: Actor, organisation_id: int | None = None) -> QuerySet[User]:
+    """The organisation's users; for the platform everyone's, or one organisation's."""
     require(actor, Operation.USER_MANAGE)
     users = User.objects.select_related("organisation")
     if not actor.is_platform:
         users = users.filter(organisation=actor.organisation)
+    elif organisation_id is not None:
+        users = users.filter(organisation_id=organisation_id)
     return users.order_by("username")
 
 
@@ -83,6 +86,14 @@ def organisation_list(*, actor: Actor, kind: str | None = None) -> QuerySet[Orga
     if kind:
         organisations = organisations.filter(kind=kind)
     return organisations.order_by("kind", "code")
+
+
+def organisation_by_id(*, actor: Actor, organisation_id: int) -> Organisation:
+    """One organisation for the platform's detail page; any other actor only its own."""
+    organisation = organisation_list(actor=actor).filter(pk=organisation_id).first()
+    if organisation is None:
+        raise NotFound(core_codes.NOT_FOUND, _("No such organisation."), field="organisation_id")
+    return organisation
 
 
 def organisation_get(*, actor: Actor, code: str | None, field: str = "organisation_code") -> Organisation:

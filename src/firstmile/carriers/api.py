@@ -37,6 +37,7 @@ router = Router()
 class SortingCentreOut(PlainOut):
     code: str
     name: str
+    name_en: str
     division_code: str = Field(..., validation_alias="division_id")
     address_detail: str
 

@@ -55,6 +55,8 @@ class SortingCentre(BaseModel):
     carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="sorting_centres")
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    # Shown in the English interface; the Chinese name where none is given.
+    name_en = models.CharField(_("English name"), max_length=100, blank=True, default="")
     division = models.ForeignKey("geo.Division", on_delete=models.PROTECT, related_name="+", verbose_name=_("region"))
     address_detail = models.CharField(_("detail address"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
@@ -66,6 +68,10 @@ class SortingCentre(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.name_en if self.name_en and (get_language() or "").startswith("en") else self.name
 
 
 class CoverageArea(BaseModel):

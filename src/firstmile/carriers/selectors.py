@@ -115,6 +115,11 @@ def carrier_get(code: str) -> Carrier:
     return carrier
 
 
+def carrier_of_organisation(organisation) -> Carrier | None:
+    """The carrier an organisation runs, if it is a carrier."""
+    return Carrier.objects.filter(organisation=organisation).first()
+
+
 def carrier_of(actor: Actor) -> Carrier | None:
     return Carrier.objects.filter(organisation=actor.organisation).first() if actor.is_carrier else None
 

@@ -145,7 +145,14 @@ def carrier_settings_update(
 
 @transaction.atomic
 def sorting_centre_create(
-    *, actor: Actor | None, carrier: Carrier, code: str, name: str, division_code: str, address_detail: str
+    *,
+    actor: Actor | None,
+    carrier: Carrier,
+    code: str,
+    name: str,
+    division_code: str,
+    address_detail: str,
+    name_en: str = "",
 ) -> SortingCentre:
     """Open a sorting centre where the carrier's first-mile parcels end up."""
     require(actor, Operation.CARRIER_MANAGE)
@@ -157,7 +164,12 @@ def sorting_centre_create(
     if SortingCentre.objects.filter(code=code).exists():
         raise Conflict(error_codes.SORTING_CENTRE_CODE_TAKEN, _("This code is already taken."), field="code")
     centre = SortingCentre.objects.create(
-        carrier=carrier, code=code, name=name.strip(), division=division, address_detail=address_detail.strip()
+        carrier=carrier,
+        code=code,
+        name=name.strip(),
+        name_en=(name_en or "").strip(),
+        division=division,
+        address_detail=address_detail.strip(),
     )
     event_record(
         actor=actor,

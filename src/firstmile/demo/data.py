@@ -65,9 +65,9 @@ CARRIERS = [
 ]
 
 SORTING_CENTRES = [
-    # (carrier, code, name, division, detail)
-    ("JT", "JT-GZ-BY", "极兔广州白云分拨中心", "440111107", "太和镇穗丰村物流园"),
-    ("WS", "WS-DG-HM", "万色东莞洪梅分拨仓", "441900125", "洪梅镇洪屋涡村工业路18号"),
+    # (carrier, code, name, English name, division, detail)
+    ("JT", "JT-GZ-BY", "极兔广州白云分拨中心", "J&T Guangzhou Baiyun Sorting Centre", "440111107", "太和镇穗丰村物流园"),
+    ("WS", "WS-DG-HM", "万色东莞洪梅分拨仓", "Wanse Dongguan Hongmei Sorting Centre", "441900125", "洪梅镇洪屋涡村工业路18号"),
 ]
 
 WAREHOUSES = [
@@ -151,13 +151,14 @@ def load_demo() -> DemoLogins:
             service_closes=closes,
         )
 
-    for carrier_code, code, name, division, detail in SORTING_CENTRES:
+    for carrier_code, code, name, name_en, division, detail in SORTING_CENTRES:
         if not SortingCentre.objects.filter(code=code).exists():
             sorting_centre_create(
                 actor=None,
                 carrier=carriers[carrier_code],
                 code=code,
                 name=name,
+                name_en=name_en,
                 division_code=division,
                 address_detail=detail,
             )

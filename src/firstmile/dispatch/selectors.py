@@ -11,8 +11,10 @@ from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.models import PickupWindow
 from firstmile.carriers.selectors import carrier_of
-from firstmile.core.clock import beijing_today, now
+from firstmile.core.clock import beijing_day_bounds, beijing_today, now
 from firstmile.core.errors import NotFound
+from firstmile.events.models import Event
+from firstmile.events.selectors import event_list
 from firstmile.pickup.models import PickupSubscription, SubscriptionStatus, Warehouse
 from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus
 
@@ -31,6 +33,7 @@ from .models import (
     Shift,
     StopProof,
     TaskParcel,
+    TaskStatus,
 )
 
 
@@ -38,13 +41,23 @@ def _carrier_scope(actor: Actor):
     return carrier_of(actor)
 
 
-def task_board(*, actor: Actor, day: date | None = None) -> QuerySet[PickupTask]:
-    """A carrier's tasks of a day with their parcel counts, unassigned first."""
+# The board's state filter: a stop still to do (waiting for a driver or assigned), collected, failed.
+STOP_STATES: dict[str, Q] = {
+    "to_do": Q(status__in=[TaskStatus.OPEN, TaskStatus.ASSIGNED]),
+    "closed": Q(status=TaskStatus.CLOSED),
+    "failed": Q(status=TaskStatus.FAILED),
+}
+
+
+def task_board(*, actor: Actor, day: date | None = None, state: str | None = None) -> QuerySet[PickupTask]:
+    """A carrier's tasks of a day with their parcel counts, unassigned first; ``state`` one of STOP_STATES."""
     require(actor, Operation.DISPATCH_MANAGE)
     carrier = _carrier_scope(actor)
     tasks = PickupTask.objects.select_related("warehouse__merchant", "warehouse__division", "shift__driver")
     if carrier is None:
         return tasks.none()
+    if state in STOP_STATES:
+        tasks = tasks.filter(STOP_STATES[state])
     return (
         tasks.filter(carrier=carrier, date=day or beijing_today())
         .annotate(
@@ -56,6 +69,57 @@ def task_board(*, actor: Actor, day: date | None = None) -> QuerySet[PickupTask]
             "sequence",
             "warehouse__division_id",
         )
+    )
+
+
+def stop_counts(*, actor: Actor, day: date | None = None) -> dict[str, int]:
+    """How many of a carrier's stops of a day are to do, collected and failed: one query."""
+    require(actor, Operation.DISPATCH_MANAGE)
+    carrier = _carrier_scope(actor)
+    tasks = (
+        PickupTask.objects.filter(carrier=carrier, date=day or beijing_today())
+        if carrier
+        else PickupTask.objects.none()
+    )
+    return tasks.aggregate(**{name: Count("pk", filter=q) for name, q in STOP_STATES.items()})
+
+
+def merchant_pickups(*, actor: Actor, day: date | None = None) -> QuerySet[PickupTask]:
+    """A merchant's pickups of a day across its warehouses: carrier, window, driver and parcels waiting."""
+    require(actor, Operation.RECORDS_VIEW)
+    tasks = PickupTask.objects.filter(date=day or beijing_today())
+    tasks = tasks.filter(warehouse__merchant=actor.organisation) if actor.is_merchant else tasks.none()
+    return (
+        tasks.select_related("warehouse__division", "carrier", "shift__driver")
+        .annotate(parcel_count=Count("parcels"), waiting=Count("parcels", filter=Q(parcels__waybill__status="issued")))
+        .order_by("window_starts_at", "warehouse__name", "id")
+    )
+
+
+@dataclass
+class CentreDay:
+    """A sorting centre's day: DROP OFF parcels announced and not yet in, and parcels received that day."""
+
+    expected: QuerySet[Waybill]
+    received: QuerySet[Waybill]
+
+
+def centre_day(*, actor: Actor, centre_id: int, day: date | None = None) -> CentreDay:
+    """What a sorting centre expects and has received on a Beijing day; only its own carrier sees it."""
+    require(actor, Operation.RECORDS_VIEW)
+    carrier = _carrier_scope(actor)
+    waybills = Waybill.objects.filter(sorting_centre_id=centre_id, sorting_centre__carrier=carrier)
+    if carrier is None:
+        waybills = waybills.none()
+    start, end = beijing_day_bounds(day or beijing_today())
+    fields = ("merchant", "warehouse__division", "carrier")
+    return CentreDay(
+        expected=waybills.filter(status=WaybillStatus.ISSUED, handover_method=HandoverMethod.DROP_OFF)
+        .select_related(*fields)
+        .order_by("issued_at", "id"),
+        received=waybills.filter(status=WaybillStatus.RECEIVED, received_at__gte=start, received_at__lt=end)
+        .select_related(*fields)
+        .order_by("-received_at", "-id"),
     )
 
 
@@ -265,7 +329,13 @@ def proof_get(*, actor: Actor, proof_id: int) -> StopProof:
 
 
 def handover_lists(
-    *, actor: Actor, status: str | None = None, kind: str | None = None, day: date | None = None
+    *,
+    actor: Actor,
+    status: str | None = None,
+    kind: str | None = None,
+    day: date | None = None,
+    with_missing: bool | None = None,
+    since: date | None = None,
 ) -> QuerySet[HandoverList]:
     """Handover lists each side may see: the driver's own stops, the merchant's, the carrier's; ops all."""
     lists = HandoverList.objects.select_related(
@@ -278,6 +348,10 @@ def handover_lists(
         lists = lists.filter(kind=kind)
     if day:
         lists = lists.filter(date=day)
+    if with_missing:
+        lists = lists.filter(missing_count__gt=0)
+    if since:
+        lists = lists.filter(date__gte=since)
     return lists.order_by("-id")
 
 
@@ -331,3 +405,37 @@ def driver_stop(*, actor: Actor, task_id: int) -> PickupTask:
     if task is None:
         raise NotFound(error_codes.TASK_NOT_FOUND, _("No such stop on your list."), field="task_id")
     return task
+
+
+def stop_get(*, actor: Actor, task_id: int) -> PickupTask:
+    """One stop (揽收单) with its parcels, calls, proofs, failures and handover lists: for its carrier,
+    the warehouse's merchant and the platform (a driver reads their own through driver_stop)."""
+    require(actor, Operation.RECORDS_VIEW)
+    tasks = PickupTask.objects.select_related("warehouse__merchant", "warehouse__division", "carrier", "shift__driver")
+    if actor.is_merchant:
+        tasks = tasks.filter(warehouse__merchant=actor.organisation)
+    elif actor.is_carrier:
+        tasks = tasks.filter(carrier__organisation=actor.organisation)
+    elif not actor.is_platform:
+        tasks = tasks.none()
+    task = (
+        tasks.filter(pk=task_id)
+        .prefetch_related(
+            Prefetch("parcels", queryset=TaskParcel.objects.select_related("waybill").order_by("waybill__waybill_no")),
+            Prefetch("contacts", queryset=ContactAttempt.objects.select_related("driver").order_by("created_at")),
+            Prefetch("failures", queryset=PickupFailure.objects.select_related("driver").order_by("created_at")),
+            Prefetch("proofs", queryset=StopProof.objects.order_by("created_at")),
+            Prefetch("handovers", queryset=HandoverList.objects.order_by("id")),
+        )
+        .first()
+    )
+    if task is None:
+        raise NotFound(error_codes.TASK_NOT_FOUND, _("No such stop."), field="task_id")
+    return task
+
+
+def stop_timeline(*, actor: Actor, task: PickupTask) -> QuerySet[Event]:
+    """The stop's events the actor's organisation may see, newest first."""
+    return event_list(actor=actor, subject_type="dispatch.pickuptask", subject_id=str(task.pk)).select_related(
+        "actor_user", "actor_organisation"
+    )

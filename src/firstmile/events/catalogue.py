@@ -98,6 +98,42 @@ def is_known(kind: str) -> bool:
     return kind in EVENT_TYPES
 
 
+# The webhook picker's groups: each kind by the resource before its dot.
+RESOURCES: list[tuple[object, tuple[str, ...]]] = [
+    (_("Pickup requests and warehouses"), ("subscription", "warehouse")),
+    (_("Orders and waybills"), ("order", "waybill")),
+    (_("Pickup stops and handover lists"), ("dispatch", "pickup_task", "handover")),
+    (_("Pickup windows"), ("pickup_window", "pickup_closure")),
+    (_("Drivers and routes"), ("driver", "route", "roster")),
+    (_("Switchovers"), ("switchover", "switchover_batch")),
+    (_("Reverse orders and consolidation"), ("reverse_order", "consolidation")),
+    (_("Carrier, sorting centres and coverage"), ("carrier", "sorting_centre", "coverage", "coverage_request")),
+    (_("People and integrations"), ("organisation", "user", "api_token", "webhook_endpoint")),
+]
+
+
+def receives(party: str, kind: str) -> bool:
+    """Whether an organisation of ``party`` (merchant, carrier, platform) can ever receive ``kind``."""
+    if party == "platform":
+        return True
+    who = EVENT_TYPES[kind][0]
+    return who == "the organisation" or party in who
+
+
+def picker_groups(party: str) -> list[tuple[object, list[tuple[str, object]]]]:
+    """The kinds ``party`` can receive, grouped by resource, each with its meaning."""
+    groups = []
+    for heading, resources in RESOURCES:
+        kinds = [
+            (kind, meaning)
+            for kind, (_who, meaning) in EVENT_TYPES.items()
+            if kind.split(".")[0] in resources and receives(party, kind)
+        ]
+        if kinds:
+            groups.append((heading, kinds))
+    return groups
+
+
 def catalogue_markdown() -> str:
     """The catalogue as a Markdown table, for docs/webhooks.md (a test keeps them equal)."""
     lines = ["| event type | received by | meaning |", "|---|---|---|"]

@@ -93,6 +93,30 @@ def division_full_name(division: Division | str) -> str:
     return name
 
 
+def region_names(division: Division | str) -> list[str]:
+    """The names from the province down to the division; a municipality's city level (北京市 under 北京市) once."""
+    code = division if isinstance(division, str) else division.code
+    known = _divisions([code])
+    if code not in known:
+        return [code]
+    names: list[str] = []
+    for d in division_path(known[code]):
+        if not names or names[-1] != d.name:
+            names.append(d.name)
+    return names
+
+
+def address_text(division: Division | str | None, detail: str = "") -> str:
+    """One address as every page shows it: province, city, county and town names, then the detail
+    line without the region names a merchant typed into it again (长安镇 长安镇振安路5号 → 长安镇 振安路5号)."""
+    names = region_names(division) if division else []
+    rest = (detail or "").strip()
+    for name in names:
+        if rest.startswith(name):
+            rest = rest[len(name) :].lstrip(" ,，")
+    return " ".join([*names, rest] if rest else names)
+
+
 def division_has_children(division: Division) -> bool:
     return Division.objects.filter(parent_id=division.code).exists()
 

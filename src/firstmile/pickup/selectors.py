@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, cached_property
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -114,14 +114,40 @@ STATE_LABELS = {
 }
 
 
-def warehouse_list(*, actor: Actor, search: str | None = None) -> QuerySet[Warehouse]:
-    """The actor's own warehouses (platform: all), default first."""
+# The pickup states a merchant acts on, as a filter of the warehouse list (the home page's counts link there).
+REQUEST_STATES = (SubscriptionStatus.PENDING_REVIEW, SubscriptionStatus.REJECTED)
+
+
+def _current_requests() -> QuerySet[PickupSubscription]:
+    return PickupSubscription.objects.filter(warehouse=OuterRef("pk"), address_version=OuterRef("address_version"))
+
+
+def _no_request_in_force(at: datetime) -> Q:
+    in_force = _current_requests().filter(
+        Q(effective_from__isnull=True) | Q(effective_from__lte=at),
+        Q(ended_at__isnull=True) | Q(ended_at__gt=at),
+        status=SubscriptionStatus.ACTIVE,
+    )
+    return ~Q(Exists(in_force))
+
+
+def warehouse_list(
+    *, actor: Actor, search: str | None = None, request_status: str | None = None
+) -> QuerySet[Warehouse]:
+    """The actor's own warehouses (platform: all), default first; ``request_status`` one of REQUEST_STATES."""
     require(actor, Operation.RECORDS_VIEW)
     warehouses = Warehouse.objects.select_related("division")
     if not actor.is_platform:
         warehouses = warehouses.filter(merchant=actor.organisation)
     if search:
         warehouses = warehouses.filter(Q(name__icontains=search) | Q(code__icontains=search))
+    if request_status in REQUEST_STATES:
+        # As pickup_states labels them: the current address's latest request is in that
+        # state and no approved one is in force (during a switchover the old one may be).
+        latest = _current_requests().order_by("-requested_at", "-id").values("status")[:1]
+        warehouses = warehouses.annotate(latest_request_status=Subquery(latest)).filter(
+            _no_request_in_force(now()), latest_request_status=request_status
+        )
     return warehouses.order_by("-is_default", "name", "id")
 
 
@@ -388,6 +414,16 @@ def subscription_get(*, actor: Actor, subscription_id: int) -> PickupSubscriptio
     if subscription is None:
         raise NotFound(error_codes.SUBSCRIPTION_NOT_FOUND, _("No such pickup request."), field="subscription_id")
     return subscription
+
+
+def subscription_timeline(*, actor: Actor, subscription: PickupSubscription) -> QuerySet[Event]:
+    """A pickup request's events the actor's organisation may see, newest first."""
+    require(actor, Operation.RECORDS_VIEW)
+    events = Event.objects.filter(subject_type="pickup.pickupsubscription", subject_id=str(subscription.pk))
+    if not actor.is_platform:
+        org = actor.organisation
+        events = events.filter(Q(owner=org) | Q(counterparty=org) | Q(actor_organisation=org))
+    return events.select_related("actor_user", "actor_organisation").order_by("-occurred_at", "-id")
 
 
 def active_subscription(warehouse_id: int, carrier_id: int, at: datetime | None = None) -> PickupSubscription | None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -27,13 +30,25 @@ def _get(request, handover_id: int):
         raise Http404 from None
 
 
+def _date_param(value: str | None) -> date | None:
+    try:
+        day = parse_date(value or "")
+    except ValueError:  # well-formed but impossible, e.g. 2026-02-30
+        return None
+    return day if day and 2000 <= day.year <= 2099 else None
+
+
 def _list(request, portal: str):
     status = request.GET.get("status", "")
     kind = request.GET.get("kind", "")
+    missing = request.GET.get("missing") == "1"
+    since = _date_param(request.GET.get("since"))
     rows = handover_lists(
         actor=request.actor,
         status=status if status in HandoverStatus.values else None,
         kind=kind if kind in HandoverKind.values else None,
+        with_missing=missing or None,
+        since=since,
     )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -48,6 +63,8 @@ def _list(request, portal: str):
             "query": query.urlencode(),
             "status": status,
             "kind": kind,
+            "missing": missing,
+            "since": since,
             "statuses": HandoverStatus.choices,
             "kinds": HandoverKind.choices,
         },

@@ -45,7 +45,7 @@ MENUS: dict[str, list[tuple[object, list[Entry]]]] = {
         (
             _("Warehouses & pickup"),
             [
-                Entry(_("Warehouses"), "merchant_warehouses", ("warehouse",)),
+                Entry(_("Warehouses"), "merchant_warehouses", ("warehouse", "merchant_stop")),
                 Entry(_("No driver has called?"), "merchant_pickup_help"),
             ],
         ),
@@ -82,7 +82,7 @@ MENUS: dict[str, list[tuple[object, list[Entry]]]] = {
         (
             _("Dispatch"),
             [
-                Entry(_("Dispatch"), "carrier_dispatch", ("carrier_dispatch", "carrier_task")),
+                Entry(_("Dispatch"), "carrier_dispatch", ("carrier_dispatch", "carrier_task", "carrier_stop")),
                 Entry(_("Drivers and routes"), "carrier_team", ("carrier_team",)),
                 Entry(_("Needs attention"), "carrier_attention"),
             ],
@@ -91,7 +91,7 @@ MENUS: dict[str, list[tuple[object, list[Entry]]]] = {
             _("Handover & sorting"),
             [
                 Entry(_("Handover lists"), "carrier_handovers", ("carrier_handover",)),
-                Entry(_("Sorting centre"), "carrier_inbound"),
+                Entry(_("Sorting centre"), "carrier_inbound", ("carrier_sorting_centre",)),
             ],
         ),
         (_("Returns"), [Entry(_("Reverse orders"), "carrier_reverse", ("reverse",), shown_if=_consolidates)]),
@@ -118,7 +118,7 @@ MENUS: dict[str, list[tuple[object, list[Entry]]]] = {
                 Entry(_("Organisations"), "ops_organisations", ("ops_organisation",)),
             ],
         ),
-        (_("Handover & tracking"), [Entry(_("Handover lists"), "ops_handovers", ("ops_handover",))]),
+        (_("Handover & tracking"), [Entry(_("Handover lists"), "ops_handovers", ("ops_handover", "ops_stop"))]),
         (
             SETTINGS,
             [

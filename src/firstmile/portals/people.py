@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from firstmile.accounts.models import Role
 from firstmile.accounts.permissions import Operation, allows
-from firstmile.accounts.selectors import api_token_list, user_list
+from firstmile.accounts.selectors import api_token_list, organisation_list, user_list
 from firstmile.accounts.services import (
     api_token_issue,
     api_token_revoke,
@@ -123,9 +123,15 @@ def _people(request, portal: str):
             messages.error(request, err.message)
         if issued is None:
             return redirect(request.path)
+    # Operations sees every organisation's people: a column and a filter say whose.
+    organisation_id = _int(request.GET.get("organisation")) if portal == "ops" else None
     context = {
         "base_template": f"portals/{portal}/base.html",
-        "users": user_list(actor=actor),  # 403 for anyone but the organisation's admins
+        "portal": portal,
+        "organisation_id": organisation_id,
+        "organisations": organisation_list(actor=actor) if portal == "ops" else [],
+        # 403 for anyone but the organisation's admins
+        "users": user_list(actor=actor, organisation_id=organisation_id),
         "tokens": api_token_list(actor=actor).select_related("created_by", "created_by_token"),
         "roles": [(r.value, r.label) for r in ROLE_CHOICES[portal] if r != Role.DRIVER],
         "token_roles": [(r.value, r.label) for r in (Role.ADMIN, Role.STAFF)],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import attention, handovers, jobs, people, proofs, reverse_views, views, webhooks
+from . import attention, handovers, jobs, people, proofs, reverse_views, stops, views, webhooks
 from .carrier import dispatch as carrier_dispatch
 from .carrier import views as carrier
 from .carrier import windows as carrier_windows
@@ -88,7 +88,12 @@ urlpatterns = [
     path("carrier/pickup-windows/save/", carrier_windows.windows_action, name="carrier_pickup_windows_action"),
     path("carrier/team/save/", carrier_dispatch.team_action, name="carrier_team_action"),
     path("carrier/inbound/", carrier_dispatch.inbound, name="carrier_inbound"),
+    path("carrier/sorting-centres/<int:centre_id>/", carrier_dispatch.sorting_centre, name="carrier_sorting_centre"),
+    path("carrier/stops/<int:task_id>/", stops.carrier_stop, name="carrier_stop"),
+    path("merchant/stops/<int:task_id>/", stops.merchant_stop, name="merchant_stop"),
+    path("ops/stops/<int:task_id>/", stops.ops_stop, name="ops_stop"),
     path("carrier/pickup-requests/", carrier.pickup_requests, name="carrier_pickup_requests"),
+    path("carrier/pickup-requests/<int:subscription_id>/", carrier.pickup_request, name="carrier_pickup_request"),
     path("carrier/pickup-requests/decide/", carrier.pickup_requests_decide, name="carrier_pickup_requests_decide"),
     path("ops/", ops.home, name="ops_home"),
     path("ops/attention/", attention.ops_attention, name="ops_attention"),
@@ -96,7 +101,9 @@ urlpatterns = [
     path("merchant/attention/", attention.merchant_attention, name="merchant_attention"),
     path("ops/coverage/", ops.coverage, name="ops_coverage"),
     path("ops/organisations/", ops.organisations, name="ops_organisations"),
+    path("ops/organisations/<int:organisation_id>/", ops.organisation, name="ops_organisation"),
     path("ops/switchovers/", ops_switchover.switchovers, name="ops_switchovers"),
+    path("ops/switchovers/<int:switchover_id>/", ops_switchover.switchover, name="ops_switchover"),
     path("ops/switchovers/<int:switchover_id>/batches/", ops_switchover.batch_new, name="ops_batch_new"),
     path("ops/batches/<int:batch_id>/", ops_switchover.batch, name="ops_batch"),
     path("ops/batches/<int:batch_id>/progress/", ops_switchover.batch_progress, name="ops_batch_progress"),

@@ -30,6 +30,9 @@ from .access import portal_view
 from .views import parse_beijing_input
 
 
+PARTY_OF_PORTAL = {"merchant": "merchant", "carrier": "carrier", "ops": "platform"}
+
+
 def _int(value) -> int | None:
     value = (value or "").strip()
     return int(value) if value.isdigit() and len(value) < 19 else None
@@ -104,7 +107,7 @@ def _webhooks(request, portal: str):
         "portal": portal,
         "endpoints": endpoint_list(actor=actor),
         "can_manage": allows(actor, Operation.WEBHOOK_MANAGE),
-        "event_types": [(kind, meaning) for kind, (_parties, meaning) in catalogue.EVENT_TYPES.items()],
+        "event_groups": catalogue.picker_groups(PARTY_OF_PORTAL[portal]),
         "shown": shown,
         "page": page,
         "statuses": DeliveryStatus.choices,

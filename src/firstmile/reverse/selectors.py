@@ -19,7 +19,7 @@ from firstmile.core.replica import from_replica
 from firstmile.events.models import Event
 
 from . import error_codes
-from .models import ConsolidationAgreement, Disposition, ReverseOrder, ReverseStatus, ReverseType
+from .models import ConsolidationAgreement, Disposition, ExceptionState, ReverseOrder, ReverseStatus, ReverseType
 
 # The seed's tabs, each a condition on type and disposition.
 TABS: dict[str, Q] = {
@@ -245,6 +245,20 @@ def carrier_worklist(*, actor: Actor, status: str) -> QuerySet[ReverseOrder]:
     ):
         status = ReverseStatus.AWAITING_PICKUP
     return orders.filter(status=status).order_by("created_at", "id")
+
+
+WORKLIST_STATES: dict[str, Q] = {
+    ReverseStatus.AWAITING_MERCHANT: Q(status=ReverseStatus.AWAITING_MERCHANT),
+    ReverseStatus.AWAITING_PICKUP: Q(status=ReverseStatus.AWAITING_PICKUP),
+    ReverseStatus.AWAITING_DESTRUCTION: Q(status=ReverseStatus.AWAITING_DESTRUCTION),
+    "exceptions": Q(exception_state=ExceptionState.OPEN),
+}
+
+
+def worklist_counts(*, actor: Actor) -> dict[str, int]:
+    """How many of the actor's reverse orders wait in each work list (see carrier_worklist): one query."""
+    require(actor, Operation.RECORDS_VIEW)
+    return _scope(actor).aggregate(**{name: Count("merchant", filter=q) for name, q in WORKLIST_STATES.items()})
 
 
 def consolidation_list(*, actor: Actor) -> QuerySet[ConsolidationAgreement]:

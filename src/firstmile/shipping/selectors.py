@@ -176,8 +176,8 @@ def explain_handover(waybill: Waybill) -> HandoverExplanation:
         )
     reasons.append(
         str(
-            _("Warehouse used: %(name)s, address version %(version)s.")
-            % {"name": w.sender_name, "version": w.warehouse_address_version}
+            _("Warehouse used: %(name)s, with the address printed on the label: %(address)s.")
+            % {"name": w.sender_name, "address": w.sender_address}
         )
     )
     order = w.order

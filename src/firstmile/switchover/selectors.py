@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
@@ -11,6 +11,8 @@ from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.selectors import upcoming_coverage
 from firstmile.core.clock import now
 from firstmile.core.errors import NotFound
+from firstmile.events.models import Event
+from firstmile.events.selectors import event_list
 from firstmile.pickup.models import PickupSubscription, Warehouse
 from firstmile.pickup.selectors import pickup_state
 from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus
@@ -24,6 +26,40 @@ def switchover_list(*, actor: Actor) -> QuerySet[Switchover]:
     if not actor.is_platform:
         return Switchover.objects.none()
     return Switchover.objects.select_related("from_carrier", "to_carrier").prefetch_related("batches__areas__division")
+
+
+def running_batches(*, actor: Actor, at: datetime | None = None) -> QuerySet[SwitchoverBatch]:
+    """Batches with work left: not cancelled, and before their cutover, not pushed yet or with
+    addresses still to push. The platform's only."""
+    require(actor, Operation.RECORDS_VIEW)
+    if not actor.is_platform:
+        return SwitchoverBatch.objects.none()
+    at = at or now()
+    return (
+        SwitchoverBatch.objects.exclude(status=BatchStatus.CANCELLED)
+        .filter(
+            Q(cutover_at__gt=at) | Q(status=BatchStatus.SCHEDULED) | Q(push_done__lt=F("push_total")),
+        )
+        .select_related("switchover__from_carrier", "switchover__to_carrier")
+        .order_by("cutover_at", "id")
+    )
+
+
+def switchover_get(*, actor: Actor, switchover_id: int) -> Switchover:
+    switchover = switchover_list(actor=actor).filter(pk=switchover_id).first()
+    if switchover is None:
+        raise NotFound(error_codes.SWITCHOVER_NOT_FOUND, _("No such switchover."), field="switchover_id")
+    return switchover
+
+
+def switchover_timeline(*, actor: Actor, switchover: Switchover) -> QuerySet[Event]:
+    """The switchover's events and its batches', newest first."""
+    batch_ids = [str(pk) for pk in switchover.batches.values_list("pk", flat=True)]
+    events = event_list(actor=actor).filter(
+        Q(subject_type="switchover.switchover", subject_id=str(switchover.pk))
+        | Q(subject_type="switchover.switchoverbatch", subject_id__in=batch_ids)
+    )
+    return events.select_related("actor_user", "actor_organisation")
 
 
 def batch_get(*, actor: Actor, batch_id: int) -> SwitchoverBatch:

@@ -3,17 +3,28 @@
 from datetime import date
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from firstmile.carriers.selectors import carrier_of, sorting_centre_list
 from firstmile.core.clock import beijing_today
 from firstmile.core.errors import ApplicationError
 from firstmile.dispatch.models import DayType
-from firstmile.dispatch.selectors import drivers, roster, routes, shifts_of_day, task_board, window_loads
+from firstmile.dispatch.selectors import (
+    STOP_STATES,
+    centre_day,
+    drivers,
+    roster,
+    routes,
+    shifts_of_day,
+    task_board,
+    window_loads,
+)
 from firstmile.dispatch.services import (
     day_plan,
     driver_create,
@@ -25,6 +36,13 @@ from firstmile.dispatch.services import (
 from firstmile.portals.access import portal_view
 from firstmile.portals.regions import build_picker
 
+STATE_TABS = [
+    ("", gettext_lazy("All stops")),
+    ("to_do", gettext_lazy("Still to collect")),
+    ("closed", gettext_lazy("Collected")),
+    ("failed", gettext_lazy("Pickup failed")),
+]
+
 
 def _day(request) -> date:
     return parse_date(request.GET.get("date") or request.POST.get("date") or "") or beijing_today()
@@ -33,12 +51,17 @@ def _day(request) -> date:
 @portal_view("carrier")
 def board(request):
     day = _day(request)
-    tasks = list(task_board(actor=request.actor, day=day))
+    state = request.GET.get("state", "")
+    if state not in STOP_STATES:
+        state = ""
+    tasks = list(task_board(actor=request.actor, day=day, state=state or None))
     return render(
         request,
         "portals/carrier/dispatch.html",
         {
             "day": day,
+            "state": state,
+            "states": STATE_TABS,
             "tasks": tasks,
             "unassigned": [t for t in tasks if t.shift_id is None and t.status != "closed"],
             "shifts": shifts_of_day(actor=request.actor, day=day),
@@ -140,21 +163,52 @@ def team_action(request):
 
 @portal_view("carrier")
 def inbound(request):
+    """The scan box's target; opened in the browser, the first sorting centre's page."""
     carrier = carrier_of(request.actor)
     centres = list(sorting_centre_list(carrier=carrier)) if carrier else []
+    if request.method != "POST":
+        if centres:
+            return redirect("portals:carrier_sorting_centre", centre_id=centres[0].pk)
+        return render(request, "portals/carrier/sorting_centre.html", {"centres": [], "centre": None})
     result, error = None, None
     centre_code = request.POST.get("sorting_centre") or (centres[0].code if centres else "")
-    if request.method == "POST":
-        try:
-            result = scan_inbound(
-                actor=request.actor, sorting_centre_code=centre_code, waybill_no=request.POST.get("waybill_no", "")
-            )
-        except ApplicationError as err:
-            error = err
-    template = "portals/carrier/inbound_result.html" if request.htmx else "portals/carrier/inbound.html"
+    try:
+        result = scan_inbound(
+            actor=request.actor, sorting_centre_code=centre_code, waybill_no=request.POST.get("waybill_no", "")
+        )
+    except ApplicationError as err:
+        error = err
+    if request.htmx:
+        return render(request, "portals/carrier/inbound_result.html", {"result": result, "error": error})
+    if error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("%(no)s received.") % {"no": result.waybill_no})
+    centre = next((c for c in centres if c.code == centre_code), None)
+    if centre is None:
+        return redirect("portals:carrier_inbound")
+    return redirect("portals:carrier_sorting_centre", centre_id=centre.pk)
+
+
+@portal_view("carrier")
+def sorting_centre(request, centre_id: int):
+    """A sorting centre's day: the scan box, DROP OFF parcels expected, and what came in today."""
+    carrier = carrier_of(request.actor)
+    centres = list(sorting_centre_list(carrier=carrier)) if carrier else []
+    centre = next((c for c in centres if c.pk == centre_id), None)
+    if centre is None:
+        raise Http404
+    day = centre_day(actor=request.actor, centre_id=centre.pk)
     return render(
         request,
-        template,
-        {"centres": centres, "centre_code": centre_code, "result": result, "error": error},
-        status=200,
+        "portals/carrier/sorting_centre.html",
+        {
+            "centres": centres,
+            "centre": centre,
+            "centre_code": centre.code,
+            "expected": day.expected[:200],
+            "expected_count": day.expected.count(),
+            "received": day.received[:200],
+            "received_count": day.received.count(),
+        },
     )

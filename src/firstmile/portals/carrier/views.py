@@ -10,26 +10,26 @@ from firstmile.carriers.selectors import carrier_of, coverage_list, sorting_cent
 from firstmile.core.clock import now
 from firstmile.core.errors import ApplicationError
 from firstmile.pickup.models import RejectReason, SubscriptionStatus
-from firstmile.pickup.selectors import review_queue
+from firstmile.pickup.selectors import review_queue, subscription_get, subscription_timeline
 from firstmile.pickup.services import subscription_approve, subscription_reject
 from firstmile.portals.access import portal_view
 from firstmile.portals.regions import build_picker
+from firstmile.portals.todo import carrier_todo
+from firstmile.reverse.selectors import consolidation_list
 
 
 @portal_view("carrier")
 def home(request):
     carrier = carrier_of(request.actor)
-    moment = now()
-    pending = review_queue(actor=request.actor, at=moment) if carrier else None
     return render(
         request,
         "portals/carrier/home.html",
         {
             "carrier": carrier,
+            "todo": carrier_todo(request.actor),
             "sorting_centres": sorting_centre_list(carrier=carrier) if carrier else [],
-            "coverage": coverage_list(actor=request.actor, at=moment) if carrier else [],
-            "pending_count": pending.count() if carrier else 0,
-            "overdue_count": pending.filter(review_due_at__lt=moment).count() if carrier else 0,
+            "coverage": coverage_list(actor=request.actor, at=now()) if carrier else [],
+            "can_create_reverse": carrier is not None and consolidation_list(actor=request.actor).exists(),
         },
     )
 
@@ -84,6 +84,22 @@ def pickup_requests(request):
 
 
 @portal_view("carrier")
+def pickup_request(request, subscription_id: int):
+    """One pickup request: the address as the merchant saved it, the review clock, the decision and history."""
+    subscription = subscription_get(actor=request.actor, subscription_id=subscription_id)
+    return render(
+        request,
+        "portals/carrier/pickup_request.html",
+        {
+            "r": subscription,
+            "now": now(),
+            "reasons": RejectReason.choices,
+            "timeline": subscription_timeline(actor=request.actor, subscription=subscription)[:100],
+        },
+    )
+
+
+@portal_view("carrier")
 @require_POST
 def pickup_requests_decide(request):
     ids = request.POST.getlist("ids")
@@ -104,5 +120,7 @@ def pickup_requests_decide(request):
             messages.error(request, _("Choose approve or reject."))
     except ApplicationError as err:
         messages.error(request, err.message)
+    if request.POST.get("from_detail") and len(ids) == 1 and ids[0].isdigit():
+        return redirect("portals:carrier_pickup_request", subscription_id=int(ids[0]))
     back = request.POST.get("back", "")
     return redirect(reverse("portals:carrier_pickup_requests") + (f"?{back}" if back else ""))

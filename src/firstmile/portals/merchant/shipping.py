@@ -73,10 +73,11 @@ def orders(request):
 SLOT_AREAS = 20  # a merchant with warehouses in more areas books per order, on the order page
 
 
-def _slot_choices(actor) -> list[tuple[str, str]]:
-    """The free pickup slots of the merchant's PICK UP warehouses, one list per area, for the arrange form."""
+def _slot_choices(actor, warehouses=None) -> list[dict]:
+    """The free pickup slots of the merchant's PICK UP warehouses (or of ``warehouses``), one list per
+    area, each marked with its warehouse: the arrange form offers only those of the selected orders."""
     choices, seen = [], set()
-    for warehouse in warehouse_list(actor=actor)[:200]:
+    for warehouse in warehouses if warehouses is not None else warehouse_list(actor=actor)[:200]:
         if warehouse.division_id in seen or len(seen) >= SLOT_AREAS:
             continue
         seen.add(warehouse.division_id)
@@ -86,7 +87,9 @@ def _slot_choices(actor) -> list[tuple[str, str]]:
                 label = f"{warehouse.name} · {_local(slot.starts)}–{slot.ends:%H:%M} · " + _("%(n)s left") % {
                     "n": slot.remaining
                 }
-                choices.append((f"{slot.window_id}@{slot.date.isoformat()}", label))
+                choices.append(
+                    {"value": f"{slot.window_id}@{slot.date.isoformat()}", "label": label, "warehouse_id": warehouse.pk}
+                )
     return choices
 
 
@@ -141,6 +144,8 @@ def arrange(request):
         % {"n": len(waybills), "p": pickups, "d": len(waybills) - pickups},
     )
     numbers = ",".join(w.waybill_no for w in waybills)
+    if len(waybills) == 1 and request.POST.get("from_order"):
+        return redirect("portals:merchant_order", order_id=waybills[0].order_id)  # its page offers the prints
     return redirect(reverse("portals:merchant_orders") + f"?status=shipped&print={numbers}")
 
 
@@ -201,6 +206,9 @@ def order_detail(request, order_id: int):
             "explanation": explain_handover(live) if live else None,
             "history": waybill_history(actor=request.actor, waybill=live) if live else [],
             "options": handover_options(actor=request.actor, waybill=live) if live else None,
+            "slot_choices": _slot_choices(request.actor, [order.warehouse])
+            if order.status == OrderStatus.AWAITING_SHIPMENT
+            else [],
         },
     )
 

@@ -2,16 +2,20 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from firstmile.carriers.selectors import carrier_list
 from firstmile.core.errors import ApplicationError
+from firstmile.dispatch.selectors import merchant_pickups
 from firstmile.pickup.imports import TEMPLATE_HEADINGS, warehouse_import_start
+from firstmile.pickup.models import SubscriptionStatus
 from firstmile.pickup.selectors import pickup_state, pickup_states, warehouse_get, warehouse_list, warehouse_timeline
 from firstmile.pickup.services import subscription_cancel, warehouse_create, warehouse_update
 from firstmile.portals.access import portal_view
 from firstmile.portals.imports import spreadsheet_import_page
 from firstmile.portals.regions import build_picker
+from firstmile.portals.todo import merchant_todo
 from firstmile.switchover.selectors import switch_notices
 
 WAREHOUSE_FIELDS = ("name", "code", "contact_name", "phone", "division", "address_detail")
@@ -19,27 +23,46 @@ WAREHOUSE_FIELDS = ("name", "code", "contact_name", "phone", "division", "addres
 
 @portal_view("merchant")
 def home(request):
-    warehouses = list(warehouse_list(actor=request.actor)[:20])
     return render(
         request,
         "portals/merchant/home.html",
         {
+            "todo": merchant_todo(request.actor),
+            "pickups": merchant_pickups(actor=request.actor),
             "carriers": carrier_list(actor=request.actor),
             "picker": build_picker("division", None),
-            "states": pickup_states(warehouses),
             "notices": switch_notices(actor=request.actor),
         },
     )
 
 
+REQUEST_FILTERS = {
+    SubscriptionStatus.PENDING_REVIEW: gettext_lazy("Pickup requests pending review"),
+    SubscriptionStatus.REJECTED: gettext_lazy("Pickup requests rejected"),
+}
+
+
 @portal_view("merchant")
 def warehouses(request):
     search = request.GET.get("q", "").strip()
-    page = Paginator(warehouse_list(actor=request.actor, search=search or None), 50).get_page(request.GET.get("page"))
+    request_status = request.GET.get("request", "")
+    if request_status not in REQUEST_FILTERS:
+        request_status = ""
+    rows = warehouse_list(actor=request.actor, search=search or None, request_status=request_status or None)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "portals/merchant/warehouses.html",
-        {"page": page, "states": pickup_states(page.object_list), "q": search},
+        {
+            "page": page,
+            "states": pickup_states(page.object_list),
+            "q": search,
+            "request_status": request_status,
+            "request_filters": REQUEST_FILTERS.items(),
+            "query": query.urlencode(),
+        },
     )
 
 

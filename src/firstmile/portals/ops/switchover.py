@@ -13,7 +13,15 @@ from firstmile.events.selectors import job_list
 from firstmile.portals.access import portal_view
 from firstmile.portals.regions import build_picker
 from firstmile.portals.views import parse_beijing_input
-from firstmile.switchover.selectors import batch_dashboard, batch_get, push_failures, switchover_list
+from firstmile.switchover.selectors import (
+    batch_dashboard,
+    batch_get,
+    push_failures,
+    running_batches,
+    switchover_get,
+    switchover_list,
+    switchover_timeline,
+)
 from firstmile.switchover.services import (
     PUSH_JOB,
     batch_cancel,
@@ -37,7 +45,7 @@ def _instant(value: str, field: str):
 def switchovers(request):
     if request.method == "POST":
         try:
-            switchover_create(
+            planned = switchover_create(
                 actor=request.actor,
                 name=request.POST.get("name", ""),
                 from_carrier=request.POST.get("from_carrier", ""),
@@ -47,14 +55,29 @@ def switchovers(request):
             messages.error(request, err.message)
         else:
             messages.success(request, _("Switchover planned. Now schedule its batches."))
-            return redirect("portals:ops_switchovers")
+            return redirect("portals:ops_switchover", switchover_id=planned.pk)
     return render(
         request,
         "portals/ops/switchovers.html",
         {
             "switchovers": switchover_list(actor=request.actor),
+            "running": running_batches(actor=request.actor),
             "carriers": carrier_list(actor=request.actor),
+        },
+    )
+
+
+@portal_view("ops")
+def switchover(request, switchover_id: int):
+    """One switchover: its batches with their push, the form for the next batch, and its history."""
+    plan = switchover_get(actor=request.actor, switchover_id=switchover_id)
+    return render(
+        request,
+        "portals/ops/switchover.html",
+        {
+            "s": plan,
             "picker": build_picker("area", None),
+            "timeline": switchover_timeline(actor=request.actor, switchover=plan)[:100],
         },
     )
 
@@ -78,10 +101,10 @@ def batch_new(request, switchover_id: int):
         )
     except ApplicationError as err:
         messages.error(request, err.message)
-        return redirect("portals:ops_switchovers")
+        return redirect("portals:ops_switchover", switchover_id=switchover_id)
     except ValueError:
         messages.error(request, _("Enter whole numbers of days."))
-        return redirect("portals:ops_switchovers")
+        return redirect("portals:ops_switchover", switchover_id=switchover_id)
     messages.success(request, _("Batch %(name)s scheduled.") % {"name": batch.name})
     return redirect("portals:ops_batch", batch_id=batch.pk)
 

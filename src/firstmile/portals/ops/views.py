@@ -1,17 +1,29 @@
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from firstmile.accounts.selectors import organisation_list
-from firstmile.carriers.selectors import carrier_get, carrier_list, coverage_list, coverage_request_list
+from firstmile.accounts.models import OrganisationKind
+from firstmile.accounts.permissions import Operation, allows
+from firstmile.accounts.selectors import api_token_list, organisation_by_id, organisation_list, user_list
+from firstmile.carriers.selectors import (
+    carrier_get,
+    carrier_list,
+    carrier_of_organisation,
+    coverage_list,
+    coverage_request_list,
+    sorting_centre_list,
+)
 from firstmile.carriers.services import coverage_assign, coverage_request_decide
 from firstmile.core import error_codes
 from firstmile.core.clock import now
 from firstmile.core.errors import ApplicationError
+from firstmile.events.selectors import event_list
+from firstmile.pickup.selectors import warehouse_list
 from firstmile.portals.access import portal_view
 from firstmile.portals.regions import build_picker
+from firstmile.portals.todo import ops_todo
 from firstmile.portals.views import parse_beijing_input
 from firstmile.reverse.selectors import consolidation_list
 from firstmile.reverse.services import consolidation_agree, consolidation_end
@@ -24,6 +36,7 @@ def home(request):
         request,
         "portals/ops/home.html",
         {
+            "todo": ops_todo(request.actor),
             "carriers": carrier_list(actor=request.actor),
             "kind_counts": organisations.values("kind").annotate(n=Count("id")).order_by("kind"),
             "coverage_now": coverage_list(actor=request.actor, at=now()).count(),
@@ -86,6 +99,35 @@ def organisations(request):
         request,
         "portals/ops/organisations.html",
         {"organisations": organisation_list(actor=request.actor).annotate(user_count=Count("users"))},
+    )
+
+
+@portal_view("ops")
+def organisation(request, organisation_id: int):
+    """One organisation: its people and tokens (for admins), its warehouses or its carrier's coverage
+    and sorting centres, and what happened to it lately."""
+    actor = request.actor
+    org = organisation_by_id(actor=actor, organisation_id=organisation_id)
+    carrier = carrier_of_organisation(org)
+    may_manage = allows(actor, Operation.USER_MANAGE)
+    may_manage_tokens = allows(actor, Operation.TOKEN_MANAGE)
+    return render(
+        request,
+        "portals/ops/organisation.html",
+        {
+            "org": org,
+            "carrier": carrier,
+            "users": user_list(actor=actor, organisation_id=org.pk) if may_manage else None,
+            "tokens": api_token_list(actor=actor).filter(organisation=org) if may_manage_tokens else None,
+            "warehouses": warehouse_list(actor=actor).filter(merchant=org)[:200]
+            if org.kind == OrganisationKind.MERCHANT
+            else None,
+            "coverage": coverage_list(actor=actor, at=now(), carrier_code=carrier.code)[:500] if carrier else None,
+            "sorting_centres": sorting_centre_list(carrier=carrier) if carrier else None,
+            "timeline": event_list(actor=actor)
+            .filter(Q(owner=org) | Q(actor_organisation=org))
+            .select_related("actor_user", "actor_organisation")[:50],
+        },
     )
 
 

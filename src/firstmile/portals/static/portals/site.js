@@ -5,6 +5,8 @@
 //   data-autosubmit               on a select: submit its form when it changes
 //   data-reset-after-request      on an htmx form: clear and focus its first input after each answer
 //   data-toggle-nav               on a button: open or close the side menu on a narrow screen
+//   data-slot-filter              on the arrange form: its pickup-window select offers only the
+//                                 windows of the warehouses of the ticked orders (data-warehouse)
 //   data-geolocate                on a form with latitude/longitude/accuracy fields: fill them from
 //                                 the browser's position first, if it gives one within 8 s
 (function () {
@@ -47,7 +49,34 @@
     if (target.matches("select[data-autosubmit]") && target.form) {
       target.form.submit();
     }
+    var slotForm = target.closest && target.closest("form[data-slot-filter]");
+    if (slotForm && target.matches("input[type=checkbox]")) {
+      filterSlots(slotForm);
+    }
   });
+
+  function filterSlots(form) {
+    var chosen = {};
+    var any = false;
+    form.querySelectorAll("input[name=order_ids]:checked").forEach(function (box) {
+      chosen[box.dataset.warehouse] = true;
+      any = true;
+    });
+    var select = form.querySelector("select[name=slot]");
+    if (!select) {
+      return;
+    }
+    select.querySelectorAll("option[data-warehouse]").forEach(function (option) {
+      var offered = !any || chosen[option.dataset.warehouse] === true;
+      option.hidden = !offered;
+      option.disabled = !offered;
+      if (!offered && option.selected) {
+        select.value = "";
+      }
+    });
+  }
+
+  document.querySelectorAll("form[data-slot-filter]").forEach(filterSlots);
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
