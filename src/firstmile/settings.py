@@ -57,8 +57,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",  # serves Swagger UI from its own static files, not a CDN (and so under the CSP)
     "django_tasks",
-    "django_tasks_db",
-    "axes",
+    "firstmile.core.apps.TaskResultsConfig",  # django_tasks_db, its admin section translated
+    "firstmile.core.apps.AxesConfig",  # axes, likewise
     "csp",
     "firstmile.core",
     "firstmile.accounts",

@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy
 from django.views.generic import RedirectView
 
 from firstmile import health
 from firstmile.api.api import urlpatterns as api_urls
 
 admin.site.site_header = "Firstmile"
-admin.site.site_title = "Firstmile admin"
+admin.site.site_title = gettext_lazy("Firstmile admin")
 
 handler403 = "firstmile.portals.views.forbidden"
 handler404 = "firstmile.portals.views.not_found"

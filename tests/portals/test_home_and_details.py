@@ -1,5 +1,6 @@
 """Home pages of to-do counts that open the filtered list, and a detail page behind every row."""
 
+import itertools
 import re
 
 import pytest
@@ -98,9 +99,9 @@ def test_carrier_home_counts_match_its_lists(client, demo):
 def test_ops_home_links_running_batches_and_coverage_requests(client, demo):
     _login(client, "ops")
     home = client.get("/ops/", headers={"accept-language": "en"}).content.decode()
-    count, link = _tile(home, "Switchover batches running")
+    _count, link = _tile(home, "Switchover batches running")
     assert client.get(link).status_code == 200
-    count, link = _tile(home, "Coverage requests to decide")
+    _count, link = _tile(home, "Coverage requests to decide")
     assert link.startswith("/ops/coverage/")
 
 
@@ -175,7 +176,7 @@ def test_one_address_format_never_repeats_a_region():
     assert address_text("441900125", "广东省东莞市洪梅镇 洪屋涡村工业路3号") == "广东省 东莞市 洪梅镇 洪屋涡村工业路3号"
     assert address_text("441900125", "洪梅镇，洪屋涡村工业路3号") == "广东省 东莞市 洪梅镇 洪屋涡村工业路3号"
     names = region_names("110101")
-    assert names[0] == "北京市" and all(a != b for a, b in zip(names, names[1:], strict=False))
+    assert names[0] == "北京市" and all(a != b for a, b in itertools.pairwise(names))
 
 
 def test_warehouse_list_shows_city_and_district(client, demo):

@@ -62,7 +62,9 @@ class ApiToken(BaseModel):
     Only a SHA-256 digest is stored: the plaintext is shown once, at issue.
     """
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_tokens")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("organisation")
+    )
     name = models.CharField(_("name"), max_length=100)
     # An integration acts in a role like a person does; drivers work only through their page.
     role = models.CharField(
@@ -72,8 +74,8 @@ class ApiToken(BaseModel):
         default=Role.STAFF,
     )
     prefix = models.CharField(_("prefix"), max_length=16, db_index=True)
-    digest = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("created by"))
     # A token issued through the API by an integration holding another token.
     created_by_token = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("issued with token")

@@ -52,7 +52,9 @@ class Carrier(BaseModel):
 class SortingCentre(BaseModel):
     """A carrier's sorting centre (分拨仓), where the first mile ends."""
 
-    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="sorting_centres")
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="sorting_centres", verbose_name=_("carrier")
+    )
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
     # Shown in the English interface; the Chinese name where none is given.
@@ -83,7 +85,7 @@ class CoverageArea(BaseModel):
     """
 
     division = models.ForeignKey("geo.Division", on_delete=models.PROTECT, related_name="+", verbose_name=_("region"))
-    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="coverage")
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="coverage", verbose_name=_("carrier"))
     valid_from = models.DateTimeField(_("valid from"))
     valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)
     # Set when a switchover has pushed the area's addresses to this carrier: from
@@ -122,7 +124,9 @@ class CoverageRequest(BaseModel):
     same service the ops page does, so the one-carrier-per-instant rule holds.
     """
 
-    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="coverage_requests")
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="coverage_requests", verbose_name=_("carrier")
+    )
     division = models.ForeignKey("geo.Division", on_delete=models.PROTECT, related_name="+", verbose_name=_("region"))
     valid_from = models.DateTimeField(_("valid from"))
     note = models.CharField(_("note"), max_length=300, blank=True)
@@ -148,7 +152,9 @@ class PickupWindow(BaseModel):
     ``cutoff_minutes`` before the window starts.
     """
 
-    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="pickup_windows")
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="pickup_windows", verbose_name=_("carrier")
+    )
     division = models.ForeignKey("geo.Division", on_delete=models.PROTECT, related_name="+", verbose_name=_("area"))
     weekday = models.PositiveSmallIntegerField(_("weekday"))  # ISO: 1 = Monday … 7 = Sunday
     starts_at = models.TimeField(_("from"))
@@ -178,7 +184,9 @@ class PickupWindow(BaseModel):
 class PickupClosure(BaseModel):
     """A date a carrier does not collect in an area (holiday, weather), or anywhere when no area is given."""
 
-    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="pickup_closures")
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="pickup_closures", verbose_name=_("carrier")
+    )
     date = models.DateField(_("date"))
     division = models.ForeignKey(
         "geo.Division", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("area")

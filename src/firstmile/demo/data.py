@@ -66,8 +66,22 @@ CARRIERS = [
 
 SORTING_CENTRES = [
     # (carrier, code, name, English name, division, detail)
-    ("JT", "JT-GZ-BY", "极兔广州白云分拨中心", "J&T Guangzhou Baiyun Sorting Centre", "440111107", "太和镇穗丰村物流园"),
-    ("WS", "WS-DG-HM", "万色东莞洪梅分拨仓", "Wanse Dongguan Hongmei Sorting Centre", "441900125", "洪梅镇洪屋涡村工业路18号"),
+    (
+        "JT",
+        "JT-GZ-BY",
+        "极兔广州白云分拨中心",
+        "J&T Guangzhou Baiyun Sorting Centre",
+        "440111107",
+        "太和镇穗丰村物流园",
+    ),
+    (
+        "WS",
+        "WS-DG-HM",
+        "万色东莞洪梅分拨仓",
+        "Wanse Dongguan Hongmei Sorting Centre",
+        "441900125",
+        "洪梅镇洪屋涡村工业路18号",
+    ),
 ]
 
 WAREHOUSES = [

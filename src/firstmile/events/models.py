@@ -32,6 +32,7 @@ class Event(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_constraint=False,
+        verbose_name=_("acting user"),
     )
     actor_organisation = models.ForeignKey(
         "accounts.Organisation",
@@ -40,6 +41,7 @@ class Event(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_constraint=False,
+        verbose_name=_("acting organisation"),
     )
     actor_label = models.CharField(_("actor"), max_length=120, blank=True)
     # The parties who must hear of it: the subject's owner and the other side.
@@ -52,6 +54,7 @@ class Event(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("owner"),
     )
     counterparty = models.ForeignKey(
         "accounts.Organisation",
@@ -61,6 +64,7 @@ class Event(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("other party"),
     )
 
     class Meta:

@@ -24,7 +24,7 @@ class Warehouse(BaseModel):
     is_default = models.BooleanField(_("default shipping warehouse"), default=False)
     # Bumped by every save that changes what the carrier sees (address, contact,
     # phone): each bump is a new pickup request.
-    address_version = models.PositiveIntegerField(default=1)
+    address_version = models.PositiveIntegerField(_("address saves"), default=1)
 
     class Meta:
         verbose_name = _("warehouse")
@@ -88,22 +88,35 @@ class PickupSubscription(BaseModel):
     # No index of their own: the (warehouse, status) and (carrier, status, …) indexes
     # below lead with these columns, and every request written or decided paid for
     # two more index entries.
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="subscriptions", db_index=False)
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="subscriptions", db_index=False, verbose_name=_("warehouse")
+    )
     carrier = models.ForeignKey(
-        "carriers.Carrier", on_delete=models.PROTECT, related_name="subscriptions", db_index=False
+        "carriers.Carrier",
+        on_delete=models.PROTECT,
+        related_name="subscriptions",
+        db_index=False,
+        verbose_name=_("carrier"),
     )
     status = models.CharField(
         _("status"), max_length=20, choices=SubscriptionStatus.choices, default=SubscriptionStatus.PENDING_REVIEW
     )
-    address_version = models.PositiveIntegerField()
-    division = models.ForeignKey("geo.Division", on_delete=models.PROTECT, related_name="+")
-    address_detail = models.CharField(max_length=200)
-    contact_name = models.CharField(max_length=50)
-    phone = models.CharField(max_length=20)
+    address_version = models.PositiveIntegerField(_("address saves"))
+    division = models.ForeignKey("geo.Division", on_delete=models.PROTECT, related_name="+", verbose_name=_("region"))
+    address_detail = models.CharField(_("detail address"), max_length=200)
+    contact_name = models.CharField(_("contact person"), max_length=50)
+    phone = models.CharField(_("phone"), max_length=20)
     requested_at = models.DateTimeField(_("requested at"))
     review_due_at = models.DateTimeField(_("review due at"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decided_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
     reject_reason = models.CharField(_("reject reason"), max_length=32, choices=RejectReason.choices, blank=True)
     reject_note = models.CharField(_("note"), max_length=200, blank=True)
     # Pickup runs from effective_from (approval, when empty) until ended_at; both
@@ -165,17 +178,33 @@ class CoverageDecision(models.TextChoices):
 class PickupDecision(models.Model):
     """What one address save decided, covered or not: the record behind "why not"."""
 
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="decisions")
-    address_version = models.PositiveIntegerField()
-    decided_at = models.DateTimeField()
-    outcome = models.CharField(max_length=16, choices=CoverageDecision.choices)
-    division = models.ForeignKey("geo.Division", on_delete=models.PROTECT, related_name="+")
-    carrier = models.ForeignKey("carriers.Carrier", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.CASCADE, related_name="decisions", verbose_name=_("warehouse")
+    )
+    address_version = models.PositiveIntegerField(_("address saves"))
+    decided_at = models.DateTimeField(_("decided at"))
+    outcome = models.CharField(_("outcome"), max_length=16, choices=CoverageDecision.choices)
+    division = models.ForeignKey("geo.Division", on_delete=models.PROTECT, related_name="+", verbose_name=_("region"))
+    carrier = models.ForeignKey(
+        "carriers.Carrier",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("carrier"),
+    )
     subscription = models.OneToOneField(
-        PickupSubscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="decision"
+        PickupSubscription,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="decision",
+        verbose_name=_("pickup request"),
     )
 
     class Meta:
+        verbose_name = _("pickup decision")
+        verbose_name_plural = _("pickup decisions")
         ordering = ["-decided_at", "-id"]
         indexes = [models.Index(fields=["warehouse", "decided_at"])]
 

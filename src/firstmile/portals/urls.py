@@ -1,10 +1,12 @@
 from django.urls import path
 
-from . import attention, handovers, jobs, people, proofs, reverse_views, stops, views, webhooks
+from . import attention, handovers, jobs, people, proofs, stops, views, webhooks
 from .carrier import dispatch as carrier_dispatch
+from .carrier import reverse as carrier_reverse
 from .carrier import views as carrier
 from .carrier import windows as carrier_windows
 from .driver import views as driver
+from .merchant import reverse as merchant_reverse
 from .merchant import shipping as merchant_shipping
 from .merchant import views as merchant
 from .ops import switchover as ops_switchover
@@ -52,32 +54,32 @@ urlpatterns = [
     ),
     path("merchant/labels.pdf", merchant_shipping.labels, name="merchant_labels"),
     path("merchant/pickup-help/", merchant_shipping.pickup_help, name="merchant_pickup_help"),
-    path("merchant/reverse/", reverse_views.reverse_orders, name="merchant_reverse"),
-    path("merchant/reverse/export/", reverse_views.reverse_export, name="merchant_reverse_export"),
-    path("merchant/reverse/register/", reverse_views.reverse_register, name="merchant_reverse_register"),
+    path("merchant/reverse/", merchant_reverse.reverse_orders, name="merchant_reverse"),
+    path("merchant/reverse/export/", merchant_reverse.reverse_export, name="merchant_reverse_export"),
+    path("merchant/reverse/register/", merchant_reverse.reverse_register, name="merchant_reverse_register"),
     path(
         "merchant/reverse/confirm-destruction/",
-        reverse_views.reverse_confirm_destruction,
+        merchant_reverse.reverse_confirm_destruction,
         name="merchant_reverse_confirm_destruction",
     ),
-    path("merchant/reverse/<int:reverse_order_id>/", reverse_views.reverse_detail, name="merchant_reverse_detail"),
+    path("merchant/reverse/<int:reverse_order_id>/", merchant_reverse.reverse_detail, name="merchant_reverse_detail"),
     path("carrier/", carrier.home, name="carrier_home"),
-    path("carrier/reverse/", reverse_views.carrier_reverse, name="carrier_reverse"),
+    path("carrier/reverse/", carrier_reverse.carrier_reverse, name="carrier_reverse"),
     path(
         "merchant/reverse/<int:reverse_order_id>/destruction-photo/",
-        reverse_views.merchant_destruction_photo,
+        merchant_reverse.merchant_destruction_photo,
         name="merchant_destruction_photo",
     ),
     path(
         "carrier/reverse/<int:reverse_order_id>/destruction-photo/",
-        reverse_views.carrier_destruction_photo,
+        carrier_reverse.carrier_destruction_photo,
         name="carrier_destruction_photo",
     ),
-    path("carrier/reverse/new/", reverse_views.carrier_reverse_new, name="carrier_reverse_new"),
-    path("carrier/reverse/import/", reverse_views.carrier_reverse_import, name="carrier_reverse_import"),
+    path("carrier/reverse/new/", carrier_reverse.carrier_reverse_new, name="carrier_reverse_new"),
+    path("carrier/reverse/import/", carrier_reverse.carrier_reverse_import, name="carrier_reverse_import"),
     path(
         "carrier/reverse/<int:reverse_order_id>/action/",
-        reverse_views.carrier_reverse_action,
+        carrier_reverse.carrier_reverse_action,
         name="carrier_reverse_action",
     ),
     path("carrier/dispatch/", carrier_dispatch.board, name="carrier_dispatch"),

@@ -82,7 +82,9 @@ def coverage_check(request):
 @login_required
 @require_POST
 def address_parse_view(request):
-    context = {"address": request.POST.get("address", "")}
+    # ``fill`` names the form's region field: the answer then offers to fill that form in.
+    fill = request.POST.get("fill", "")
+    context = {"address": request.POST.get("address", ""), "fill": fill if fill.isidentifier() else ""}
     try:
         context["parsed"] = address_parse(context["address"]).as_dict()
     except ApplicationError as exc:

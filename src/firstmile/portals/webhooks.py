@@ -29,7 +29,6 @@ from firstmile.events.services import (
 from .access import portal_view
 from .views import parse_beijing_input
 
-
 PARTY_OF_PORTAL = {"merchant": "merchant", "carrier": "carrier", "ops": "platform"}
 
 

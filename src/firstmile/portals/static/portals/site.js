@@ -5,6 +5,9 @@
 //   data-autosubmit               on a select: submit its form when it changes
 //   data-reset-after-request      on an htmx form: clear and focus its first input after each answer
 //   data-toggle-nav               on a button: open or close the side menu on a narrow screen
+//   data-fill-detail="text"       on the address reader's button: write the detail line into the
+//                                 warehouse form (its region picker is swapped in by htmx)
+//   data-file-label               on a file input inside a styled label: show the chosen file's name
 //   data-slot-filter              on the arrange form: its pickup-window select offers only the
 //                                 windows of the warehouses of the ticked orders (data-warehouse)
 //   data-geolocate                on a form with latitude/longitude/accuracy fields: fill them from
@@ -49,6 +52,12 @@
     if (target.matches("select[data-autosubmit]") && target.form) {
       target.form.submit();
     }
+    if (target.matches("input[type=file][data-file-label]") && target.files.length) {
+      var words = target.closest("label").querySelector("span");
+      if (words) {
+        words.textContent = target.files[0].name;
+      }
+    }
     var slotForm = target.closest && target.closest("form[data-slot-filter]");
     if (slotForm && target.matches("input[type=checkbox]")) {
       filterSlots(slotForm);
@@ -77,6 +86,16 @@
   }
 
   document.querySelectorAll("form[data-slot-filter]").forEach(filterSlots);
+
+  // The address reader's "use this" button: the region picker is swapped in by htmx, the
+  // detail line is written here into the same form's detail field.
+  document.addEventListener("click", function (event) {
+    var use = event.target.closest && event.target.closest("button[data-fill-detail]");
+    var form = use && document.getElementById("warehouse-form");
+    if (form && form.elements.address_detail) {
+      form.elements.address_detail.value = use.dataset.fillDetail;
+    }
+  });
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
