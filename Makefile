@@ -1,4 +1,4 @@
-.PHONY: demo test lint check bench
+.PHONY: demo test lint check bench screenshots
 
 # Run the demo: install, migrate, load demo data, print logins, serve on 127.0.0.1:8000.
 demo:
@@ -8,6 +8,15 @@ demo:
 # The whole test suite, on SQLite (with the browser tests) and on PostgreSQL.
 test:
 	scripts/test.sh
+
+# A PNG of every portal page as every role, at 1366 and 390 px, in Chinese and English, in
+# screenshots/ (the page walk of tests/browser/test_page_walk.py, saving what it sees).
+screenshots:
+	scripts/bootstrap.sh --browser
+	rm -rf screenshots
+	FIRSTMILE_SCREENSHOTS=$(CURDIR)/screenshots DJANGO_ALLOW_ASYNC_UNSAFE=true env -u DATABASE_URL \
+		.venv/bin/pytest tests/browser/test_page_walk.py -q -p no:logging
+	@echo "Screenshots in screenshots/ ($$(ls screenshots | wc -l) pages)"
 
 # Static checks CI runs before the tests.
 lint:

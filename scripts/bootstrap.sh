@@ -36,3 +36,7 @@ fi
 if [[ "${1:-}" == "--browser" && ! -x tests/openapi_lint/node_modules/.bin/redocly ]]; then
   npm ci --prefix tests/openapi_lint --no-audit --no-fund --silent
 fi
+# And check every portal page for accessibility with axe-core (locked in tests/axe).
+if [[ "${1:-}" == "--browser" && ! -f tests/axe/node_modules/axe-core/axe.min.js ]]; then
+  npm ci --prefix tests/axe --no-audit --no-fund --silent
+fi

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
@@ -23,7 +24,7 @@ from firstmile.core.clock import now
 from firstmile.core.errors import ApplicationError, Conflict, NotFound
 
 from . import error_codes
-from .models import Job, JobStatus
+from .models import TITLE_KEY, Job, JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +58,17 @@ def job_start(
     actor: Any,
     kind: str,
     title: str,
+    title_args: dict | None = None,
+    title_suffix: str = "",
     params: dict | None = None,
     input_file=None,
     total: int = 0,
 ) -> Job:
-    """Queue a job for the worker; its task row is written in the same transaction, so none is lost."""
+    """Queue a job for the worker; its task row is written in the same transaction, so none is lost.
+
+    ``title`` is the untranslated message (marked with gettext_noop) and ``title_args`` its
+    arguments: the job keeps both, so each reader sees the title in their own language.
+    """
     spec = _KINDS[kind]
     actor.require(spec.operation)
     job = Job(
@@ -69,8 +76,8 @@ def job_start(
         organisation=actor.organisation,
         created_by=getattr(actor, "user", None),
         created_by_token=getattr(actor, "token", None),
-        title=title[:200],
-        params=params or {},
+        title=(gettext(title) % (title_args or {}) + title_suffix)[:200],
+        params={**(params or {}), TITLE_KEY: [title, title_args or {}, title_suffix]},
         progress_total=total,
     )
     if input_file is not None:

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -228,6 +229,10 @@ class JobStatus(models.TextChoices):
     INTERRUPTED = "interrupted", _("Interrupted")  # its worker died; resume continues where it stopped
 
 
+# The key under which a job's params keep its title's message and arguments (see job_start).
+TITLE_KEY = "_title"
+
+
 class Job(models.Model):
     """Long work done on the worker (a switchover push, an import, a batch of labels, an export).
 
@@ -284,3 +289,15 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language (``title`` keeps the starter's)."""
+        kept = (self.params or {}).get(TITLE_KEY)
+        if not kept:
+            return self.title
+        message, arguments, suffix = kept
+        try:
+            return gettext(message) % arguments + suffix
+        except (KeyError, TypeError, ValueError):  # a translation that no longer fits its arguments
+            return self.title

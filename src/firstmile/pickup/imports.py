@@ -16,6 +16,7 @@ import zipfile
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from firstmile.accounts.actor import Actor
 from firstmile.core import error_codes as core_codes
@@ -231,7 +232,8 @@ def import_start(*, actor: Actor, kind: str, title, filename: str, content: byte
     return job_start(
         actor=actor,
         kind=kind,
-        title=f"{title} · {filename[:100]}",
+        title=title,
+        title_suffix=f" · {filename[:100]}",
         params={"filename": filename[:200]},
         input_file=ContentFile(content, name=(filename or "upload")[-100:]),
         total=len(body),
@@ -319,7 +321,7 @@ def warehouse_import_start(*, actor: Actor, filename: str, content: bytes) -> Jo
     return import_start(
         actor=actor,
         kind=WAREHOUSE_IMPORT_JOB,
-        title=_("Warehouse import"),
+        title=gettext_noop("Warehouse import"),
         filename=filename,
         content=content,
         parse=parse_warehouses,

@@ -7,7 +7,7 @@ are reported by row and column, and nothing of them is saved.
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation
@@ -94,7 +94,7 @@ def reverse_import_start(*, actor: Actor, filename: str, content: bytes) -> Job:
     return import_start(
         actor=actor,
         kind=REVERSE_IMPORT_JOB,
-        title=_("Reverse order import"),
+        title=gettext_noop("Reverse order import"),
         filename=filename,
         content=content,
         parse=parse_reverse_orders,

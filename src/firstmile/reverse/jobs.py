@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from firstmile.accounts.actor import Actor
 from firstmile.core.errors import ApplicationError
@@ -26,7 +27,8 @@ def reverse_export_start(*, actor: Actor, params: dict, file_format: str) -> Job
     return job_start(
         actor=actor,
         kind=EXPORT_JOB,
-        title=_("Reverse order export (%(n)s rows)") % {"n": total},
+        title=gettext_noop("Reverse order export (%(n)s rows)"),
+        title_args={"n": total},
         params={"filters": _plain(params), "format": file_format},
         total=total,
     )

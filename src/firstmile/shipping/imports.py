@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from firstmile.accounts.actor import Actor
 from firstmile.core import error_codes as core_codes
@@ -93,7 +94,7 @@ def order_import_start(*, actor: Actor, filename: str, content: bytes) -> Job:
     return import_start(
         actor=actor,
         kind=ORDER_IMPORT_JOB,
-        title=_("Order import"),
+        title=gettext_noop("Order import"),
         filename=filename,
         content=content,
         parse=parse_orders,

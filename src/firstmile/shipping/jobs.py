@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
@@ -33,7 +34,8 @@ def labels_batch_start(*, actor: Actor, waybill_nos: list[str], fmt: str = "pdf"
     return job_start(
         actor=actor,
         kind=LABELS_JOB,
-        title=_("%(n)s labels") % {"n": len(found)},
+        title=gettext_noop("%(n)s labels"),
+        title_args={"n": len(found)},
         params={"waybill_nos": [w.waybill_no for w in found], "format": fmt, "size": size},
         total=len(found),
     )

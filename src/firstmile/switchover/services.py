@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
@@ -408,7 +409,8 @@ def batch_push_start(*, actor: Actor | None, batch_id: int) -> Job:
     return job_start(
         actor=actor,
         kind=PUSH_JOB,
-        title=_("Address push of batch %(name)s") % {"name": batch.name},
+        title=gettext_noop("Address push of batch %(name)s"),
+        title_args={"name": batch.name},
         params={"batch_id": batch.pk},
     )
 

@@ -12,7 +12,7 @@ from firstmile.portals.access import portal_view
 from firstmile.portals.imports import spreadsheet_import_page
 from firstmile.portals.reverse_shared import back_to, destruction_photo_response
 from firstmile.portals.views import parse_beijing_input
-from firstmile.reverse.imports import TEMPLATE_HEADINGS, reverse_import_start
+from firstmile.reverse.imports import HEADINGS, reverse_import_start
 from firstmile.reverse.models import (
     BusinessMode,
     Disposition,
@@ -107,7 +107,7 @@ def carrier_reverse_import(request):
         starter=reverse_import_start,
         portal="carrier",
         template="portals/reverse/carrier_import.html",
-        headings=TEMPLATE_HEADINGS,
+        headings=HEADINGS,
     )
 
 

@@ -16,7 +16,7 @@ from firstmile.dispatch.selectors import warehouse_tasks
 from firstmile.pickup.selectors import pickup_states, warehouse_list
 from firstmile.portals.access import portal_view
 from firstmile.portals.imports import spreadsheet_import_page
-from firstmile.shipping.imports import TEMPLATE_HEADINGS, order_import_start
+from firstmile.shipping.imports import HEADINGS, order_import_start
 from firstmile.shipping.jobs import labels_batch_start
 from firstmile.shipping.models import OrderStatus
 from firstmile.shipping.printing import CONTENT_TYPES, check_label_options, render_label_file
@@ -278,5 +278,5 @@ def orders_import(request):
         starter=order_import_start,
         portal="merchant",
         template="portals/merchant/orders_import.html",
-        headings=TEMPLATE_HEADINGS,
+        headings=HEADINGS,
     )

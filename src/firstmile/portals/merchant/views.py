@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from firstmile.carriers.selectors import carrier_list
 from firstmile.core.errors import ApplicationError
 from firstmile.dispatch.selectors import merchant_pickups
-from firstmile.pickup.imports import TEMPLATE_HEADINGS, warehouse_import_start
+from firstmile.pickup.imports import HEADINGS, warehouse_import_start
 from firstmile.pickup.models import SubscriptionStatus
 from firstmile.pickup.selectors import pickup_state, pickup_states, warehouse_get, warehouse_list, warehouse_timeline
 from firstmile.pickup.services import subscription_cancel, warehouse_create, warehouse_update
@@ -184,5 +184,5 @@ def warehouse_import_view(request):
         starter=warehouse_import_start,
         portal="merchant",
         template="portals/merchant/warehouse_import.html",
-        headings=TEMPLATE_HEADINGS,
+        headings=HEADINGS,
     )
