@@ -80,3 +80,23 @@ def test_the_side_menu_folds_behind_a_button_on_a_phone(login, demo, page, usern
     page.reload()
     expect(menu).to_be_visible()
     expect(menu.locator(".navgroup-heading").first).to_have_text("首页")
+
+
+def test_warehouse_form_reads_a_pasted_address_into_region_and_detail(login, demo):
+    page = login("dg_merchant")
+    page.goto(f"{demo.url}/merchant/warehouses/new/")
+    page.fill("#address-paste", "广东省东莞市长安镇锦厦社区振安路5号")
+    page.get_by_role("button", name="识别").click()
+    use = page.get_by_role("button", name="使用此地区和详细地址")
+    expect(use).to_be_visible()
+    expect(page.locator("#address-result")).to_contain_text("长安镇")
+    use.click()
+    expect(page.locator("#picker-division input[name=division]")).to_have_value("441900119")
+    expect(page.locator("input[name=address_detail]")).to_have_value("锦厦社区振安路5号")
+    page.fill("input[name=name]", "东莞长安三号仓")
+    page.fill("input[name=code]", "DG-CA-03")
+    page.fill("input[name=contact_name]", "陈经理")
+    page.fill("input[name=phone]", "13800138000")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("h1")).to_contain_text("东莞长安三号仓")
+    expect(page.locator(".card", has_text="服务商看到的信息")).to_contain_text("广东省 东莞市 长安镇 锦厦社区振安路5号")

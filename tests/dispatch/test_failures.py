@@ -137,6 +137,7 @@ def test_api_and_driver_page(merchant, hongmei, dispatcher, crew, api, client):
         client.force_login(factories.user(merchant.organisation))
         board = client.get("/merchant/attention/").content.decode()
         assert hongmei.name in board
+        assert f"/merchant/stops/{tuesday.pk}/" in board  # each failure opens its stop
         help_page = client.get("/merchant/pickup-help/").content.decode()
         assert "over_capacity" not in help_page and ("More parcels than" in help_page or "货量超出" in help_page)
 

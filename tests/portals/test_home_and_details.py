@@ -15,6 +15,7 @@ from firstmile.geo.selectors import address_text, region_names
 from firstmile.pickup.models import PickupSubscription, SubscriptionStatus, Warehouse
 from firstmile.pickup.services import subscription_reject
 from firstmile.reverse.models import ReverseOrder, ReverseStatus
+from firstmile.shipping.models import Order, Waybill
 from firstmile.switchover.models import Switchover
 
 from .. import factories
@@ -205,3 +206,33 @@ def test_kinds_of_organisation_reach_their_home(client, demo):
         user = factories.user(factories.organisation(kind), Role.STAFF)
         client.force_login(user)
         assert client.get("/", follow=True).status_code == 200
+
+
+def test_arrange_and_print_from_the_order_page_and_reprint_a_selection(client, demo):
+    _login(client, "dg_merchant")
+    waiting = Order.objects.filter(merchant__users__username="dg_merchant", status="awaiting_shipment").first()
+    page = client.get(f"/merchant/orders/{waiting.pk}/", headers={"accept-language": "en"}).content.decode()
+    assert 'id="arrange"' in page
+    # Only the windows of this order's warehouse are offered.
+    assert (
+        page.count('name="slot"') == 1 and "东莞长安二号仓" not in page.split('id="arrange"')[1].split("</section>")[0]
+    )
+    answer = client.post("/merchant/orders/arrange/", {"order_ids": str(waiting.pk), "from_order": "1"})
+    assert answer.url == f"/merchant/orders/{waiting.pk}/"
+    shown = client.get(answer.url, headers={"accept-language": "en"}).content.decode()
+    number = Waybill.objects.get(order=waiting, status="issued").waybill_no
+    assert f"/merchant/labels.pdf?w={number}" in shown
+    shipped = client.get("/merchant/orders/?status=shipped").content.decode()
+    numbers = re.findall(r'name="w" value="([A-Z]{2}\d+)"', shipped)
+    assert number in numbers and len(numbers) >= 2
+    batch = client.get("/merchant/labels.pdf", {"w": numbers[:2], "size": "A5"})
+    assert batch.status_code == 302 and "/merchant/jobs/" in batch.url
+
+
+def test_orders_list_marks_each_slot_with_its_warehouse(client, demo):
+    _login(client, "dg_merchant")
+    page = client.get("/merchant/orders/?status=awaiting_shipment").content.decode()
+    warehouses = set(re.findall(r'<option value="\d+@[\d-]+" data-warehouse="(\d+)"', page))
+    boxes = set(re.findall(r'name="order_ids" value="\d+" data-warehouse="(\d+)"', page))
+    assert warehouses and warehouses <= {str(w.pk) for w in Warehouse.objects.all()}
+    assert boxes
