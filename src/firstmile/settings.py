@@ -57,8 +57,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",  # serves Swagger UI from its own static files, not a CDN (and so under the CSP)
     "django_tasks",
-    "firstmile.core.apps.TaskResultsConfig",  # django_tasks_db, its admin section translated
-    "firstmile.core.apps.AxesConfig",  # axes, likewise
+    "firstmile.core.vendor_apps.TaskResultsConfig",  # django_tasks_db, its admin section translated
+    "firstmile.core.vendor_apps.AxesConfig",  # axes, likewise
     "csp",
     "firstmile.core",
     "firstmile.accounts",

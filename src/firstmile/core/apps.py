@@ -1,7 +1,4 @@
-from axes import apps as axes_apps
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
-from django_tasks_db import apps as tasks_db_apps
 
 
 class CoreConfig(AppConfig):
@@ -18,15 +15,3 @@ class CoreConfig(AppConfig):
         except ImportError:  # no psycopg: SQLite only
             return
         connection_created.connect(use_compiled_timestamptz_loader, dispatch_uid="firstmile.timestamptz")
-
-
-class AxesConfig(axes_apps.AppConfig):
-    """django-axes under a name the admin shows in the reader's language (its own is a bare "Axes")."""
-
-    verbose_name = _("Login protection")
-
-
-class TaskResultsConfig(tasks_db_apps.TasksAppConfig):
-    """django-tasks-db's results under a translated name in the admin."""
-
-    verbose_name = _("Background task results")
