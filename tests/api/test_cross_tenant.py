@@ -174,6 +174,8 @@ CASES = [
     ("get", "/api/v1/orders/{order_id}", "other_merchant", None),
     ("get", "/api/v1/waybills/{waybill_no}", "other_merchant", None),
     ("get", "/api/v1/waybills/{waybill_no}", "other_carrier", None),
+    ("get", "/api/v1/waybills/{waybill_no}/tracking", "other_merchant", None),
+    ("get", "/api/v1/waybills/{waybill_no}/tracking", "other_carrier", None),
     ("get", "/api/v1/waybills/{waybill_no}/label.pdf", "other_merchant", None),
     ("get", "/api/v1/waybills/{waybill_no}/label.zpl", "other_merchant", None),
     ("post", "/api/v1/waybills/{waybill_no}/void", "other_merchant", {}),
@@ -269,6 +271,10 @@ PORTAL_CASES = [
     ("post", "/merchant/jobs/{job_id}/resume/", "other_merchant"),
     ("get", "/merchant/jobs/{job_id}/download/", "other_merchant"),
     ("get", "/carrier/webhooks/deliveries/{delivery_id}/", "other_carrier"),
+    ("get", "/merchant/parcels/{waybill_no}/", "other_merchant"),
+    ("get", "/carrier/parcels/{waybill_no}/", "other_carrier"),
+    ("get", "/merchant/stops/{task_id}/", "other_merchant"),
+    ("get", "/carrier/stops/{task_id}/", "other_carrier"),
 ]
 
 

@@ -25,6 +25,7 @@ from firstmile.reverse.imports import TEMPLATE_HEADINGS, reverse_import_start
 from firstmile.reverse.jobs import reverse_export_start
 from firstmile.reverse.models import ReverseOrder
 from firstmile.shipping.models import Order, Waybill
+from firstmile.shipping.selectors import waybill_list
 from firstmile.shipping.services import order_create
 from firstmile.switchover.models import Switchover, SwitchoverBatch
 from firstmile.switchover.services import batch_push_start, batch_schedule, switchover_create
@@ -167,6 +168,9 @@ def _params(name: str, actor: Actor) -> dict | None:
         "ops_handover": ("handover_id", HandoverList.objects, {}),
         "driver_stop_handover": ("task_id", PickupTask.objects, {"shift__driver__user": actor.user}),
     }
+    if name in ("merchant_parcel", "carrier_parcel", "ops_parcel"):
+        waybill = waybill_list(actor=actor).first()
+        return {"waybill_no": waybill.waybill_no} if waybill else None
     if name == "carrier_sorting_centre":
         centre = org.carrier.sorting_centres.order_by("pk").first() if hasattr(org, "carrier") else None
         return {"centre_id": centre.pk} if centre else None

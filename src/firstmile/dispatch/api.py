@@ -12,7 +12,9 @@ from firstmile.core.errors import ApplicationError, NotFound
 from firstmile.core.pagination import CursorPagination
 from firstmile.core.schemas import IMAGES, PDF, file_response
 from firstmile.core.types import Date, Id, TimeOfDay
+from firstmile.events import catalogue
 from firstmile.shipping.api import ItemError, WaybillOut
+from firstmile.shipping.selectors import waybill_get
 
 from . import error_codes
 from .handover_pdf import render_handover_pdf
@@ -43,6 +45,7 @@ from .services import (
     task_assign,
     task_close,
 )
+from .tracking import STATUSES, TAGS, tracking_of, tracking_timeline
 
 router = Router()
 
@@ -510,3 +513,56 @@ def inbound_scan(request, payload: InboundIn):
         actor=request.auth, sorting_centre_code=payload.sorting_centre, waybill_no=payload.waybill_no
     )
     return {"waybill": waybill, "at": waybill.received_at}
+
+
+class TrackingEventOut(Schema):
+    occurred_at: dt.datetime
+    kind: str
+    description: str = Field(..., description="What the event kind means (the webhook catalogue's words)")
+    from_state: str
+    to_state: str
+
+
+class TrackingOut(Schema):
+    waybill_no: str
+    status: str = Field(..., description="First-mile sub-status: " + ", ".join(STATUSES) + " (docs/tracking.md)")
+    tag: str = Field(..., description="AfterShip-style top-level tag: " + ", ".join(TAGS))
+    status_label: str = Field(..., description="The status in the caller's language")
+    since: dt.datetime | None
+    handover_method: str
+    carrier: str
+    sorting_centre: str
+    failed_attempts: int
+    handover_list: str | None
+    events: list[TrackingEventOut]
+
+
+@router.get(
+    "/waybills/{waybill_no}/tracking", response=TrackingOut, summary="Where a parcel is: status, tag and timeline"
+)
+def waybill_tracking(request, waybill_no: str):
+    waybill = waybill_get(actor=request.auth, waybill_no=waybill_no.strip().upper())
+    tracking = tracking_of(waybill)
+    events = tracking_timeline(actor=request.auth, tracking=tracking)[:500]
+    return {
+        "waybill_no": waybill.waybill_no,
+        "status": tracking.status,
+        "tag": tracking.tag,
+        "status_label": tracking.label,
+        "since": tracking.since,
+        "handover_method": waybill.handover_method,
+        "carrier": waybill.carrier.code,
+        "sorting_centre": waybill.sorting_centre.code,
+        "failed_attempts": tracking.failed_attempts,
+        "handover_list": tracking.handover.number if tracking.handover else None,
+        "events": [
+            {
+                "occurred_at": e.occurred_at,
+                "kind": e.kind,
+                "description": str(catalogue.EVENT_TYPES.get(e.kind, ("", ""))[1]),
+                "from_state": e.from_state,
+                "to_state": e.to_state,
+            }
+            for e in events
+        ],
+    }

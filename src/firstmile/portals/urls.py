@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import attention, handovers, jobs, people, proofs, stops, views, webhooks
+from . import attention, handovers, jobs, parcels, people, proofs, stops, views, webhooks
 from .carrier import dispatch as carrier_dispatch
 from .carrier import reverse as carrier_reverse
 from .carrier import views as carrier
@@ -22,6 +22,12 @@ urlpatterns = [
     path("geo/coverage-check/", views.coverage_check, name="coverage_check"),
     path("geo/parse-address/", views.address_parse_view, name="address_parse"),
     path("merchant/", merchant.home, name="merchant_home"),
+    path("merchant/search/", parcels.merchant_search, name="merchant_search"),
+    path("carrier/search/", parcels.carrier_search, name="carrier_search"),
+    path("ops/search/", parcels.ops_search, name="ops_search"),
+    path("merchant/parcels/<str:waybill_no>/", parcels.merchant_parcel, name="merchant_parcel"),
+    path("carrier/parcels/<str:waybill_no>/", parcels.carrier_parcel, name="carrier_parcel"),
+    path("ops/parcels/<str:waybill_no>/", parcels.ops_parcel, name="ops_parcel"),
     path("merchant/warehouses/", merchant.warehouses, name="merchant_warehouses"),
     path("merchant/warehouses/new/", merchant.warehouse_new, name="merchant_warehouse_new"),
     path("merchant/warehouses/import/", merchant.warehouse_import_view, name="merchant_warehouse_import"),

@@ -22,3 +22,9 @@ def region(division) -> str:
     if not division:
         return ""
     return " ".join(region_names(division if isinstance(division, str) else division.code))
+
+
+@register.filter
+def sender_address(waybill) -> str:
+    """The address a label was printed with (kept on the waybill), in the one address format."""
+    return address_text(waybill.sender_division_id, waybill.sender_address)

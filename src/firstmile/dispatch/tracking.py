@@ -1,0 +1,125 @@
+"""Where a parcel is in the first mile: one status vocabulary for every party and the API.
+
+The status is derived from what the parcel's rows already record — the waybill's state, its
+booked pickup window, the failed pickups of its stop and the handover list it was signed on —
+so there is no second source of truth to drift. Each status maps to an AfterShip-style tag
+(docs/tracking.md), so integrators can reuse the mappings they have for carriers' tracking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from firstmile.accounts.actor import Actor
+from firstmile.accounts.permissions import Operation, require
+from firstmile.events.models import Event
+from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus
+
+from .models import HandoverLine, HandoverList, HandoverStatus, PickupFailure, PickupTask, StopProof, TaskParcel
+
+# status → (top-level tag, what a reader is told)
+STATUSES: dict[str, tuple[str, object]] = {
+    "label_created": ("InfoReceived", _("Label printed, waiting for pickup or drop-off")),
+    "pickup_scheduled": ("InfoReceived", _("Pickup window booked")),
+    "pickup_failed": ("AttemptFail", _("Pickup attempted and failed; retried on the next pickup day")),
+    "exception": ("Exception", _("Pickup failed repeatedly: needs attention")),
+    "collected": ("InTransit", _("Collected by the driver")),
+    "handed_over": ("InTransit", _("Collected and signed for on a handover list")),
+    "received": ("InTransit", _("Received at the sorting centre: the first mile is done")),
+    "drop_off_received": ("InTransit", _("Dropped off and received at the sorting centre")),
+    "voided": ("Expired", _("Label voided before pickup")),
+}
+TAGS = ("InfoReceived", "AttemptFail", "InTransit", "Exception", "Expired")
+
+
+@dataclass(frozen=True)
+class Tracking:
+    waybill: Waybill
+    status: str
+    since: datetime | None
+    failed_attempts: int
+    handover: HandoverList | None
+    task: PickupTask | None
+
+    @property
+    def tag(self) -> str:
+        return STATUSES[self.status][0]
+
+    @property
+    def label(self) -> str:
+        return str(STATUSES[self.status][1])
+
+
+def tracking_status(
+    waybill: Waybill, *, failed_attempts: int = 0, handed_over: bool = False
+) -> tuple[str, datetime | None]:
+    """The parcel's status and since when, from its row and its stop's facts."""
+    if waybill.status == WaybillStatus.VOIDED:
+        return "voided", waybill.voided_at
+    if waybill.status == WaybillStatus.RECEIVED:
+        dropped = waybill.handover_method == HandoverMethod.DROP_OFF and waybill.collected_at is None
+        return ("drop_off_received" if dropped else "received"), waybill.received_at
+    if waybill.status == WaybillStatus.COLLECTED:
+        return ("handed_over" if handed_over else "collected"), waybill.collected_at
+    if failed_attempts >= settings.FIRSTMILE_PICKUP_FAILURE_LIMIT:
+        return "exception", None
+    if failed_attempts:
+        return "pickup_failed", None
+    if waybill.pickup_window_id:
+        return "pickup_scheduled", None
+    return "label_created", waybill.issued_at
+
+
+def tracking_of(waybill: Waybill) -> Tracking:
+    """A waybill the actor may see (shipping.selectors.waybill_get) with its tracking facts."""
+    link = TaskParcel.objects.select_related("task__carrier", "task__shift__driver").filter(waybill=waybill).first()
+    line = (
+        HandoverLine.objects.select_related("handover")
+        .filter(waybill=waybill, missing=False, handover__status=HandoverStatus.CONFIRMED)
+        .order_by("-handover_id")
+        .first()
+    )
+    status, since = tracking_status(
+        waybill, failed_attempts=link.failed_attempts if link else 0, handed_over=line is not None
+    )
+    return Tracking(
+        waybill=waybill,
+        status=status,
+        since=since,
+        failed_attempts=link.failed_attempts if link else 0,
+        handover=line.handover if line else None,
+        task=link.task if link else None,
+    )
+
+
+def tracking_timeline(*, actor: Actor, tracking: Tracking) -> QuerySet[Event]:
+    """The parcel's events and those of its order and stop, oldest first, as far as the actor may see."""
+    require(actor, Operation.RECORDS_VIEW)
+    waybill = tracking.waybill
+    subjects = Q(subject_type="shipping.waybill", subject_id=str(waybill.pk)) | Q(
+        subject_type="shipping.order", subject_id=str(waybill.order_id)
+    )
+    if tracking.task is not None:
+        subjects |= Q(subject_type="dispatch.pickuptask", subject_id=str(tracking.task.pk))
+    if tracking.handover is not None:
+        subjects |= Q(subject_type="dispatch.handoverlist", subject_id=str(tracking.handover.pk))
+    events = Event.objects.filter(subjects)
+    if not actor.is_platform:
+        org = actor.organisation
+        events = events.filter(Q(owner=org) | Q(counterparty=org) | Q(actor_organisation=org))
+    return events.select_related("actor_user", "actor_organisation").order_by("occurred_at", "id")
+
+
+def stop_facts(tracking: Tracking) -> tuple[list[PickupFailure], list[StopProof]]:
+    """The failed pickups and proofs of the parcel's stop."""
+    if tracking.task is None:
+        return [], []
+    return (
+        list(PickupFailure.objects.filter(task=tracking.task).order_by("created_at")),
+        list(StopProof.objects.filter(task=tracking.task).order_by("created_at")),
+    )

@@ -1,0 +1,119 @@
+"""A parcel's tracking status through the first mile, the same in the portals and the API, and the
+search that finds it: each party only its own."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from firstmile.accounts.actor import Actor
+from firstmile.accounts.models import User
+from firstmile.demo.data import load_demo
+from firstmile.dispatch.models import HandoverList, PickupTask, TaskParcel
+from firstmile.dispatch.services import handover_confirm, scan_inbound, scan_pickup
+from firstmile.dispatch.tracking import STATUSES, TAGS, tracking_of, tracking_status
+from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus
+
+from .. import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _actor(username):
+    return Actor.for_user(User.objects.get(username=username))
+
+
+def _client(username, language="en"):
+    client = Client(headers={"accept-language": language})
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def test_every_status_has_a_known_tag_and_a_translated_label():
+    assert {tag for tag, _label in STATUSES.values()} <= set(TAGS)
+    for status, (_tag, label) in STATUSES.items():
+        assert str(label), status
+
+
+@pytest.mark.parametrize(
+    ("row", "facts", "expected"),
+    [
+        ({"status": WaybillStatus.ISSUED}, {}, "label_created"),
+        ({"status": WaybillStatus.ISSUED, "pickup_window_id": 1}, {}, "pickup_scheduled"),
+        ({"status": WaybillStatus.ISSUED}, {"failed_attempts": 1}, "pickup_failed"),
+        ({"status": WaybillStatus.ISSUED, "pickup_window_id": 1}, {"failed_attempts": 5}, "exception"),
+        ({"status": WaybillStatus.COLLECTED}, {}, "collected"),
+        ({"status": WaybillStatus.COLLECTED}, {"handed_over": True}, "handed_over"),
+        ({"status": WaybillStatus.RECEIVED, "collected_at": "x"}, {}, "received"),
+        ({"status": WaybillStatus.RECEIVED, "handover_method": HandoverMethod.DROP_OFF}, {}, "drop_off_received"),
+        ({"status": WaybillStatus.VOIDED}, {"failed_attempts": 1}, "voided"),
+    ],
+)
+def test_the_status_follows_the_parcels_facts(row, facts, expected):
+    waybill = Waybill(**{"handover_method": HandoverMethod.PICKUP, **row})
+    assert tracking_status(waybill, **facts)[0] == expected
+
+
+def test_a_parcel_through_the_first_mile_in_portal_and_api():
+    load_demo()
+    task = PickupTask.objects.get(carrier__code="JT")
+    waybill = Waybill.objects.filter(task_link__task=task, status="issued").first()
+    merchant, carrier = _client("dg_merchant"), _client("jt_admin")
+    token = factories.token(User.objects.get(username="dg_merchant").organisation)
+    api = Client(headers={"authorization": f"Bearer {token}", "accept-language": "en"})
+
+    assert tracking_of(waybill).status in ("label_created", "pickup_scheduled")
+    scan_pickup(actor=_actor("jt_driver"), waybill_no=waybill.waybill_no, task_id=task.pk)
+    waybill.refresh_from_db()
+    assert tracking_of(waybill).status == "collected"
+    handover = HandoverList.objects.get(task=task, status="open")
+    handover_confirm(
+        actor=_actor("jt_driver"),
+        handover_id=handover.pk,
+        signer_name="陈经理",
+        signature=factories.signature_data_url(),
+    )
+    waybill.refresh_from_db()
+    tracking = tracking_of(waybill)
+    assert (tracking.status, tracking.tag, tracking.handover.pk) == ("handed_over", "InTransit", handover.pk)
+
+    page = merchant.get(f"/merchant/parcels/{waybill.waybill_no}/").content.decode()
+    assert 'data-status="handed_over"' in page and handover.number in page
+    assert waybill.waybill_no in carrier.get(f"/carrier/parcels/{waybill.waybill_no.lower()}/").content.decode()
+
+    scan_inbound(actor=_actor("jt_admin"), sorting_centre_code="JT-GZ-BY", waybill_no=waybill.waybill_no)
+    answer = api.get(f"/api/v1/waybills/{waybill.waybill_no}/tracking")
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert (body["status"], body["tag"], body["handover_list"]) == ("received", "InTransit", handover.number)
+    kinds = [e["kind"] for e in body["events"]]
+    assert {"waybill.issued", "waybill.collected", "waybill.received"} <= set(kinds)
+    assert body["status_label"] == str(STATUSES["received"][1])
+
+    # Another merchant, and a carrier the parcel never met, know nothing of it.
+    assert _client("fs_merchant").get(f"/merchant/parcels/{waybill.waybill_no}/").status_code == 404
+    assert _client("ws_admin").get(f"/carrier/parcels/{waybill.waybill_no}/").status_code == 404
+
+
+def _page(response) -> str:
+    """The page without its per-request CSRF tokens."""
+    return re.sub(r'(csrfmiddlewaretoken" value=|"X-CSRFToken": )"[^"]+"', "", response.content.decode())
+
+
+def test_search_finds_only_your_own_numbers_and_answers_the_same_otherwise():
+    load_demo()
+    link = TaskParcel.objects.select_related("waybill", "task").first()
+    number = link.waybill.waybill_no
+    found = _client("dg_merchant").get("/merchant/search/", {"q": number.lower()})
+    assert found.status_code == 302 and found.url == f"/merchant/parcels/{number}/"
+    order = _client("dg_merchant").get("/merchant/search/", {"q": link.waybill.order.order_no})
+    assert order.url == f"/merchant/orders/{link.waybill.order_id}/"
+    stranger = _client("fs_merchant").get("/merchant/search/", {"q": number})
+    unknown = _client("fs_merchant").get("/merchant/search/", {"q": "JT99999999999"})
+    assert stranger.status_code == unknown.status_code == 200
+    assert _page(stranger).replace(number, "JT99999999999") == _page(unknown)
+    for hostile in ("", "x" * 5000, "' OR 1=1 --", "９９９", "<script>"):
+        assert _client("dg_merchant").get("/merchant/search/", {"q": hostile}).status_code == 200
+    # Control characters are refused before any view, as everywhere.
+    assert _client("dg_merchant").get("/merchant/search/", {"q": "\x00\x07"}).status_code == 400
+    assert _client("ops").get("/ops/search/", {"q": number}).url == f"/ops/parcels/{number}/"
