@@ -118,6 +118,9 @@ AXES_LOCKOUT_TEMPLATE = "portals/locked_out.html"
 # Bad API tokens from one address: this many in the window, then 429 until it passes.
 FIRSTMILE_TOKEN_FAILURE_LIMIT = int(os.environ.get("FIRSTMILE_TOKEN_FAILURE_LIMIT", "20"))
 FIRSTMILE_TOKEN_FAILURE_WINDOW = 600
+# The public tracking page (/track/): lookups per client address per window, right or wrong.
+FIRSTMILE_PUBLIC_TRACK_LIMIT = int(os.environ.get("FIRSTMILE_PUBLIC_TRACK_LIMIT", "30"))
+FIRSTMILE_PUBLIC_TRACK_WINDOW = 600
 # How long a web process trusts its last reading that an address is under the
 # token failure limit (seconds; api/auth.py); 0 reads the counter on every request.
 FIRSTMILE_TOKEN_FAILURE_RECHECK = float(os.environ.get("FIRSTMILE_TOKEN_FAILURE_RECHECK", "5"))

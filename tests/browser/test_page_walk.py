@@ -17,7 +17,7 @@ import pytest
 
 from firstmile.demo.data import DEMO_PASSWORD
 
-from .walk import ROLES, add_walk_data, pages_of, portal_page_names
+from .walk import PUBLIC_PAGES, ROLES, Page, add_walk_data, pages_of, portal_page_names
 
 AXE = Path(__file__).resolve().parents[1] / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 PO = Path(__file__).resolve().parents[2] / "src" / "firstmile" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
@@ -79,61 +79,81 @@ def test_every_portal_page_is_walked_by_some_role(demo):
     assert portal_page_names() - walked == set()
 
 
+class Walker:
+    """Opens pages in one browser tab and writes down everything wrong with them."""
+
+    def __init__(self, page, base: str) -> None:
+        self.page, self.base = page, base
+        self.problems: list[str] = []
+        self.console: list[str] = []
+        self.foreign: list[str] = []
+        host = urlsplit(base).netloc
+        page.on("console", lambda m: self.console.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.console.append(str(e)))
+        page.on(
+            "request",
+            lambda r: (
+                self.foreign.append(r.url)
+                if urlsplit(r.url).scheme in ("http", "https", "ws", "wss") and urlsplit(r.url).netloc != host
+                else None
+            ),
+        )
+        # axe-core from the npm package, fetched by the page from its own origin (the CSP allows 'self').
+        page.route(f"{base}/__axe__.js", lambda route: route.fulfill(path=str(AXE), content_type="text/javascript"))
+
+    def check(self, target: Page, language: str, width: int, who: str) -> None:
+        page, where = self.page, f"{target.path} [{language} {width}px]"
+        self.console.clear()
+        response = page.goto(self.base + target.path)
+        if response.status != target.status:
+            self.problems.append(f"{where}: status {response.status}, not {target.status}")
+            return
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 1:
+            self.problems.append(f"{where}: {overflow}px wider than the screen: {page.evaluate(WIDE_ELEMENTS)}")
+        if width == WIDTHS[0]:
+            page.add_script_tag(url=f"{self.base}/__axe__.js")
+            self.problems += [f"{where}: axe {v}" for v in page.evaluate(AXE_RUN)]
+            text = page.inner_text("body")
+            if language == "en":
+                self.problems += [f"{where}: Chinese interface text {t!r}" for t in CHINESE if t in text]
+            else:
+                self.problems += [f"{where}: English interface text {t!r}" for t in ENGLISH if t in text]
+                self.problems += [f"{where}: untranslated {t!r}" for t in page.evaluate(ENGLISH_RUN)]
+        # The browser reports the 403 page's own status as a failed load: that one is expected.
+        expected = f"status of {target.status}"
+        self.problems += [f"{where}: console {line}" for line in self.console if expected not in line]
+        if SCREENSHOTS:
+            folder = Path(SCREENSHOTS)
+            folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(folder / f"{who}-{target.name}-{language}-{width}.png"), full_page=True)
+
+    def verdict(self) -> str:
+        return "\n".join(self.problems + [f"request to another host: {u}" for u in sorted(set(self.foreign))])
+
+
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.username)
 def test_every_page_as_each_role(page, demo, role):
     add_walk_data()
-    base = demo.url
-    host = urlsplit(base).netloc
-    problems: list[str] = []
-    console: list[str] = []
-    foreign: list[str] = []
-    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: console.append(str(e)))
-    page.on(
-        "request",
-        lambda r: (
-            foreign.append(r.url)
-            if urlsplit(r.url).scheme in ("http", "https", "ws", "wss") and urlsplit(r.url).netloc != host
-            else None
-        ),
-    )
-    # axe-core from the npm package, fetched by the page from its own origin (the CSP allows 'self').
-    page.route(f"{base}/__axe__.js", lambda route: route.fulfill(path=str(AXE), content_type="text/javascript"))
+    walker = Walker(page, demo.url)
     pages = pages_of(role)
     assert pages
     for language in LANGUAGES:
-        _log_in(page, base, role.username, language)
+        _log_in(page, demo.url, role.username, language)
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
             for target in pages:
-                where = f"{target.path} [{language} {width}px]"
-                console.clear()
-                response = page.goto(base + target.path)
-                if response.status != target.status:
-                    problems.append(f"{where}: status {response.status}, not {target.status}")
-                    continue
-                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                if overflow > 1:
-                    wide = page.evaluate(WIDE_ELEMENTS)
-                    problems.append(f"{where}: {overflow}px wider than the screen: {wide}")
-                if width == WIDTHS[0]:
-                    page.add_script_tag(url=f"{base}/__axe__.js")
-                    violations = page.evaluate(AXE_RUN)
-                    problems += [f"{where}: axe {v}" for v in violations]
-                    text = page.inner_text("body")
-                    if language == "en":
-                        problems += [f"{where}: Chinese interface text {t!r}" for t in CHINESE if t in text]
-                    else:
-                        problems += [f"{where}: English interface text {t!r}" for t in ENGLISH if t in text]
-                        problems += [f"{where}: untranslated {t!r}" for t in page.evaluate(ENGLISH_RUN)]
-                # The browser reports the 403 page's own status as a failed load: that one is expected.
-                expected = f"status of {target.status}"
-                problems += [f"{where}: console {line}" for line in console if expected not in line]
-                if SCREENSHOTS:
-                    folder = Path(SCREENSHOTS)
-                    folder.mkdir(parents=True, exist_ok=True)
-                    page.screenshot(
-                        path=str(folder / f"{role.username}-{target.name}-{language}-{width}.png"), full_page=True
-                    )
-    problems += [f"request to another host: {url}" for url in sorted(set(foreign))]
-    assert not problems, "\n".join(problems)
+                walker.check(target, language, width, role.username)
+    assert not walker.verdict(), walker.verdict()
+
+
+def test_public_pages_without_logging_in(page, demo):
+    walker = Walker(page, demo.url)
+    for language in LANGUAGES:
+        page.context.clear_cookies()
+        page.context.add_cookies([{"name": "django_language", "value": language, "url": demo.url}])
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            for target in PUBLIC_PAGES:
+                walker.check(target, language, width, "public")
+    assert not walker.verdict(), walker.verdict()

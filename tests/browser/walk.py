@@ -207,10 +207,15 @@ def pages_of(role: Role) -> list[Page]:
     return found
 
 
+# Pages for anyone, walked without logging in.
+PUBLIC_PAGES = [Page("login", "/login/", 200), Page("track", "/track/", 200)]
+
+
 def portal_page_names() -> set[str]:
-    """Every page name of the portals (the login page is walked by every test that logs in)."""
+    """Every page name of the portals but the public ones (and home, which only redirects)."""
+    public = {p.name for p in PUBLIC_PAGES}
     return {
         p.name
         for p in urlpatterns
-        if isinstance(p, URLPattern) and p.name not in NOT_PAGES and p.name not in ("home", "login")
+        if isinstance(p, URLPattern) and p.name not in NOT_PAGES and p.name not in public and p.name != "home"
     }

@@ -117,3 +117,46 @@ def test_search_finds_only_your_own_numbers_and_answers_the_same_otherwise():
     # Control characters are refused before any view, as everywhere.
     assert _client("dg_merchant").get("/merchant/search/", {"q": "\x00\x07"}).status_code == 400
     assert _client("ops").get("/ops/search/", {"q": number}).url == f"/ops/parcels/{number}/"
+
+
+def _track(client, number, last4):
+    return client.post("/track/", {"waybill_no": number, "phone_last4": last4}, headers={"accept-language": "en"})
+
+
+def test_public_page_shows_the_status_to_whoever_has_number_and_phone_digits(settings):
+    settings.FIRSTMILE_PUBLIC_TRACK_LIMIT = 100
+    load_demo()
+    waybill = Waybill.objects.filter(status="issued").first()
+    last4 = "".join(c for c in waybill.sender_phone if c.isdigit())[-4:]
+    client = Client()
+    assert client.get("/track/").status_code == 200
+    right = _track(client, waybill.waybill_no.lower(), last4)
+    page = right.content.decode()
+    assert right.status_code == 200 and f'data-status="{tracking_of(waybill).status}"' in page
+    assert "Label printed" in page
+    # Nothing personal: not the sender, the contact, the address or the merchant.
+    for private in (waybill.sender_name, waybill.sender_contact, waybill.sender_address, waybill.merchant.name):
+        assert private not in page
+    wrong = _track(client, waybill.waybill_no, "0000" if last4 != "0000" else "1111")
+    unknown = _track(client, "JT99999999999", last4)
+    assert wrong.status_code == unknown.status_code == 200
+    assert _page(wrong).replace(waybill.waybill_no, "JT99999999999") == _page(unknown)
+    for hostile in (
+        {"waybill_no": "x" * 10_000, "phone_last4": "12"},
+        {"waybill_no": "<b>", "phone_last4": "abcd"},
+        {},
+    ):
+        assert client.post("/track/", hostile).status_code == 200
+
+
+def test_public_page_is_throttled_per_address(settings):
+    settings.FIRSTMILE_PUBLIC_TRACK_LIMIT = 3
+    load_demo()
+    waybill = Waybill.objects.filter(status="issued").first()
+    last4 = "".join(c for c in waybill.sender_phone if c.isdigit())[-4:]
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    statuses = [_track(client, "JT99999999999", "1234").status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    refused = _track(client, waybill.waybill_no, last4)
+    assert refused.status_code == 429 and 'data-status="' not in refused.content.decode()
+    assert _track(Client(REMOTE_ADDR="203.0.113.10"), waybill.waybill_no, last4).status_code == 200

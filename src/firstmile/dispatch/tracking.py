@@ -8,6 +8,7 @@ so there is no second source of truth to drift. Each status maps to an AfterShip
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -123,3 +124,41 @@ def stop_facts(tracking: Tracking) -> tuple[list[PickupFailure], list[StopProof]
         list(PickupFailure.objects.filter(task=tracking.task).order_by("created_at")),
         list(StopProof.objects.filter(task=tracking.task).order_by("created_at")),
     )
+
+
+# What the public page says of each step: no names, no addresses, nothing but the step and its time.
+PUBLIC_STEPS: dict[str, object] = {
+    "waybill.issued": _("Label printed"),
+    "waybill.pickup_slot_booked": _("Pickup window booked"),
+    "waybill.pickup_slot_cancelled": _("Pickup window booking cancelled"),
+    "pickup_task.failed": _("Pickup attempted and failed"),
+    "waybill.collected": _("Collected by the carrier's driver"),
+    "waybill.received": _("Received at the sorting centre"),
+    "waybill.voided": _("Label voided"),
+}
+
+
+def _digits(phone: str) -> str:
+    return "".join(c for c in phone or "" if c.isdigit())
+
+
+def public_tracking(*, waybill_no: str, phone_last4: str) -> Tracking | None:
+    """A parcel for anyone holding its number and the last four digits of its sender's phone;
+    None when either is wrong (the caller answers both the same)."""
+    number = (waybill_no or "").strip().upper()
+    given = _digits(phone_last4)
+    if not number or len(number) > 32 or len(given) != 4:
+        return None
+    waybill = Waybill.objects.select_related("carrier", "sorting_centre").filter(waybill_no=number).first()
+    if waybill is None or not hmac.compare_digest(_digits(waybill.sender_phone)[-4:], given):
+        return None
+    return tracking_of(waybill)
+
+
+def public_timeline(tracking: Tracking) -> list[tuple[datetime, str]]:
+    """The parcel's steps with their times, oldest first, in the reader's language."""
+    subjects = Q(subject_type="shipping.waybill", subject_id=str(tracking.waybill.pk))
+    if tracking.task is not None:
+        subjects |= Q(subject_type="dispatch.pickuptask", subject_id=str(tracking.task.pk), kind="pickup_task.failed")
+    events = Event.objects.filter(subjects, kind__in=list(PUBLIC_STEPS)).order_by("occurred_at", "id")
+    return [(e.occurred_at, str(PUBLIC_STEPS[e.kind])) for e in events.only("occurred_at", "kind")[:100]]

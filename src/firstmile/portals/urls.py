@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import attention, handovers, jobs, parcels, people, proofs, stops, views, webhooks
+from . import attention, handovers, jobs, parcels, people, proofs, public, stops, views, webhooks
 from .carrier import dispatch as carrier_dispatch
 from .carrier import reverse as carrier_reverse
 from .carrier import views as carrier
@@ -17,6 +17,7 @@ app_name = "portals"
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
+    path("track/", public.track, name="track"),
     path("logout/", views.logout_view, name="logout"),
     path("geo/region-picker/", views.region_picker, name="region_picker"),
     path("geo/coverage-check/", views.coverage_check, name="coverage_check"),
