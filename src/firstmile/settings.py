@@ -118,6 +118,8 @@ AXES_LOCKOUT_TEMPLATE = "portals/locked_out.html"
 # Bad API tokens from one address: this many in the window, then 429 until it passes.
 FIRSTMILE_TOKEN_FAILURE_LIMIT = int(os.environ.get("FIRSTMILE_TOKEN_FAILURE_LIMIT", "20"))
 FIRSTMILE_TOKEN_FAILURE_WINDOW = 600
+# Parcels due to be collected or at the sorting centre within this many hours show as at risk.
+FIRSTMILE_SLA_RISK_HOURS = max(1, int(os.environ.get("FIRSTMILE_SLA_RISK_HOURS", "4")))
 # The public tracking page (/track/): lookups per client address per window, right or wrong.
 FIRSTMILE_PUBLIC_TRACK_LIMIT = int(os.environ.get("FIRSTMILE_PUBLIC_TRACK_LIMIT", "30"))
 FIRSTMILE_PUBLIC_TRACK_WINDOW = 600

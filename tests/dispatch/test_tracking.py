@@ -1,13 +1,17 @@
 """A parcel's tracking status through the first mile, the same in the portals and the API, and the
 search that finds it: each party only its own."""
 
+import datetime as dt
 import re
 
 import pytest
+import time_machine
 from django.test import Client
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.models import User
+from firstmile.carriers.models import Carrier
+from firstmile.core.clock import beijing
 from firstmile.demo.data import load_demo
 from firstmile.dispatch.models import HandoverList, PickupTask, TaskParcel
 from firstmile.dispatch.services import handover_confirm, scan_inbound, scan_pickup
@@ -160,3 +164,36 @@ def test_public_page_is_throttled_per_address(settings):
     refused = _track(client, waybill.waybill_no, last4)
     assert refused.status_code == 429 and 'data-status="' not in refused.content.decode()
     assert _track(Client(REMOTE_ADDR="203.0.113.10"), waybill.waybill_no, last4).status_code == 200
+
+
+def test_collect_by_follows_the_carriers_next_service_day_and_the_booked_window():
+    carrier = Carrier(service_closes=dt.time(19), service_weekdays="12345")
+    # A label printed on Friday is due by Monday's close; on Thursday, by Friday's.
+    assert carrier.next_service_close(beijing(2026, 12, 4, 10)) == beijing(2026, 12, 7, 19)
+    assert carrier.next_service_close(beijing(2026, 12, 3, 23, 59)) == beijing(2026, 12, 4, 19)
+
+    load_demo()
+    waybill = Waybill.objects.filter(status="issued", handover_method="PICKUP").first()
+    jt = waybill.carrier
+    assert waybill.collect_by == jt.next_service_close(waybill.issued_at)
+    task = PickupTask.objects.get(carrier__code="JT")
+    with time_machine.travel(waybill.collect_by + dt.timedelta(minutes=1), tick=False):
+        client = _client("dg_merchant")
+        attention = client.get("/merchant/attention/").content.decode()
+        assert waybill.waybill_no in attention.split('id="late-collection"')[1].split("</section>")[0]
+        clocks = client.get(f"/merchant/parcels/{waybill.waybill_no}/").content.decode()
+        assert 'data-clock="collect_by" data-state="late"' in clocks
+    scan_pickup(actor=_actor("jt_driver"), waybill_no=waybill.waybill_no, task_id=task.pk)
+    waybill.refresh_from_db()
+    assert waybill.inbound_by == waybill.collected_at + dt.timedelta(hours=jt.inbound_hours)
+    clocks = {
+        c["name"]: c
+        for c in _client_api("dg_merchant").get(f"/api/v1/waybills/{waybill.waybill_no}/tracking").json()["clocks"]
+    }
+    assert clocks["collect_by"]["state"] == "met" and clocks["inbound_by"]["state"] == "running"
+    assert clocks["ship_by"]["state"] == "met"
+
+
+def _client_api(username):
+    token = factories.token(User.objects.get(username=username).organisation)
+    return Client(headers={"authorization": f"Bearer {token}"})

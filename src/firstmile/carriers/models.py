@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from firstmile.core.clock import BEIJING, to_beijing
 from firstmile.core.models import BaseModel
 
 
@@ -23,6 +26,8 @@ class Carrier(BaseModel):
     service_closes = models.TimeField(_("service closes"))
     # ISO weekdays the hotline answers on, Monday=1 … Sunday=7.
     service_weekdays = models.CharField(_("service weekdays"), max_length=7, default="1234567")
+    # How long a collected parcel may take to reach the sorting centre: its inbound-by clock.
+    inbound_hours = models.PositiveSmallIntegerField(_("hours from collection to the sorting centre"), default=24)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -36,6 +41,16 @@ class Carrier(BaseModel):
     @property
     def display_name(self) -> str:
         return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+
+    def next_service_close(self, after: datetime) -> datetime:
+        """The end of service hours on the first service day after ``after``'s Beijing date: a PICK UP
+        parcel without a booked window is due to be collected by then (docs/tracking.md)."""
+        day = to_beijing(after).date()
+        for _step in range(7):
+            day += timedelta(days=1)
+            if str(day.isoweekday()) in (self.service_weekdays or "1234567"):
+                break
+        return datetime.combine(day, self.service_closes, tzinfo=BEIJING)
 
     @property
     def service_hours(self) -> str:

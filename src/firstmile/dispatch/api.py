@@ -45,7 +45,7 @@ from .services import (
     task_assign,
     task_close,
 )
-from .tracking import STATUSES, TAGS, tracking_of, tracking_timeline
+from .tracking import STATUSES, TAGS, sla_clocks, tracking_of, tracking_timeline
 
 router = Router()
 
@@ -270,6 +270,13 @@ class AttentionOut(Schema):
     stale_hours: int
     stale_count: int
     stale: list[ParcelOut]
+    risk_hours: int = Field(..., description="Due within this many hours counts as at risk (FIRSTMILE_SLA_RISK_HOURS)")
+    late_collection_count: int = Field(..., description="PICK UP parcels past their collect-by")
+    late_collection: list[ParcelOut]
+    due_collection_count: int = Field(..., description="PICK UP parcels due to be collected within the risk hours")
+    due_collection: list[ParcelOut]
+    late_inbound_count: int = Field(..., description="Collected parcels past their inbound-by")
+    late_inbound: list[ParcelOut]
 
 
 @router.post(
@@ -523,6 +530,13 @@ class TrackingEventOut(Schema):
     to_state: str
 
 
+class ClockOut(Schema):
+    name: str = Field(..., description="ship_by, collect_by or inbound_by (docs/tracking.md)")
+    due: dt.datetime | None
+    met_at: dt.datetime | None
+    state: str = Field(..., description="met, late_met, late, at_risk, running or none")
+
+
 class TrackingOut(Schema):
     waybill_no: str
     status: str = Field(..., description="First-mile sub-status: " + ", ".join(STATUSES) + " (docs/tracking.md)")
@@ -534,6 +548,7 @@ class TrackingOut(Schema):
     sorting_centre: str
     failed_attempts: int
     handover_list: str | None
+    clocks: list[ClockOut]
     events: list[TrackingEventOut]
 
 
@@ -555,6 +570,7 @@ def waybill_tracking(request, waybill_no: str):
         "sorting_centre": waybill.sorting_centre.code,
         "failed_attempts": tracking.failed_attempts,
         "handover_list": tracking.handover.number if tracking.handover else None,
+        "clocks": sla_clocks(tracking),
         "events": [
             {
                 "occurred_at": e.occurred_at,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -253,6 +253,15 @@ class Attention:
     stale_count: int
     stale_hours: int
     failure_limit: int
+    # SLA clocks (docs/tracking.md): PICK UP parcels past their collect-by or due within the
+    # risk hours, and collected parcels past their inbound-by.
+    late_collection: list[Waybill] = field(default_factory=list)
+    late_collection_count: int = 0
+    due_collection: list[Waybill] = field(default_factory=list)
+    due_collection_count: int = 0
+    late_inbound: list[Waybill] = field(default_factory=list)
+    late_inbound_count: int = 0
+    risk_hours: int = 4
     failure_days: int = 7
 
 
@@ -268,12 +277,20 @@ def attention(*, actor: Actor, at: datetime | None = None, limit: int = 50) -> A
     stale = Waybill.objects.filter(
         status=WaybillStatus.ISSUED, handover_method=HandoverMethod.PICKUP, issued_at__lte=at - timedelta(hours=hours)
     )
+    risk = settings.FIRSTMILE_SLA_RISK_HOURS
+    waiting = Waybill.objects.filter(status=WaybillStatus.ISSUED, handover_method=HandoverMethod.PICKUP)
+    late_collection = waiting.filter(collect_by__lt=at)
+    due_collection = waiting.filter(collect_by__gte=at, collect_by__lt=at + timedelta(hours=risk))
+    late_inbound = Waybill.objects.filter(status=WaybillStatus.COLLECTED, inbound_by__lt=at)
     if actor.is_merchant:
         org = actor.organisation
         reviews = reviews.filter(warehouse__merchant=org)
         failures = failures.filter(warehouse__merchant=org)
         flagged = flagged.filter(waybill__merchant=org)
         stale = stale.filter(merchant=org)
+        late_collection, due_collection, late_inbound = (
+            q.filter(merchant=org) for q in (late_collection, due_collection, late_inbound)
+        )
     elif actor.is_carrier:
         carrier = carrier_of(actor)
         reviews = reviews.filter(carrier=carrier)
@@ -281,8 +298,16 @@ def attention(*, actor: Actor, at: datetime | None = None, limit: int = 50) -> A
         flagged = flagged.filter(task__carrier=carrier)
         # Its own labels, and other carriers' labels in its pickup tasks (after a switchover).
         stale = stale.filter(Q(carrier=carrier) | Q(task_link__task__carrier=carrier))
+        late_collection, due_collection, late_inbound = (
+            q.filter(Q(carrier=carrier) | Q(task_link__task__carrier=carrier))
+            for q in (late_collection, due_collection, late_inbound)
+        )
     elif not actor.is_platform:
         reviews, failures, flagged, stale = (q.none() for q in (reviews, failures, flagged, stale))
+        late_collection, due_collection, late_inbound = (
+            q.none() for q in (late_collection, due_collection, late_inbound)
+        )
+    parcel_fields = ("warehouse__merchant", "carrier")
     return Attention(
         overdue_reviews=list(
             reviews.select_related("warehouse__merchant", "carrier").order_by("review_due_at")[:limit]
@@ -302,6 +327,13 @@ def attention(*, actor: Actor, at: datetime | None = None, limit: int = 50) -> A
         stale_count=stale.count(),
         stale_hours=hours,
         failure_limit=failure_limit,
+        late_collection=list(late_collection.select_related(*parcel_fields).order_by("collect_by")[:limit]),
+        late_collection_count=late_collection.count(),
+        due_collection=list(due_collection.select_related(*parcel_fields).order_by("collect_by")[:limit]),
+        due_collection_count=due_collection.count(),
+        late_inbound=list(late_inbound.select_related(*parcel_fields).order_by("inbound_by")[:limit]),
+        late_inbound_count=late_inbound.count(),
+        risk_hours=risk,
     )
 
 

@@ -528,7 +528,8 @@ def scan_pickup(*, actor: Actor, waybill_no: str, task_id: int | None = None) ->
     moment = now()
     waybill.status = WaybillStatus.COLLECTED
     waybill.collected_at = moment
-    waybill.save(update_fields=["status", "collected_at", "updated_at"])
+    waybill.inbound_by = moment + timedelta(hours=driver.carrier.inbound_hours)
+    waybill.save(update_fields=["status", "collected_at", "inbound_by", "updated_at"])
     if link is None:
         TaskParcel.objects.create(waybill=waybill, task=task, first_task_date=today)
     elif link.task_id != task.pk:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
+from firstmile.core.clock import now
 from firstmile.events.models import Event
 from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus
 
@@ -162,3 +163,65 @@ def public_timeline(tracking: Tracking) -> list[tuple[datetime, str]]:
         subjects |= Q(subject_type="dispatch.pickuptask", subject_id=str(tracking.task.pk), kind="pickup_task.failed")
     events = Event.objects.filter(subjects, kind__in=list(PUBLIC_STEPS)).order_by("occurred_at", "id")
     return [(e.occurred_at, str(PUBLIC_STEPS[e.kind])) for e in events.only("occurred_at", "kind")[:100]]
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One SLA clock of a parcel: when it is due, when it was met (if it was) and how it stands."""
+
+    name: str  # ship_by, collect_by, inbound_by
+    due: datetime | None
+    met_at: datetime | None
+    state: str  # met, late, at_risk, running, late_met (met after it was due), none
+
+    @property
+    def label(self) -> str:
+        return str(CLOCK_LABELS[self.name])
+
+    @property
+    def state_label(self) -> str:
+        return str(CLOCK_STATES[self.state])
+
+
+CLOCK_LABELS = {
+    "ship_by": _("Ship by"),
+    "collect_by": _("Collect by"),
+    "inbound_by": _("At the sorting centre by"),
+}
+CLOCK_STATES = {
+    "met": _("on time"),
+    "late_met": _("done late"),
+    "late": _("late"),
+    "at_risk": _("due soon"),
+    "running": _("running"),
+    "none": _("not applicable"),
+}
+
+
+def _clock(name: str, due: datetime | None, met_at: datetime | None, at: datetime, open_: bool) -> Clock:
+    if due is None:
+        state = "met" if met_at else "none"
+    elif met_at is not None:
+        state = "met" if met_at <= due else "late_met"
+    elif not open_:
+        state = "none"
+    elif due < at:
+        state = "late"
+    elif due < at + timedelta(hours=settings.FIRSTMILE_SLA_RISK_HOURS):
+        state = "at_risk"
+    else:
+        state = "running"
+    return Clock(name, due, met_at, state)
+
+
+def sla_clocks(tracking: Tracking, at: datetime | None = None) -> list[Clock]:
+    """The parcel's three clocks: the order's ship-by (met when the label was printed), collect-by
+    (PICK UP: met when collected) and inbound-by (met when received at the sorting centre)."""
+    at = at or now()
+    w = tracking.waybill
+    voided = w.status == WaybillStatus.VOIDED
+    return [
+        _clock("ship_by", w.order.ship_by, w.issued_at, at, not voided),
+        _clock("collect_by", w.collect_by, w.collected_at, at, w.status == WaybillStatus.ISSUED),
+        _clock("inbound_by", w.inbound_by, w.received_at, at, w.status == WaybillStatus.COLLECTED),
+    ]

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from firstmile.core.errors import ApplicationError
 from firstmile.dispatch.selectors import handover_lists
-from firstmile.dispatch.tracking import stop_facts, tracking_of, tracking_timeline
+from firstmile.dispatch.tracking import sla_clocks, stop_facts, tracking_of, tracking_timeline
 from firstmile.reverse.selectors import ReverseFilters, reverse_list
 from firstmile.shipping.selectors import booked_slot, order_list, waybill_get, waybill_list
 
@@ -83,6 +83,7 @@ def _parcel(request, portal: str, waybill_no: str):
             "failures": failures,
             "proofs": proofs,
             "timeline": tracking_timeline(actor=request.actor, tracking=tracking),
+            "clocks": sla_clocks(tracking),
         },
     )
 

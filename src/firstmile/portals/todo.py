@@ -54,6 +54,13 @@ def attention_tiles(actor: Actor, portal: str, at: datetime | None = None) -> li
         Tile(_("Failed pickups, last 7 days"), a.failure_count, _url(page, "failures"), urgent=True),
         Tile(_("Parcels flagged after failed pickups"), a.flagged_count, _url(page, "flagged"), urgent=True),
         Tile(_("PICK UP parcels not collected"), a.stale_count, _url(page, "stale"), urgent=True),
+        Tile(_("Late for collection"), a.late_collection_count, _url(page, "late-collection"), urgent=True),
+        Tile(
+            _("Due for collection within %(h)s hours") % {"h": a.risk_hours},
+            a.due_collection_count,
+            _url(page, "due-collection"),
+        ),
+        Tile(_("Late to the sorting centre"), a.late_inbound_count, _url(page, "late-inbound"), urgent=True),
     ]
     return tiles + reverse_waiting(actor, portal)
 

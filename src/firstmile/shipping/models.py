@@ -159,6 +159,11 @@ class Waybill(BaseModel):
         "carriers.PickupWindow", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     pickup_date = models.DateField(_("pickup date"), null=True, blank=True)
+    # SLA clocks (docs/tracking.md): a PICK UP parcel is due to be collected by ``collect_by``
+    # (its booked window's end, else the carrier's next service day); a collected one is due at
+    # the sorting centre by ``inbound_by`` (collection + the collecting carrier's inbound hours).
+    collect_by = models.DateTimeField(_("collect by"), null=True, blank=True)
+    inbound_by = models.DateTimeField(_("at the sorting centre by"), null=True, blank=True)
     print_count = models.PositiveIntegerField(default=0)
     last_printed_at = models.DateTimeField(null=True, blank=True)
     # No index: waybills are found by number, owner and issue time, never by row creation.
@@ -189,6 +194,13 @@ class Waybill(BaseModel):
                 name="waybill_pickup_slot",
             ),
             models.Index(fields=["sorting_centre", "status"]),
+            # Parcels late or due to be collected, and collected ones late or due at the sorting centre.
+            models.Index(
+                fields=["collect_by"],
+                condition=Q(status="issued", handover_method="PICKUP"),
+                name="waybill_collect_due",
+            ),
+            models.Index(fields=["inbound_by"], condition=Q(status="collected"), name="waybill_inbound_due"),
         ]
 
     def __str__(self) -> str:

@@ -284,6 +284,7 @@ def shipment_arrange(*, actor: Actor, order_ids) -> list[Waybill]:
             "state": state.kind,
             "subscription_carrier": subscription.carrier.code if subscription else "",
             "address": f"{division_full_name(warehouse.division)}{warehouse.address_detail}",
+            "collect_by": coverage.carrier.next_service_close(moment) if pickup else None,
         }
     by_carrier: dict[int, list[Order]] = {}
     for order in orders:
@@ -308,6 +309,7 @@ def shipment_arrange(*, actor: Actor, order_ids) -> list[Waybill]:
             "subscription_state": plan["state"],
             "subscription_carrier_code": plan["subscription_carrier"],
             "issued_at": moment,
+            "collect_by": plan["collect_by"],
         }
         for warehouse_id, plan in plans.items()
     }
@@ -494,7 +496,8 @@ def _book(actor: Actor, waybill: Waybill, window_id: int, day, at: datetime) -> 
         "date": str(waybill.pickup_date) if waybill.pickup_date else None,
     }
     waybill.pickup_window, waybill.pickup_date = window, day
-    waybill.save(update_fields=["pickup_window", "pickup_date", "updated_at"])
+    waybill.collect_by = slot.ends  # the booked window is the promise now
+    waybill.save(update_fields=["pickup_window", "pickup_date", "collect_by", "updated_at"])
     event_record(
         actor=actor,
         kind="waybill.pickup_slot_booked",
@@ -532,7 +535,9 @@ def pickup_slot_cancel(*, actor: Actor, waybill_no: str) -> Waybill:
     window = PickupWindow.objects.select_related("carrier__organisation").get(pk=waybill.pickup_window_id)
     payload = {"waybill_no": waybill.waybill_no, "window_id": window.pk, "date": waybill.pickup_date.isoformat()}
     waybill.pickup_window, waybill.pickup_date = None, None
-    waybill.save(update_fields=["pickup_window", "pickup_date", "updated_at"])
+    # Without a window the parcel is due on the carrier's next service day after the cancelling.
+    waybill.collect_by = window.carrier.next_service_close(now())
+    waybill.save(update_fields=["pickup_window", "pickup_date", "collect_by", "updated_at"])
     event_record(
         actor=actor,
         kind="waybill.pickup_slot_cancelled",
