@@ -123,6 +123,9 @@ FIRSTMILE_SLA_RISK_HOURS = max(1, int(os.environ.get("FIRSTMILE_SLA_RISK_HOURS",
 # The public tracking page (/track/): lookups per client address per window, right or wrong.
 FIRSTMILE_PUBLIC_TRACK_LIMIT = int(os.environ.get("FIRSTMILE_PUBLIC_TRACK_LIMIT", "30"))
 FIRSTMILE_PUBLIC_TRACK_WINDOW = 600
+# The portals' search box: searches per person per window.
+FIRSTMILE_SEARCH_LIMIT = int(os.environ.get("FIRSTMILE_SEARCH_LIMIT", "120"))
+FIRSTMILE_SEARCH_WINDOW = 60
 # How long a web process trusts its last reading that an address is under the
 # token failure limit (seconds; api/auth.py); 0 reads the counter on every request.
 FIRSTMILE_TOKEN_FAILURE_RECHECK = float(os.environ.get("FIRSTMILE_TOKEN_FAILURE_RECHECK", "5"))

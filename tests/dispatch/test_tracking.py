@@ -6,6 +6,7 @@ import re
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.test import Client
 
 from firstmile.accounts.actor import Actor
@@ -154,6 +155,7 @@ def test_public_page_shows_the_status_to_whoever_has_number_and_phone_digits(set
 
 
 def test_public_page_is_throttled_per_address(settings):
+    cache.clear()
     settings.FIRSTMILE_PUBLIC_TRACK_LIMIT = 3
     load_demo()
     waybill = Waybill.objects.filter(status="issued").first()
@@ -197,3 +199,14 @@ def test_collect_by_follows_the_carriers_next_service_day_and_the_booked_window(
 def _client_api(username):
     token = factories.token(User.objects.get(username=username).organisation)
     return Client(headers={"authorization": f"Bearer {token}"})
+
+
+def test_search_is_throttled_per_person(settings):
+    cache.clear()  # counters of earlier tests' searches (user ids repeat after a rollback)
+    settings.FIRSTMILE_SEARCH_LIMIT = 2
+    load_demo()
+    merchant, staff = _client("dg_merchant"), _client("dg_staff")
+    assert [merchant.get("/merchant/search/", {"q": "JT1"}).status_code for _ in range(2)] == [200, 200]
+    refused = merchant.get("/merchant/search/", {"q": "JT00000000018"})
+    assert refused.status_code == 429 and "/merchant/parcels/" not in refused.content.decode()
+    assert staff.get("/merchant/search/", {"q": "JT1"}).status_code == 200

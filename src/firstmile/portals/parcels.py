@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from firstmile.core.errors import ApplicationError
+from firstmile.core.throttle import allow
 from firstmile.dispatch.selectors import handover_lists
 from firstmile.dispatch.tracking import sla_clocks, stop_facts, tracking_of, tracking_timeline
 from firstmile.reverse.selectors import ReverseFilters, reverse_list
@@ -52,6 +54,10 @@ def _url(portal: str, page: str, key) -> str:
 
 def _search(request, portal: str):
     text = request.GET.get("q", "")
+    key = f"firstmile:search:{request.user.pk}"
+    if not allow(key, limit=settings.FIRSTMILE_SEARCH_LIMIT, window=settings.FIRSTMILE_SEARCH_WINDOW):
+        context = {"base_template": f"portals/{portal}/base.html", "q": text[:64], "results": [], "throttled": True}
+        return render(request, "portals/shared/search.html", context, status=429)
     results = find(request.actor, portal, text)
     if len(results) == 1:
         return redirect(results[0]["url"])

@@ -5,27 +5,19 @@ unknown number; every lookup counts against the client address's allowance."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from firstmile.core.client_ip import client_ip
+from firstmile.core.throttle import allow
 from firstmile.dispatch.tracking import public_timeline, public_tracking
 
 
 def _allowed(request) -> bool:
     """Count this lookup against the address's allowance; False once it is used up."""
     key = f"firstmile:public-track:{client_ip(request) or '?'}"
-    window = settings.FIRSTMILE_PUBLIC_TRACK_WINDOW
-    if cache.add(key, 1, window):
-        return True
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, window)
-        used = 1
-    return used <= settings.FIRSTMILE_PUBLIC_TRACK_LIMIT
+    return allow(key, limit=settings.FIRSTMILE_PUBLIC_TRACK_LIMIT, window=settings.FIRSTMILE_PUBLIC_TRACK_WINDOW)
 
 
 @require_http_methods(["GET", "POST"])
