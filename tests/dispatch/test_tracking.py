@@ -16,8 +16,8 @@ from firstmile.core.clock import beijing
 from firstmile.demo.data import load_demo
 from firstmile.dispatch.models import HandoverList, PickupTask, TaskParcel
 from firstmile.dispatch.services import handover_confirm, scan_inbound, scan_pickup
-from firstmile.dispatch.tracking import STATUSES, TAGS, tracking_of, tracking_status
-from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus
+from firstmile.dispatch.tracking import STATUSES, TAGS, replay_status, tracking_of
+from firstmile.shipping.models import Waybill
 
 from .. import factories
 
@@ -40,23 +40,37 @@ def test_every_status_has_a_known_tag_and_a_translated_label():
         assert str(label), status
 
 
+ISSUED, B, C = "waybill.issued", "waybill.pickup_slot_booked", "waybill.pickup_slot_cancelled"
+F = "waybill.pickup_failed"
+
+
 @pytest.mark.parametrize(
-    ("row", "facts", "expected"),
+    ("kinds", "expected"),
     [
-        ({"status": WaybillStatus.ISSUED}, {}, "label_created"),
-        ({"status": WaybillStatus.ISSUED, "pickup_window_id": 1}, {}, "pickup_scheduled"),
-        ({"status": WaybillStatus.ISSUED}, {"failed_attempts": 1}, "pickup_failed"),
-        ({"status": WaybillStatus.ISSUED, "pickup_window_id": 1}, {"failed_attempts": 5}, "exception"),
-        ({"status": WaybillStatus.COLLECTED}, {}, "collected"),
-        ({"status": WaybillStatus.COLLECTED}, {"handed_over": True}, "handed_over"),
-        ({"status": WaybillStatus.RECEIVED, "collected_at": "x"}, {}, "received"),
-        ({"status": WaybillStatus.RECEIVED, "handover_method": HandoverMethod.DROP_OFF}, {}, "drop_off_received"),
-        ({"status": WaybillStatus.VOIDED}, {"failed_attempts": 1}, "voided"),
+        ([ISSUED], "label_created"),
+        ([ISSUED, B], "pickup_scheduled"),
+        ([ISSUED, B, C], "label_created"),
+        ([ISSUED, F], "pickup_failed"),
+        ([ISSUED, F, B], "pickup_failed"),  # after a failure the failure stays the news
+        ([ISSUED, B, F, F], "exception"),
+        ([ISSUED, F, F, F], "exception"),
+        ([ISSUED, "waybill.collected"], "collected"),
+        ([ISSUED, "waybill.collected", "waybill.handed_over"], "handed_over"),
+        ([ISSUED, "waybill.handed_over"], "label_created"),  # only a collected parcel is signed for
+        ([ISSUED, "waybill.collected", ("waybill.received", "collected")], "received"),
+        ([ISSUED, ("waybill.received", "issued")], "drop_off_received"),
+        ([ISSUED, F, "waybill.voided"], "voided"),
     ],
 )
-def test_the_status_follows_the_parcels_facts(row, facts, expected):
-    waybill = Waybill(**{"handover_method": HandoverMethod.PICKUP, **row})
-    assert tracking_status(waybill, **facts)[0] == expected
+def test_the_status_follows_the_parcels_events(kinds, expected):
+    moments = [dt.datetime(2023, 9, 18, 1, n, tzinfo=dt.UTC) for n in range(len(kinds))]
+    events = [(k, "", at) if isinstance(k, str) else (*k, at) for k, at in zip(kinds, moments, strict=True)]
+    status, since = replay_status(events)
+    assert status == expected
+    # "since" is the first event that led to the status it ends in
+    changes = [replay_status(events[: n + 1])[0] for n in range(len(events))]
+    first = next(n for n in range(len(changes)) if changes[n:] == [expected] * (len(changes) - n))
+    assert since == moments[first]
 
 
 def test_a_parcel_through_the_first_mile_in_portal_and_api():

@@ -39,7 +39,7 @@ from firstmile.events.services import event_record, event_record_bulk
 from firstmile.geo.models import Division
 from firstmile.geo.selectors import ancestor_codes
 from firstmile.pickup.models import Warehouse
-from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus, waybill_sources_of
+from firstmile.shipping.models import HandoverMethod, TrackingStatus, Waybill, WaybillStatus, waybill_sources_of
 from firstmile.shipping.selectors import PickupSlot, pickup_slots
 
 from . import error_codes
@@ -529,7 +529,10 @@ def scan_pickup(*, actor: Actor, waybill_no: str, task_id: int | None = None) ->
     waybill.status = WaybillStatus.COLLECTED
     waybill.collected_at = moment
     waybill.inbound_by = moment + timedelta(hours=driver.carrier.inbound_hours)
-    waybill.save(update_fields=["status", "collected_at", "inbound_by", "updated_at"])
+    waybill.tracking_status, waybill.tracking_since = TrackingStatus.COLLECTED, moment
+    waybill.save(
+        update_fields=["status", "collected_at", "inbound_by", "tracking_status", "tracking_since", "updated_at"]
+    )
     if link is None:
         TaskParcel.objects.create(waybill=waybill, task=task, first_task_date=today)
     elif link.task_id != task.pk:
@@ -724,7 +727,18 @@ def pickup_fail(*, actor: Actor, task_id: int, reason: str, note: str = "") -> P
     task.save(update_fields=["status", "closed_at", "updated_at"])
     waiting = TaskParcel.objects.filter(task=task, waybill__status=WaybillStatus.ISSUED)
     left = waiting.update(failed_attempts=F("failed_attempts") + 1)
-    flagged = waiting.filter(failed_attempts__gte=settings.FIRSTMILE_PICKUP_FAILURE_LIMIT).count()
+    limit = settings.FIRSTMILE_PICKUP_FAILURE_LIMIT
+    flagged = waiting.filter(failed_attempts__gte=limit).count()
+    # Each parcel's own status and event, two statements for the stop whatever its size.
+    missed = list(waiting.values_list("waybill_id", flat=True))
+    over = waiting.filter(failed_attempts__gte=limit).values("waybill_id")
+    # Only a changed status moves its "since".
+    Waybill.objects.filter(pk__in=over).exclude(tracking_status=TrackingStatus.EXCEPTION).update(
+        tracking_status=TrackingStatus.EXCEPTION, tracking_since=moment
+    )
+    Waybill.objects.filter(pk__in_array=missed).exclude(
+        tracking_status__in=[TrackingStatus.EXCEPTION, TrackingStatus.PICKUP_FAILED]
+    ).update(tracking_status=TrackingStatus.PICKUP_FAILED, tracking_since=moment)
     retry = _rebook_next_slot(actor, task, moment)
     failure = PickupFailure.objects.create(
         task=task,
@@ -754,6 +768,17 @@ def pickup_fail(*, actor: Actor, task_id: int, reason: str, note: str = "") -> P
         owner=task.warehouse.merchant,
         counterparty=task.carrier.organisation,
     )
+    if missed:
+        event_record_bulk(
+            actor=actor,
+            kind="waybill.pickup_failed",
+            model=Waybill,
+            subject_ids=missed,
+            payload={"reason": reason, "task_id": task.pk, "retry_on": str(failure.retry_on)},
+            owner_field="merchant_id",
+            counterparty_field="carrier__organisation_id",
+            occurred_at=moment,
+        )
     return failure
 
 
@@ -821,7 +846,11 @@ def scan_inbound(*, actor: Actor, sorting_centre_code: str, waybill_no: str) -> 
     moment = now()
     waybill.status = WaybillStatus.RECEIVED
     waybill.received_at = moment
-    waybill.save(update_fields=["status", "received_at", "updated_at"])
+    # Received straight from a printed label: nobody collected it, the merchant brought it in.
+    dropped = before == WaybillStatus.ISSUED
+    waybill.tracking_status = TrackingStatus.DROP_OFF_RECEIVED if dropped else TrackingStatus.RECEIVED
+    waybill.tracking_since = moment
+    waybill.save(update_fields=["status", "received_at", "tracking_status", "tracking_since", "updated_at"])
     Scan.objects.create(
         waybill=waybill, kind=ScanKind.INBOUND, carrier=carrier, sorting_centre=centre, scanned_by=actor.user
     )
@@ -1010,6 +1039,28 @@ def handover_confirm(
     handover.confirmed_at = now()
     handover.confirmed_by = actor.user
     handover.save()
+    signed = list(
+        Waybill.objects.filter(
+            pk__in=HandoverLine.objects.filter(handover=handover, missing=False).values("waybill_id"),
+            tracking_status=TrackingStatus.COLLECTED,
+        ).values_list("pk", flat=True)
+    )
+    if signed:
+        Waybill.objects.filter(pk__in_array=signed).update(
+            tracking_status=TrackingStatus.HANDED_OVER, tracking_since=handover.confirmed_at
+        )
+        event_record_bulk(
+            actor=actor,
+            kind="waybill.handed_over",
+            model=Waybill,
+            subject_ids=signed,
+            from_state=TrackingStatus.COLLECTED,
+            to_state=TrackingStatus.HANDED_OVER,
+            payload={"handover": handover.number},
+            owner_field="merchant_id",
+            counterparty_field="carrier__organisation_id",
+            occurred_at=handover.confirmed_at,
+        )
     event_record(
         actor=actor,
         kind="handover.confirmed",

@@ -1,9 +1,10 @@
 """Where a parcel is in the first mile: one status vocabulary for every party and the API.
 
-The status is derived from what the parcel's rows already record — the waybill's state, its
-booked pickup window, the failed pickups of its stop and the handover list it was signed on —
-so there is no second source of truth to drift. Each status maps to an AfterShip-style tag
-(docs/tracking.md), so integrators can reuse the mappings they have for carriers' tracking.
+The status is the parcel's own events played through one rule (``replay_status``); the
+services keep it on the waybill row (``tracking_status``) in the statement of each change, so
+reading it costs nothing, and a property test holds the row equal to the replay. Each status
+maps to an AfterShip-style tag (docs/tracking.md), so integrators can reuse the mappings they
+have for carriers' tracking.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
 from firstmile.core.clock import now
 from firstmile.events.models import Event
-from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus
+from firstmile.shipping.models import Waybill, WaybillStatus
 
 from .models import HandoverLine, HandoverList, HandoverStatus, PickupFailure, PickupTask, StopProof, TaskParcel
 
@@ -57,24 +58,40 @@ class Tracking:
         return str(STATUSES[self.status][1])
 
 
-def tracking_status(
-    waybill: Waybill, *, failed_attempts: int = 0, handed_over: bool = False
-) -> tuple[str, datetime | None]:
-    """The parcel's status and since when, from its row and its stop's facts."""
-    if waybill.status == WaybillStatus.VOIDED:
-        return "voided", waybill.voided_at
-    if waybill.status == WaybillStatus.RECEIVED:
-        dropped = waybill.handover_method == HandoverMethod.DROP_OFF and waybill.collected_at is None
-        return ("drop_off_received" if dropped else "received"), waybill.received_at
-    if waybill.status == WaybillStatus.COLLECTED:
-        return ("handed_over" if handed_over else "collected"), waybill.collected_at
-    if failed_attempts >= settings.FIRSTMILE_PICKUP_FAILURE_LIMIT:
-        return "exception", None
-    if failed_attempts:
-        return "pickup_failed", None
-    if waybill.pickup_window_id:
-        return "pickup_scheduled", None
-    return "label_created", waybill.issued_at
+def replay_status(events) -> tuple[str, datetime | None]:
+    """The status a parcel's own events lead to, oldest first, and since when.
+
+    The stored ``Waybill.tracking_status`` is kept by the services in the same
+    statement as each change; this is the rule written once more from the events
+    alone, so a test can hold the two equal for any history (docs/tracking.md).
+    ``events`` are (kind, from_state, occurred_at) of the waybill's events.
+    """
+    status, since, failures = "", None, 0
+    waiting = ("label_created", "pickup_scheduled")
+    for kind, from_state, at in events:
+        after = status
+        if kind == "waybill.issued":
+            after = "label_created"
+        elif kind == "waybill.pickup_slot_booked" and status in waiting:
+            after = "pickup_scheduled"
+        elif kind == "waybill.pickup_slot_cancelled" and status in waiting:
+            after = "label_created"
+        elif kind == "waybill.pickup_failed":
+            failures += 1
+            after = "exception" if failures >= settings.FIRSTMILE_PICKUP_FAILURE_LIMIT else "pickup_failed"
+            if status == "exception":
+                after = "exception"
+        elif kind == "waybill.collected":
+            after = "collected"
+        elif kind == "waybill.handed_over" and status == "collected":
+            after = "handed_over"
+        elif kind == "waybill.received":
+            after = "drop_off_received" if from_state == WaybillStatus.ISSUED else "received"
+        elif kind == "waybill.voided":
+            after = "voided"
+        if after != status:
+            status, since = after, at
+    return status, since
 
 
 def tracking_of(waybill: Waybill) -> Tracking:
@@ -86,13 +103,10 @@ def tracking_of(waybill: Waybill) -> Tracking:
         .order_by("-handover_id")
         .first()
     )
-    status, since = tracking_status(
-        waybill, failed_attempts=link.failed_attempts if link else 0, handed_over=line is not None
-    )
     return Tracking(
         waybill=waybill,
-        status=status,
-        since=since,
+        status=waybill.tracking_status,
+        since=waybill.tracking_since,
         failed_attempts=link.failed_attempts if link else 0,
         handover=line.handover if line else None,
         task=link.task if link else None,
@@ -100,16 +114,19 @@ def tracking_of(waybill: Waybill) -> Tracking:
 
 
 def tracking_timeline(*, actor: Actor, tracking: Tracking) -> QuerySet[Event]:
-    """The parcel's events and those of its order and stop, oldest first, as far as the actor may see."""
+    """The parcel's events and those of its order and stop, oldest first, as far as the actor may see.
+
+    Its handover list shows through the parcel's own ``waybill.handed_over``."""
     require(actor, Operation.RECORDS_VIEW)
     waybill = tracking.waybill
     subjects = Q(subject_type="shipping.waybill", subject_id=str(waybill.pk)) | Q(
         subject_type="shipping.order", subject_id=str(waybill.order_id)
     )
+    # The stop's events but its failures: each parcel's own failure event says it, with its retry.
     if tracking.task is not None:
-        subjects |= Q(subject_type="dispatch.pickuptask", subject_id=str(tracking.task.pk))
-    if tracking.handover is not None:
-        subjects |= Q(subject_type="dispatch.handoverlist", subject_id=str(tracking.handover.pk))
+        subjects |= Q(subject_type="dispatch.pickuptask", subject_id=str(tracking.task.pk)) & ~Q(
+            kind="pickup_task.failed"
+        )
     events = Event.objects.filter(subjects)
     if not actor.is_platform:
         org = actor.organisation
@@ -132,8 +149,9 @@ PUBLIC_STEPS: dict[str, object] = {
     "waybill.issued": _("Label printed"),
     "waybill.pickup_slot_booked": _("Pickup window booked"),
     "waybill.pickup_slot_cancelled": _("Pickup window booking cancelled"),
-    "pickup_task.failed": _("Pickup attempted and failed"),
+    "waybill.pickup_failed": _("Pickup attempted and failed"),
     "waybill.collected": _("Collected by the carrier's driver"),
+    "waybill.handed_over": _("Signed for on a handover list"),
     "waybill.received": _("Received at the sorting centre"),
     "waybill.voided": _("Label voided"),
 }
@@ -159,8 +177,6 @@ def public_tracking(*, waybill_no: str, phone_last4: str) -> Tracking | None:
 def public_timeline(tracking: Tracking) -> list[tuple[datetime, str]]:
     """The parcel's steps with their times, oldest first, in the reader's language."""
     subjects = Q(subject_type="shipping.waybill", subject_id=str(tracking.waybill.pk))
-    if tracking.task is not None:
-        subjects |= Q(subject_type="dispatch.pickuptask", subject_id=str(tracking.task.pk), kind="pickup_task.failed")
     events = Event.objects.filter(subjects, kind__in=list(PUBLIC_STEPS)).order_by("occurred_at", "id")
     return [(e.occurred_at, str(PUBLIC_STEPS[e.kind])) for e in events.only("occurred_at", "kind")[:100]]
 

@@ -28,6 +28,8 @@ EVENT_TYPES: dict[str, tuple[str, object]] = {
     "waybill.voided": ("merchant, carrier", _("A waybill was voided before pickup")),
     "waybill.collected": ("merchant, carrier", _("A driver scanned the parcel at the warehouse")),
     "waybill.received": ("merchant, carrier", _("The sorting centre scanned the parcel in: it arrived")),
+    "waybill.pickup_failed": ("merchant, carrier", _("A pickup of the parcel failed, with its reason")),
+    "waybill.handed_over": ("merchant, carrier", _("The parcel was signed for on a handover list")),
     "waybill.proof_of_pickup": ("merchant, carrier", _("A photo or location was recorded at the parcel's stop")),
     # dispatch
     "dispatch.day_planned": ("carrier", _("A carrier's pickup day was planned")),

@@ -50,6 +50,10 @@ SENTENCES: dict[str, Any] = {
     "waybill.voided": gettext_lazy("%(actor)s voided waybill %(waybill_no)s."),
     "waybill.collected": gettext_lazy("Driver %(driver)s of %(carrier)s collected parcel %(waybill_no)s."),
     "waybill.received": gettext_lazy("The sorting centre %(sorting_centre)s received parcel %(waybill_no)s."),
+    "waybill.pickup_failed": gettext_lazy(
+        "%(actor)s could not collect the parcel (%(reason)s); it is tried again on %(retry_on)s."
+    ),
+    "waybill.handed_over": gettext_lazy("The parcel was signed for on handover list %(handover)s."),
     "waybill.proof_of_pickup": gettext_lazy("%(actor)s recorded a photo or location at the parcel's stop."),
     # dispatch
     "dispatch.day_planned": gettext_lazy("%(actor)s planned the pickups of %(date)s: %(assigned)s stops assigned."),

@@ -102,6 +102,24 @@ def waybill_sources_of(target: str) -> list[str]:
     return [source for source, to in WAYBILL_TRANSITIONS if to == target]
 
 
+class TrackingStatus(models.TextChoices):
+    """Where the parcel is in the first mile, as every party and the API name it (docs/tracking.md).
+
+    Finer than WaybillStatus: it also tells a booked window, a failed pickup and a
+    handover list apart. Written by the same statement as the change it follows.
+    """
+
+    LABEL_CREATED = "label_created", _("Label printed")
+    PICKUP_SCHEDULED = "pickup_scheduled", _("Pickup scheduled")
+    PICKUP_FAILED = "pickup_failed", _("Pickup failed")
+    EXCEPTION = "exception", _("Exception")
+    COLLECTED = "collected", _("Collected")
+    HANDED_OVER = "handed_over", _("Handed over")
+    RECEIVED = "received", _("At sorting centre")
+    DROP_OFF_RECEIVED = "drop_off_received", _("Dropped off")
+    VOIDED = "voided", _("Voided")
+
+
 class Waybill(BaseModel):
     """A shipping label's facts, frozen at issue: who carries it, how it is handed
     over, where it goes, and the subscription state that decided the handover."""
@@ -154,6 +172,10 @@ class Waybill(BaseModel):
     collected_at = models.DateTimeField(_("collected at"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    tracking_status = models.CharField(
+        _("tracking status"), max_length=20, choices=TrackingStatus.choices, default=TrackingStatus.LABEL_CREATED
+    )
+    tracking_since = models.DateTimeField(_("tracking status since"), null=True, blank=True)
     # The pickup window booked for this parcel (PICK UP only), and its date in Beijing time.
     pickup_window = models.ForeignKey(
         "carriers.PickupWindow", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False

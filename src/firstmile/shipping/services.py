@@ -37,6 +37,7 @@ from .models import (
     Order,
     OrderStatus,
     ShipByExtension,
+    TrackingStatus,
     Waybill,
     WaybillStatus,
     waybill_sources_of,
@@ -309,6 +310,7 @@ def shipment_arrange(*, actor: Actor, order_ids) -> list[Waybill]:
             "subscription_state": plan["state"],
             "subscription_carrier_code": plan["subscription_carrier"],
             "issued_at": moment,
+            "tracking_since": moment,
             "collect_by": plan["collect_by"],
         }
         for warehouse_id, plan in plans.items()
@@ -387,7 +389,8 @@ def waybill_void(*, actor: Actor, waybill_id: int) -> Waybill:
     moment = now()
     waybill.status = WaybillStatus.VOIDED
     waybill.voided_at = moment
-    waybill.save(update_fields=["status", "voided_at", "updated_at"])
+    waybill.tracking_status, waybill.tracking_since = TrackingStatus.VOIDED, moment
+    waybill.save(update_fields=["status", "voided_at", "tracking_status", "tracking_since", "updated_at"])
     Order.objects.filter(pk=waybill.order_id).update(
         status=OrderStatus.AWAITING_SHIPMENT, shipped_at=None, updated_at=moment
     )
@@ -449,6 +452,16 @@ def _check_can_book(waybill: Waybill, at: datetime) -> None:
         )
 
 
+def _track_booking(waybill: Waybill, *, booked: bool, at: datetime) -> None:
+    """A booking shows only on a parcel waiting for its first attempt: after a failed pickup
+    the failure stays the news (docs/tracking.md, order of precedence)."""
+    if waybill.tracking_status not in (TrackingStatus.LABEL_CREATED, TrackingStatus.PICKUP_SCHEDULED):
+        return
+    status = TrackingStatus.PICKUP_SCHEDULED if booked else TrackingStatus.LABEL_CREATED
+    if status != waybill.tracking_status:
+        waybill.tracking_status, waybill.tracking_since = status, at
+
+
 def _book(actor: Actor, waybill: Waybill, window_id: int, day, at: datetime) -> Waybill:
     """Book a checked, locked waybill into a window on a date, or say exactly why not."""
     window = PickupWindow.objects.select_for_update().filter(pk=window_id, is_active=True).first()
@@ -497,7 +510,10 @@ def _book(actor: Actor, waybill: Waybill, window_id: int, day, at: datetime) -> 
     }
     waybill.pickup_window, waybill.pickup_date = window, day
     waybill.collect_by = slot.ends  # the booked window is the promise now
-    waybill.save(update_fields=["pickup_window", "pickup_date", "collect_by", "updated_at"])
+    _track_booking(waybill, booked=True, at=at)
+    waybill.save(
+        update_fields=["pickup_window", "pickup_date", "collect_by", "tracking_status", "tracking_since", "updated_at"]
+    )
     event_record(
         actor=actor,
         kind="waybill.pickup_slot_booked",
@@ -537,7 +553,10 @@ def pickup_slot_cancel(*, actor: Actor, waybill_no: str) -> Waybill:
     waybill.pickup_window, waybill.pickup_date = None, None
     # Without a window the parcel is due on the carrier's next service day after the cancelling.
     waybill.collect_by = window.carrier.next_service_close(now())
-    waybill.save(update_fields=["pickup_window", "pickup_date", "collect_by", "updated_at"])
+    _track_booking(waybill, booked=False, at=now())
+    waybill.save(
+        update_fields=["pickup_window", "pickup_date", "collect_by", "tracking_status", "tracking_since", "updated_at"]
+    )
     event_record(
         actor=actor,
         kind="waybill.pickup_slot_cancelled",
