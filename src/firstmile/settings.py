@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "firstmile.dispatch",
     "firstmile.switchover",
     "firstmile.reverse",
+    "firstmile.metrics",
     "firstmile.api",
     "firstmile.portals",
     "firstmile.demo",

@@ -1,0 +1,397 @@
+"""Keeping the figures: the incremental rollup the worker runs, and the rebuild of a range.
+
+Both work on sets of parcels: a parcel's old contribution rows are taken out of the
+daily and hourly sums, its rows are written afresh from what its waybill, its events and
+its handover lines now record, and the new rows are added back — a handful of
+``INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE`` statements per chunk of parcels,
+on PostgreSQL and SQLite alike. Taking a parcel in twice changes nothing, so the worker
+may look at an event twice but never misses one (see ``rollup_run``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, ExtractHour, TruncDate
+
+from firstmile.core.clock import BEIJING, beijing_day_bounds, now
+from firstmile.dispatch.models import HandoverKind, HandoverLine, HandoverStatus, PickupTask, Scan, ScanKind
+from firstmile.events.models import Event
+from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus
+
+from .models import DIMENSIONS, LEAD_BINS, MEASURES, Contribution, DailyFigure, HourlyFigure, RollupState
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 5000  # parcels per transaction
+EVENT_SLICE = 50_000  # events read per step when gathering the parcels that changed
+SETTLE = timedelta(minutes=5)  # an event older than this has surely committed
+STATE = "figures"
+
+
+class Minutes(Func):
+    """Whole minutes from ``start`` to ``end`` (both timestamps), on either database."""
+
+    output_field = IntegerField()
+
+    def __init__(self, end, start):
+        super().__init__(end, start)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        end, end_params = compiler.compile(self.source_expressions[0])
+        start, start_params = compiler.compile(self.source_expressions[1])
+        return f"CAST((julianday({end}) - julianday({start})) * 1440 AS INTEGER)", (*end_params, *start_params)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        end, end_params = compiler.compile(self.source_expressions[0])
+        start, start_params = compiler.compile(self.source_expressions[1])
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM ({end} - {start})) / 60) AS INTEGER)", (*end_params, *start_params)
+
+
+def _one(condition: Q) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def _rows(queryset: QuerySet, columns: dict) -> QuerySet:
+    """The queryset with each contribution column as an ``x_``-prefixed annotation.
+
+    Prefixed because several column names are also fields of the source models
+    (``carrier_id`` of a waybill, ``missing`` of a handover line).
+    """
+    return queryset.annotate(**{f"x_{name}": value for name, value in columns.items()})
+
+
+def _when(field: str) -> dict:
+    return {"day": TruncDate(field, tzinfo=BEIJING), "hour": ExtractHour(field, tzinfo=BEIJING)}
+
+
+def _parcel_dims(prefix: str = "") -> dict:
+    return {
+        "carrier_id": F(f"{prefix}carrier_id"),
+        "merchant_id": F(f"{prefix}merchant_id"),
+        "warehouse_id": F(f"{prefix}warehouse_id"),
+        "division_id": F(f"{prefix}sender_division_id"),
+    }
+
+
+def _collector() -> dict:
+    """The driver and route of the parcel's pickup scan (none before it is collected)."""
+    scan = Scan.objects.filter(waybill=OuterRef("pk"), kind=ScanKind.PICKUP).order_by("-pk")
+    return {
+        "route_id": Coalesce(
+            Subquery(scan.values("task__shift__route_id")[:1]), Value(0), output_field=BigIntegerField()
+        ),
+        "driver_id": Coalesce(Subquery(scan.values("driver_id")[:1]), Value(0), output_field=BigIntegerField()),
+    }
+
+
+def _labels(waybills: QuerySet) -> QuerySet:
+    return _rows(
+        waybills,
+        {
+            "waybill_id": F("pk"),
+            **_when("issued_at"),
+            **_parcel_dims(),
+            "labels": Value(1),
+            "late_labels": _one(Q(issued_at__gt=F("order__ship_by"))),
+        },
+    )
+
+
+def _due(waybills: QuerySet) -> QuerySet:
+    # A PICK UP parcel the merchant brought to the counter instead was not the carrier's to collect.
+    due = (
+        waybills.filter(handover_method=HandoverMethod.PICKUP, collect_by__isnull=False)
+        .exclude(status=WaybillStatus.VOIDED)
+        .exclude(status=WaybillStatus.RECEIVED, collected_at__isnull=True)
+    )
+    on_time = Q(collected_at__isnull=False, collected_at__lte=F("collect_by"))
+    return _rows(
+        due,
+        {
+            "waybill_id": F("pk"),
+            **_when("collect_by"),
+            **_parcel_dims(),
+            **_collector(),
+            "due": Value(1),
+            "due_on_time": _one(on_time),
+            "due_slotted": _one(Q(pickup_window__isnull=False)),
+            "slotted_on_time": _one(on_time & Q(pickup_window__isnull=False)),
+        },
+    )
+
+
+def _above(index: int) -> Q:
+    return Q(lead__gt=LEAD_BINS[index - 1][0]) if index else Q()
+
+
+def _collected(waybills: QuerySet) -> QuerySet:
+    received = Q(received_at__isnull=False)
+    bins = {name: _one(received & Q(lead__lte=limit) & _above(i)) for i, (limit, name) in enumerate(LEAD_BINS)}
+    return _rows(
+        waybills.filter(collected_at__isnull=False).annotate(lead=Minutes(F("received_at"), F("collected_at"))),
+        {
+            "waybill_id": F("pk"),
+            **_when("collected_at"),
+            **_parcel_dims(),
+            **_collector(),
+            "collected": Value(1),
+            "first_attempt_ok": _one(Q(task_link__failed_attempts=0) | Q(task_link__isnull=True)),
+            "inbound": _one(received),
+            "inbound_on_time": _one(received & Q(received_at__lte=F("inbound_by"))),
+            "lead_minutes": Coalesce(F("lead"), Value(0)),
+            **bins,
+            "lead_more": _one(received & Q(lead__gt=LEAD_BINS[-1][0])),
+        },
+    )
+
+
+def _dropped_off(waybills: QuerySet) -> QuerySet:
+    return _rows(
+        waybills.filter(status=WaybillStatus.RECEIVED, collected_at__isnull=True),
+        {"waybill_id": F("pk"), **_when("received_at"), **_parcel_dims(), "dropped_off": Value(1)},
+    )
+
+
+def _failures(events: QuerySet) -> QuerySet:
+    parcel = Waybill.objects.filter(pk=Cast(OuterRef("subject_id"), BigIntegerField()))
+    task = PickupTask.objects.filter(pk=Cast(KeyTextTransform("task_id", OuterRef("payload")), BigIntegerField()))
+    earlier = Event.objects.filter(
+        kind="waybill.pickup_failed",
+        subject_type="shipping.waybill",
+        subject_id=OuterRef("subject_id"),
+        id__lt=OuterRef("id"),
+    )
+    return _rows(
+        events,
+        {
+            "waybill_id": Cast("subject_id", BigIntegerField()),
+            **_when("occurred_at"),
+            **{dim: Subquery(parcel.values(column.name)[:1]) for dim, column in _parcel_dims().items()},
+            "route_id": Coalesce(
+                Subquery(task.values("shift__route_id")[:1]), Value(0), output_field=BigIntegerField()
+            ),
+            "driver_id": Coalesce(
+                Subquery(task.values("shift__driver_id")[:1]), Value(0), output_field=BigIntegerField()
+            ),
+            "reason": Coalesce(Cast(KeyTextTransform("reason", "payload"), CharField()), Value("")),
+            "failed_attempts": Value(1),
+            "first_attempt_failed": _one(~Exists(earlier)),
+        },
+    )
+
+
+def _handover_lines(lines: QuerySet) -> QuerySet:
+    return _rows(
+        lines,
+        {
+            "waybill_id": F("waybill_id"),
+            **_when("handover__confirmed_at"),
+            **_parcel_dims("waybill__"),
+            "route_id": Coalesce(F("handover__task__shift__route_id"), Value(0), output_field=BigIntegerField()),
+            "driver_id": Coalesce(F("handover__driver_id"), Value(0), output_field=BigIntegerField()),
+            "listed": Value(1),
+            "missing": _one(Q(missing=True)),
+        },
+    )
+
+
+def _sources(ids: list[int] | None, waybills: QuerySet | None = None) -> list[QuerySet]:
+    """Every contribution row of the given parcels, as SELECTs."""
+    if waybills is None:
+        waybills = Waybill.objects.filter(pk__in_array=ids)
+    events = Event.objects.filter(kind="waybill.pickup_failed", subject_type="shipping.waybill")
+    lines = HandoverLine.objects.filter(handover__status=HandoverStatus.CONFIRMED, handover__kind=HandoverKind.PICKUP)
+    if ids is not None:
+        events = events.filter(subject_id__in_array=[str(i) for i in ids])
+        lines = lines.filter(waybill__pk__in_array=ids)
+    else:
+        events = events.filter(subject_id__in=waybills.annotate(t=Cast("pk", CharField())).values("t"))
+        lines = lines.filter(waybill__in=waybills)
+    return [
+        _labels(waybills),
+        _due(waybills),
+        _collected(waybills),
+        _dropped_off(waybills),
+        _failures(events),
+        _handover_lines(lines),
+    ]
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+CONTRIBUTION_COLUMNS = ("waybill_id", "day", "hour", *DIMENSIONS, *MEASURES)
+
+
+def _insert_contributions(source: QuerySet) -> None:
+    given = {name[2:] for name in source.query.annotations if name.startswith("x_")}
+    select = []
+    for column in CONTRIBUTION_COLUMNS:
+        if column in given:
+            select.append(f"s.{_q('x_' + column)}")
+        else:
+            select.append("''" if column == "reason" else "0")
+    inner = source.values(*[f"x_{c}" for c in CONTRIBUTION_COLUMNS if c in given])
+    sql, params = inner.query.sql_with_params()
+    columns = ", ".join(_q(c) for c in CONTRIBUTION_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_q(Contribution._meta.db_table)} ({columns}) SELECT {', '.join(select)} FROM ({sql}) s",
+            params,
+        )
+
+
+def _add(rows: QuerySet, *, sign: int, hourly: bool) -> None:
+    """Add (sign 1) or take out (sign -1) the sums of these contribution rows."""
+    model = HourlyFigure if hourly else DailyFigure
+    keys = ["day", "hour", *DIMENSIONS] if hourly else ["day", *DIMENSIONS]
+    sums = ", ".join(f"{sign} * SUM({_q(m)})" for m in MEASURES)
+    sql, params = rows.values("pk").query.sql_with_params()
+    table = _q(model._meta.db_table)
+    key = ", ".join(_q(k) for k in keys)
+    measures = ", ".join(_q(m) for m in MEASURES)
+    update = ", ".join(f"{_q(m)} = {table}.{_q(m)} + excluded.{_q(m)}" for m in MEASURES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({key}, {measures})"
+            f" SELECT {key}, {sums} FROM {_q(Contribution._meta.db_table)}"
+            f" WHERE {_q('id')} IN ({sql}) GROUP BY {key}"
+            f" ON CONFLICT ({key}) DO UPDATE SET {update}",
+            params,
+        )
+
+
+def _drop_empty(days: set[date], *, day_range: tuple[date, date] | None = None) -> None:
+    """Sums that came back to nothing are deleted, so the tables hold only what counts."""
+    if not days and day_range is None:
+        return
+    where = Q(day__range=day_range) if day_range else Q(day__in=sorted(days))
+    empty = Q(**{m: 0 for m in MEASURES})
+    DailyFigure.objects.filter(empty, where).delete()
+    HourlyFigure.objects.filter(empty, where).delete()
+
+
+def _retake(ids: list[int], *, keep_days: tuple[date, date] | None = None) -> int:
+    """Take these parcels' figures out, rewrite their rows, put them back (one transaction).
+
+    With ``keep_days`` the sums of those days are left alone (the rebuild rewrites them whole).
+    """
+    old = Contribution.objects.filter(waybill_id__in_array=ids)
+    outside = ~Q(day__range=keep_days) if keep_days is not None else Q()
+    days = set(old.values_list("day", flat=True).distinct())
+    for hourly in (False, True):
+        _add(old.filter(outside), sign=-1, hourly=hourly)
+    old.delete()
+    for source in _sources(ids):
+        _insert_contributions(source)
+    new = Contribution.objects.filter(waybill_id__in_array=ids)
+    days |= set(new.values_list("day", flat=True).distinct())
+    for hourly in (False, True):
+        _add(new.filter(outside), sign=1, hourly=hourly)
+    _drop_empty(days if keep_days is None else {d for d in days if not keep_days[0] <= d <= keep_days[1]})
+    return len(ids)
+
+
+def _changed_parcels(first_id: int, last_id: int) -> set[int]:
+    """The parcels whose figures the events (first_id, last_id] may change."""
+    events = Event.objects.filter(id__gt=first_id, id__lte=last_id)
+    ids = {
+        int(i) for i in events.filter(subject_type="shipping.waybill").values_list("subject_id", flat=True).distinct()
+    }
+    # A signed list's missing parcels have no event of their own.
+    handovers = [int(i) for i in events.filter(kind="handover.confirmed").values_list("subject_id", flat=True)]
+    if handovers:
+        ids |= set(HandoverLine.objects.filter(handover_id__in=handovers).values_list("waybill_id", flat=True))
+    return ids
+
+
+@dataclass(frozen=True)
+class RollupReport:
+    events_from: int
+    events_to: int
+    parcels: int
+    settled: int
+
+
+def rollup_run(*, at: datetime | None = None, limit: int | None = None) -> RollupReport:
+    """Bring the figures up to the events: the worker calls it every minute or so.
+
+    Events are read from just after the settled mark to the newest. The mark then moves
+    only up to the first event younger than SETTLE: on PostgreSQL ids are handed out when a
+    row is written, not when its transaction commits, so a slow transaction's event can
+    appear below ids already read; reading the unsettled tail again next time catches it,
+    and taking a parcel in twice changes nothing.
+    """
+    at = at or now()
+    state, _created = RollupState.objects.get_or_create(name=STATE)
+    start = state.settled_event_id
+    newest = Event.objects.filter(id__gt=start).order_by("-id").values_list("id", flat=True).first() or start
+    if limit is not None:
+        newest = min(newest, start + limit)
+    unsettled = (
+        Event.objects.filter(id__gt=start, id__lte=newest, occurred_at__gt=at - SETTLE)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    parcels = 0
+    low = start
+    while low < newest:
+        high = min(low + EVENT_SLICE, newest)
+        ids = sorted(_changed_parcels(low, high))
+        for n in range(0, len(ids), CHUNK):
+            with transaction.atomic():
+                RollupState.objects.select_for_update().get(name=STATE)  # one rollup at a time
+                parcels += _retake(ids[n : n + CHUNK])
+        low = high
+    mark = newest if unsettled is None else max(start, unsettled - 1)
+    RollupState.objects.filter(name=STATE).update(settled_event_id=mark, ran_at=at, parcels=parcels)
+    return RollupReport(events_from=start, events_to=newest, parcels=parcels, settled=mark)
+
+
+def rollup_rebuild(*, first_day: date, last_day: date, slack_days: int = 30) -> int:
+    """Rewrite the figures of ``first_day``–``last_day`` from the parcels' records.
+
+    Every parcel with a row in the range, or printed up to ``slack_days`` before it, has
+    its rows rewritten; the range's sums are then summed afresh from the rows. Sums of
+    other days move only by what those parcels changed there.
+    """
+    start, _ = beijing_day_bounds(first_day - timedelta(days=slack_days))
+    _, end = beijing_day_bounds(last_day)
+    printed = Waybill.objects.filter(issued_at__gte=start, issued_at__lt=end).values_list("pk", flat=True)
+    ids = set(printed) | set(
+        Contribution.objects.filter(day__range=(first_day, last_day)).values_list("waybill_id", flat=True).distinct()
+    )
+    ordered = sorted(ids)
+    for n in range(0, len(ordered), CHUNK):
+        with transaction.atomic():
+            _retake(ordered[n : n + CHUNK], keep_days=(first_day, last_day))
+    with transaction.atomic():
+        DailyFigure.objects.filter(day__range=(first_day, last_day)).delete()
+        HourlyFigure.objects.filter(day__range=(first_day, last_day)).delete()
+        in_range = Contribution.objects.filter(day__range=(first_day, last_day))
+        for hourly in (False, True):
+            _add(in_range, sign=1, hourly=hourly)
+        _drop_empty(set(), day_range=(first_day, last_day))
+    return len(ordered)
