@@ -120,6 +120,10 @@ AXES_LOCKOUT_TEMPLATE = "portals/locked_out.html"
 FIRSTMILE_TOKEN_FAILURE_LIMIT = int(os.environ.get("FIRSTMILE_TOKEN_FAILURE_LIMIT", "20"))
 FIRSTMILE_TOKEN_FAILURE_WINDOW = 600
 # Parcels due to be collected or at the sorting centre within this many hours show as at risk.
+# Work the worker does on a timer besides tasks and deliveries: (dotted path, every n seconds).
+FIRSTMILE_WORKER_PERIODIC = [
+    ("firstmile.metrics.tasks.rollup_due", max(5, int(os.environ.get("FIRSTMILE_METRICS_ROLLUP_EVERY", "60")))),
+]
 FIRSTMILE_SLA_RISK_HOURS = max(1, int(os.environ.get("FIRSTMILE_SLA_RISK_HOURS", "4")))
 # The public tracking page (/track/): lookups per client address per window, right or wrong.
 FIRSTMILE_PUBLIC_TRACK_LIMIT = int(os.environ.get("FIRSTMILE_PUBLIC_TRACK_LIMIT", "30"))

@@ -8,6 +8,7 @@ from firstmile.events.api import jobs_router, webhooks_router
 from firstmile.events.api import router as events_router
 from firstmile.events.webhook_schema import openapi_webhooks
 from firstmile.geo.api import router as geo_router
+from firstmile.metrics.api import router as metrics_router
 from firstmile.pickup.api import router as pickup_router
 from firstmile.reverse.api import router as reverse_router
 from firstmile.shipping.api import router as shipping_router
@@ -152,5 +153,6 @@ api.add_router("/", shipping_router, tags=["shipping"])
 api.add_router("/", dispatch_router, tags=["dispatch"])
 api.add_router("/", switchover_router, tags=["switchover"])
 api.add_router("/", reverse_router, tags=["reverse"])
+api.add_router("/", metrics_router, tags=["metrics"])
 
 urlpatterns = [by_first_segment(api.urls)]

@@ -20,6 +20,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.db.utils import OperationalError
+from django.utils.module_loading import import_string
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
@@ -43,6 +44,7 @@ class FirstmileWorker(Worker):
         self.delivery_batch = delivery_batch
         self._last_recovery = 0.0
         self._last_maintenance: float | None = None
+        self._last_periodic: dict[str, float] = {}
         self._stop = threading.Event()
 
     def beat(self) -> None:
@@ -79,6 +81,18 @@ class FirstmileWorker(Worker):
         if report.created or report.archived:
             logger.info("partitions created %s, archived %s", report.created, report.archived)
 
+    def periodic(self) -> None:
+        """Timed work named in settings (the figures' rollup), each at most every n seconds."""
+        for path, every in settings.FIRSTMILE_WORKER_PERIODIC:
+            last = self._last_periodic.get(path)
+            if last is not None and time.monotonic() - last < every:
+                continue
+            self._last_periodic[path] = time.monotonic()
+            try:
+                import_string(path)()
+            except Exception:  # one failing job must not stop deliveries and tasks
+                logger.exception("periodic %s failed", path)
+
     def claim_task(self) -> DBTaskResult | None:
         """The next ready task, claimed for this worker (django-tasks-db's own claim)."""
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
@@ -101,6 +115,7 @@ class FirstmileWorker(Worker):
             close_old_connections()
         self.recover()
         self.maintain()
+        self.periodic()
         # Marked busy so a SIGTERM lets the batch finish instead of exiting mid-send.
         self.running_task = True
         try:

@@ -72,7 +72,13 @@ class Contribution(models.Model):
 
     class Meta:
         verbose_name = _("contribution to the figures")
-        indexes = [models.Index(fields=["waybill_id"]), models.Index(fields=["day"])]
+        # A parcel's rows (the rollup); a party's rows of a range (the parcels behind a figure).
+        indexes = [
+            models.Index(fields=["waybill_id"]),
+            models.Index(fields=["day"]),
+            models.Index(fields=["carrier_id", "day"], name="contribution_carrier"),
+            models.Index(fields=["merchant_id", "day"], name="contribution_merchant"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.waybill_id}@{self.day} {self.hour}h"

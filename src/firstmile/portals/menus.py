@@ -58,6 +58,7 @@ MENUS: dict[str, list[tuple[object, list[Entry]]]] = {
             [
                 Entry(_("Handover lists"), "merchant_handovers", ("merchant_handover",)),
                 Entry(_("Needs attention"), "merchant_attention"),
+                Entry(_("Performance"), "merchant_performance", ("merchant_performance",)),
             ],
         ),
         (_("Returns"), [Entry(_("Reverse orders"), "merchant_reverse", ("reverse",))]),
@@ -85,6 +86,7 @@ MENUS: dict[str, list[tuple[object, list[Entry]]]] = {
                 Entry(_("Dispatch"), "carrier_dispatch", ("carrier_dispatch", "carrier_task", "carrier_stop")),
                 Entry(_("Drivers and routes"), "carrier_team", ("carrier_team",)),
                 Entry(_("Needs attention"), "carrier_attention"),
+                Entry(_("Performance"), "carrier_performance", ("carrier_performance",)),
             ],
         ),
         (
@@ -118,7 +120,13 @@ MENUS: dict[str, list[tuple[object, list[Entry]]]] = {
                 Entry(_("Organisations"), "ops_organisations", ("ops_organisation",)),
             ],
         ),
-        (_("Handover & tracking"), [Entry(_("Handover lists"), "ops_handovers", ("ops_handover", "ops_stop"))]),
+        (
+            _("Handover & tracking"),
+            [
+                Entry(_("Handover lists"), "ops_handovers", ("ops_handover", "ops_stop")),
+                Entry(_("Carrier performance"), "ops_performance", ("ops_performance",)),
+            ],
+        ),
         (
             SETTINGS,
             [

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import attention, handovers, jobs, parcels, people, proofs, public, stops, views, webhooks
+from . import attention, handovers, jobs, parcels, people, performance, proofs, public, stops, views, webhooks
 from .carrier import dispatch as carrier_dispatch
 from .carrier import reverse as carrier_reverse
 from .carrier import views as carrier
@@ -23,6 +23,16 @@ urlpatterns = [
     path("geo/coverage-check/", views.coverage_check, name="coverage_check"),
     path("geo/parse-address/", views.address_parse_view, name="address_parse"),
     path("merchant/", merchant.home, name="merchant_home"),
+    path("merchant/performance/", performance.merchant_performance, name="merchant_performance"),
+    path("carrier/performance/", performance.carrier_performance, name="carrier_performance"),
+    path("ops/performance/", performance.ops_performance, name="ops_performance"),
+    path(
+        "merchant/performance/parcels/",
+        performance.merchant_performance_parcels,
+        name="merchant_performance_parcels",
+    ),
+    path("carrier/performance/parcels/", performance.carrier_performance_parcels, name="carrier_performance_parcels"),
+    path("ops/performance/parcels/", performance.ops_performance_parcels, name="ops_performance_parcels"),
     path("merchant/search/", parcels.merchant_search, name="merchant_search"),
     path("carrier/search/", parcels.carrier_search, name="carrier_search"),
     path("ops/search/", parcels.ops_search, name="ops_search"),

@@ -1,0 +1,131 @@
+import datetime as dt
+
+from ninja import Field, Query, Router, Schema
+
+from .selectors import DRILLS, Filters, drill_parcels, parse_filters, performance
+
+router = Router()
+
+RANGE_DOC = (
+    "`days` (7, 30 or 90, ending today) or `from` and `to` (Beijing dates, YYYY-MM-DD, at most 400 days); "
+    "`grain` day or week; filters `carrier`, `route`, `driver`, `warehouse` (ids) and `area` (a region code: "
+    "the area and everything in it). A bad value is a 400 naming the parameter."
+)
+
+
+class FiguresOut(Schema):
+    figures: dict[str, int] = Field(..., description="Summed counts (docs/metrics.md lists each)")
+    rates: dict[str, float | None] = Field(..., description="Ratios 0–1; null when the denominator is 0")
+    lead_hours_p50: float | None
+    lead_hours_p90: float | None
+    lead_hours_mean: float | None
+
+
+class PeriodOut(FiguresOut):
+    period: dt.date = Field(..., description="The day, or the Monday of the week")
+
+
+class ReasonOut(Schema):
+    reason: str
+    label: str
+    count: int
+
+
+class LineOut(FiguresOut):
+    key: str
+    name: str
+
+
+class PerformanceOut(Schema):
+    first_day: dt.date
+    last_day: dt.date
+    grain: str
+    totals: FiguresOut
+    periods: list[PeriodOut]
+    failures_by_reason: list[ReasonOut]
+    breakdowns: dict[str, list[LineOut]] = Field(
+        ..., description="merchant: warehouse, carrier; carrier: route, driver, area; platform: carrier, area"
+    )
+
+
+class DrillParcelOut(Schema):
+    waybill_no: str
+    tracking_status: str
+    issued_at: dt.datetime
+    collected_at: dt.datetime | None
+    received_at: dt.datetime | None
+    carrier: str
+    warehouse: str
+
+
+class DrillOut(Schema):
+    measure: str
+    count: int
+    parcels: list[DrillParcelOut] = Field(..., description="The most recently printed first, up to `limit`")
+
+
+def _filters(request) -> Filters:
+    return parse_filters(request.GET)
+
+
+class RangeQuery(Schema):
+    days: int | None = Field(None, description="7, 30 or 90")
+    from_: dt.date | None = Field(None, alias="from")
+    to: dt.date | None = None
+    grain: str | None = Field(None, description="day or week")
+    carrier: int | None = None
+    route: int | None = None
+    driver: int | None = None
+    warehouse: int | None = None
+    area: str | None = None
+
+
+@router.get(
+    "/metrics/performance",
+    response=PerformanceOut,
+    summary="Performance figures of the caller's parcels over a range",
+    description=RANGE_DOC,
+)
+def metrics_performance(request, query: Query[RangeQuery]):
+    report = performance(actor=request.auth, filters=_filters(request))
+    return {
+        "first_day": report.filters.first_day,
+        "last_day": report.filters.last_day,
+        "grain": report.filters.grain,
+        "totals": report.totals,
+        "periods": report.periods,
+        "failures_by_reason": report.failures_by_reason,
+        "breakdowns": {
+            name: [{**line, "key": str(line["key"]), "name": str(line["name"])} for line in lines]
+            for name, lines in report.breakdowns.items()
+        },
+    }
+
+
+@router.get(
+    "/metrics/parcels",
+    response=DrillOut,
+    summary="The parcels behind one figure",
+    description=f"`measure` is one of {', '.join(DRILLS)}; `reason` narrows failed_attempts. {RANGE_DOC}",
+)
+def metrics_parcels(
+    request, query: Query[RangeQuery], measure: str, reason: str = "", limit: int = Query(100, ge=1, le=500)
+):
+    parcels = drill_parcels(actor=request.auth, filters=_filters(request), measure=measure, reason=reason)
+    rows = list(parcels[:limit])
+    return {
+        "measure": measure,
+        "count": parcels.count(),
+        "parcels": [
+            {
+                "waybill_no": w.waybill_no,
+                "tracking_status": w.tracking_status,
+                "issued_at": w.issued_at,
+                "collected_at": w.collected_at,
+                "received_at": w.received_at,
+                "carrier": w.carrier.code,
+                "warehouse": w.warehouse.code,
+            }
+            for w in rows
+        ],
+    }

@@ -1,0 +1,313 @@
+"""Reading the figures: one report per party over a range, by day or week, and the parcels behind a figure.
+
+Everything here reads the daily sums (DailyFigure) and, for a drill-down, the
+contribution rows: never the waybills themselves, so a 90-day page costs the same
+with ten thousand parcels or ten million. A merchant sees its own parcels' figures, a
+carrier those of the parcels it carries, the platform all; a filter naming another
+party's warehouse or route simply matches nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import F, Q, QuerySet, Sum
+from django.db.models.functions import Substr
+from django.utils.translation import gettext_lazy as _
+
+from firstmile.accounts.actor import Actor
+from firstmile.accounts.permissions import Operation, require
+from firstmile.carriers.models import Carrier
+from firstmile.carriers.selectors import carrier_of
+from firstmile.core import error_codes
+from firstmile.core.clock import beijing_today
+from firstmile.core.errors import ApplicationError, Forbidden
+from firstmile.dispatch.models import Driver, FailureReason, Route
+from firstmile.geo.models import Division
+from firstmile.pickup.models import Warehouse
+from firstmile.shipping.models import Waybill
+
+from .models import LEAD_BINS, MEASURES, Contribution, DailyFigure
+
+MAX_DAYS = 400
+RANGES = (7, 30, 90)
+GRAINS = ("day", "week")
+DIMENSION_FILTERS = ("carrier", "route", "driver", "warehouse")
+
+# rate → (numerator, denominator, what it says)
+RATES: dict[str, tuple[str, str, object]] = {
+    "late_dispatch_rate": ("late_labels", "labels", _("Late dispatch rate")),
+    "on_time_collection_rate": ("due_on_time", "due", _("On-time collection rate")),
+    "slotted_on_time_rate": ("slotted_on_time", "due_slotted", _("On-time rate of booked windows")),
+    "first_attempt_rate": ("first_attempt_ok", "first_attempts", _("First-attempt pickup success")),
+    "handover_difference_rate": ("missing", "listed", _("Handover difference rate")),
+    "inbound_on_time_rate": ("inbound_on_time", "inbound", _("On-time arrival at the sorting centre")),
+}
+# A figure a person can click: measure → what its parcels are.
+DRILLS: dict[str, object] = {
+    "labels": _("Labels printed"),
+    "late_labels": _("Labels printed after the ship-by"),
+    "due": _("Parcels due to be collected"),
+    "due_on_time": _("Collected by their collect-by"),
+    "collected": _("Collected"),
+    "first_attempt_failed": _("First pickup attempt failed"),
+    "failed_attempts": _("Failed pickup attempts"),
+    "listed": _("On signed handover lists"),
+    "missing": _("Missing from handover lists"),
+    "inbound": _("Arrived at the sorting centre"),
+    "dropped_off": _("Dropped off at a sorting centre"),
+}
+
+
+def _invalid(field_name: str, message) -> ApplicationError:
+    return ApplicationError(error_codes.INVALID_INPUT, message, field=field_name)
+
+
+@dataclass(frozen=True)
+class Filters:
+    first_day: date
+    last_day: date
+    grain: str = "day"
+    carrier: int | None = None
+    route: int | None = None
+    driver: int | None = None
+    warehouse: int | None = None
+    area: str = ""  # a region code: the area and everything in it
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    def query(self, **changes) -> dict:
+        """The filters as query parameters (for links to the same view with a change)."""
+        values = {
+            "from": self.first_day.isoformat(),
+            "to": self.last_day.isoformat(),
+            "grain": self.grain,
+            **{name: getattr(self, name) for name in DIMENSION_FILTERS},
+            "area": self.area,
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _whole(params, name: str) -> int | None:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise _invalid(name, _("Give %(field)s as a whole number (an id).") % {"field": name})
+    return int(raw)
+
+
+def _day(params, name: str) -> date | None:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        raise _invalid(name, _("Give the date as YYYY-MM-DD.")) from None
+    if not date(2000, 1, 1) <= value <= date(2100, 12, 31):
+        raise _invalid(name, _("The date is out of range."))
+    return value
+
+
+def parse_filters(params, *, today: date | None = None) -> Filters:
+    """Filters from query parameters: ``days`` (7, 30, 90) or ``from``/``to``; ``grain``; dimensions."""
+    today = today or beijing_today()
+    last = _day(params, "to") or today
+    first = _day(params, "from")
+    if first is None:
+        raw = (params.get("days") or "30").strip()
+        if raw not in {str(n) for n in RANGES}:
+            raise _invalid("days", _("Choose 7, 30 or 90 days, or give from and to."))
+        first = last - timedelta(days=int(raw) - 1)
+    if first > last:
+        raise _invalid("from", _("The first day is after the last."))
+    if (last - first).days + 1 > MAX_DAYS:
+        raise _invalid("from", _("At most %(n)s days at once.") % {"n": MAX_DAYS})
+    grain = (params.get("grain") or "day").strip()
+    if grain not in GRAINS:
+        raise _invalid("grain", _("Choose day or week."))
+    area = (params.get("area") or "").strip()
+    if area and (not area.isdigit() or len(area) > 12):
+        raise _invalid("area", _("Give the area as a region code."))
+    return Filters(
+        first_day=first,
+        last_day=last,
+        grain=grain,
+        area=area,
+        **{name: _whole(params, name) for name in DIMENSION_FILTERS},
+    )
+
+
+def _scope(actor: Actor) -> Q:
+    require(actor, Operation.RECORDS_VIEW)
+    if actor.is_driver:
+        raise Forbidden(error_codes.FORBIDDEN, _("Drivers do not see the performance pages."))
+    if actor.is_platform:
+        return Q()
+    if actor.is_carrier:
+        carrier = carrier_of(actor)
+        return Q(carrier_id=carrier.pk if carrier else -1)
+    return Q(merchant_id=actor.organisation.pk)
+
+
+def _where(actor: Actor, filters: Filters) -> Q:
+    where = _scope(actor) & Q(day__range=(filters.first_day, filters.last_day))
+    for name in DIMENSION_FILTERS:
+        value = getattr(filters, name)
+        if value is not None:
+            where &= Q(**{f"{name}_id": value})
+    if filters.area:
+        where &= Q(division_id__startswith=filters.area)
+    return where
+
+
+def _rates(sums: dict) -> dict:
+    sums = {**sums, "first_attempts": sums.get("first_attempt_ok", 0) + sums.get("first_attempt_failed", 0)}
+    return {
+        name: (round(sums[num] / sums[den], 4) if sums.get(den) else None) for name, (num, den, _l) in RATES.items()
+    }
+
+
+def _lead_percentile(sums: dict, share: float) -> float | None:
+    """Hours from collection to arrival below which ``share`` of the arrivals fall, read off the histogram
+    (linear within a bin; the open last bin answers with its lower edge)."""
+    total = sum(sums.get(name, 0) for _limit, name in LEAD_BINS) + sums.get("lead_more", 0)
+    if not total:
+        return None
+    wanted, seen, lower = share * total, 0, 0
+    for limit, name in LEAD_BINS:
+        count = sums.get(name, 0)
+        if count and seen + count >= wanted:
+            return round((lower + (wanted - seen) / count * (limit - lower)) / 60, 1)
+        seen += count
+        lower = limit
+    return round(lower / 60, 1)
+
+
+def _with_rates(sums: dict) -> dict:
+    sums = {m: int(sums.get(m) or 0) for m in MEASURES}
+    return {
+        "figures": sums,
+        "rates": _rates(sums),
+        "lead_hours_p50": _lead_percentile(sums, 0.5),
+        "lead_hours_p90": _lead_percentile(sums, 0.9),
+        "lead_hours_mean": round(sums["lead_minutes"] / sums["inbound"] / 60, 1) if sums["inbound"] else None,
+    }
+
+
+def _period(day: date, grain: str) -> date:
+    return day - timedelta(days=day.weekday()) if grain == "week" else day
+
+
+@dataclass
+class Report:
+    filters: Filters
+    totals: dict
+    periods: list[dict]
+    failures_by_reason: list[dict]
+    breakdowns: dict[str, list[dict]] = field(default_factory=dict)
+
+
+def _names(dimension: str, ids: list) -> dict:
+    if dimension == "carrier":
+        return {c.pk: c.display_name for c in Carrier.objects.filter(pk__in=ids)}
+    if dimension == "route":
+        return dict(Route.objects.filter(pk__in=ids).values_list("pk", "name"))
+    if dimension == "driver":
+        return dict(Driver.objects.filter(pk__in=ids).values_list("pk", "name"))
+    if dimension == "warehouse":
+        return {w.pk: f"{w.name} {w.code}" for w in Warehouse.objects.filter(pk__in=ids)}
+    return {d.code: d.name for d in Division.objects.filter(code__in=ids)}
+
+
+BREAKDOWNS = {
+    "merchant": ("warehouse", "carrier"),
+    "carrier": ("route", "driver", "area"),
+    "ops": ("carrier", "area"),
+}
+
+
+def _party(actor: Actor) -> str:
+    return "ops" if actor.is_platform else "carrier" if actor.is_carrier else "merchant"
+
+
+def performance(*, actor: Actor, filters: Filters) -> Report:
+    """The actor's figures over the range: totals, one row per day or week, failures by reason,
+    and the breakdowns its party reads (warehouses; routes, drivers and areas; carriers and areas)."""
+    rows = DailyFigure.objects.filter(_where(actor, filters))
+    sums = {m: Sum(m) for m in MEASURES}
+    totals = _with_rates(rows.aggregate(**sums))
+    by_day = {r["day"]: r for r in rows.values("day").annotate(**sums).order_by("day")}
+    periods: dict[date, dict] = {}
+    day = filters.first_day
+    while day <= filters.last_day:
+        start = _period(day, filters.grain)
+        bucket = periods.setdefault(start, dict.fromkeys(MEASURES, 0))
+        for m in MEASURES:
+            bucket[m] += int((by_day.get(day) or {}).get(m) or 0)
+        day += timedelta(days=1)
+    reasons = dict(FailureReason.choices)
+    failures = [
+        {"reason": r["reason"], "label": str(reasons.get(r["reason"], r["reason"])), "count": r["n"]}
+        for r in rows.filter(failed_attempts__gt=0).values("reason").annotate(n=Sum("failed_attempts")).order_by("-n")
+    ]
+    breakdowns = {}
+    for dimension in BREAKDOWNS[_party(actor)]:
+        if dimension == "area":
+            # By city: the first six digits of the sender's area code.
+            grouped = rows.annotate(key=Substr("division_id", 1, 6)).values("key")
+        else:
+            grouped = rows.values(key=F(f"{dimension}_id"))
+        lines = list(grouped.annotate(**sums).order_by("key")[:200])
+        names = _names(dimension, [line["key"] for line in lines])
+        breakdowns[dimension] = [
+            {"key": line["key"], "name": names.get(line["key"]) or _("(none)"), **_with_rates(line)}
+            for line in lines
+            if line["key"] not in (0, "")
+        ]
+    return Report(
+        filters=filters,
+        totals=totals,
+        periods=[{"period": start, **_with_rates(values)} for start, values in sorted(periods.items())],
+        failures_by_reason=failures,
+        breakdowns=breakdowns,
+    )
+
+
+def drill_parcels(*, actor: Actor, filters: Filters, measure: str, reason: str = "") -> QuerySet[Waybill]:
+    """The parcels behind a figure: those whose rows in the range count in ``measure``."""
+    if measure not in DRILLS:
+        raise _invalid("measure", _("No such figure."))
+    where = _where(actor, filters) & Q(**{f"{measure}__gt": 0})
+    if reason:
+        if reason not in FailureReason.values:
+            raise _invalid("reason", _("No such reason."))
+        where &= Q(reason=reason)
+    ids = Contribution.objects.filter(where).values("waybill_id")
+    return Waybill.objects.filter(pk__in=ids).select_related("carrier", "warehouse").order_by("-issued_at", "-pk")
+
+
+def filter_options(*, actor: Actor) -> dict[str, list[tuple[str, str]]]:
+    """The choices each party's filters offer: its own warehouses, routes and drivers; carriers; cities."""
+    party = _party(actor)
+    options: dict[str, list[tuple[str, str]]] = {}
+    if party == "merchant":
+        warehouses = Warehouse.objects.filter(merchant=actor.organisation).order_by("code")
+        options["warehouse"] = [(str(w.pk), f"{w.name} {w.code}") for w in warehouses]
+    if party in ("merchant", "ops"):
+        options["carrier"] = [(str(c.pk), c.display_name) for c in Carrier.objects.order_by("code")]
+    if party == "carrier":
+        carrier = carrier_of(actor)
+        options["route"] = [(str(r.pk), r.name) for r in Route.objects.filter(carrier=carrier).order_by("name")]
+        options["driver"] = [(str(d.pk), d.name) for d in Driver.objects.filter(carrier=carrier).order_by("name")]
+    if party in ("carrier", "ops"):
+        cities = DailyFigure.objects.filter(_scope(actor)).annotate(city=Substr("division_id", 1, 6))
+        codes = sorted(set(cities.values_list("city", flat=True).distinct()[:500]))
+        names = _names("area", codes)
+        options["area"] = [(code, names.get(code, code)) for code in codes]
+    return options

@@ -1,0 +1,191 @@
+"""Performance pages: each party's figures over 7, 30 or 90 days, as charts, tiles and tables, every
+figure a link to the parcels behind it, and the same figures as CSV."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from firstmile.core.errors import ApplicationError
+from firstmile.metrics.exports import report_csv
+from firstmile.metrics.selectors import (
+    DRILLS,
+    RANGES,
+    RATES,
+    drill_parcels,
+    filter_options,
+    parse_filters,
+    performance,
+)
+
+from .access import portal_view
+
+# Tiles per party: (rate, the measure its parcels are found by)
+TILES = {
+    "merchant": [
+        ("late_dispatch_rate", "late_labels"),
+        ("on_time_collection_rate", "due_on_time"),
+        ("first_attempt_rate", "first_attempt_failed"),
+        ("handover_difference_rate", "missing"),
+    ],
+    "carrier": [
+        ("on_time_collection_rate", "due_on_time"),
+        ("slotted_on_time_rate", "due_on_time"),
+        ("first_attempt_rate", "first_attempt_failed"),
+        ("handover_difference_rate", "missing"),
+        ("inbound_on_time_rate", "inbound"),
+    ],
+    "ops": [
+        ("on_time_collection_rate", "due_on_time"),
+        ("first_attempt_rate", "first_attempt_failed"),
+        ("handover_difference_rate", "missing"),
+        ("inbound_on_time_rate", "inbound"),
+        ("late_dispatch_rate", "late_labels"),
+    ],
+}
+DIMENSION_LABELS = {
+    "warehouse": gettext_lazy("Warehouse"),
+    "carrier": gettext_lazy("Carrier"),
+    "route": gettext_lazy("Route"),
+    "driver": gettext_lazy("Driver"),
+    "area": gettext_lazy("Area"),
+}
+
+
+def _error_page(request, portal: str, err: ApplicationError, status: int = 400):
+    return render(
+        request,
+        "portals/shared/performance.html",
+        {"base_template": f"portals/{portal}/base.html", "portal": portal, "error": err.message},
+        status=status,
+    )
+
+
+def _performance(request, portal: str):
+    try:
+        filters = parse_filters(request.GET)
+        report = performance(actor=request.actor, filters=filters)
+    except ApplicationError as err:
+        return _error_page(request, portal, err)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
+        name = f"performance-{filters.first_day}-{filters.last_day}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    drill = reverse(f"portals:{portal}_performance_parcels")
+    tiles = []
+    for rate, measure in TILES[portal]:
+        numerator, denominator, label = RATES[rate]
+        tiles.append(
+            {
+                "rate": rate,
+                "label": label,
+                "value": report.totals["rates"][rate],
+                "numerator": report.totals["figures"].get(numerator, 0),
+                "denominator": report.totals["figures"].get(denominator)
+                if denominator in report.totals["figures"]
+                else report.totals["figures"]["first_attempt_ok"] + report.totals["figures"]["first_attempt_failed"],
+                "url": f"{drill}?{urlencode(filters.query(measure=measure))}",
+            }
+        )
+    counts = [
+        (DRILLS[m], report.totals["figures"][m], f"{drill}?{urlencode(filters.query(measure=m))}")
+        for m in ("labels", "due", "collected", "failed_attempts", "listed", "inbound", "dropped_off")
+    ]
+    chart = {
+        "periods": [p["period"].isoformat() for p in report.periods],
+        "series": [
+            {"key": rate, "name": str(RATES[rate][2]), "data": [p["rates"][rate] for p in report.periods]}
+            for rate, _m in TILES[portal]
+        ],
+        "links": [_period_link(drill, filters, p["period"]) for p in report.periods],
+        "reasons": [
+            {"name": r["label"], "value": r["count"], "reason": r["reason"]} for r in report.failures_by_reason
+        ],
+        "reason_link": f"{drill}?{urlencode(filters.query(measure='failed_attempts'))}",
+        "percent": _("%"),
+    }
+    breakdowns = [
+        {
+            "dimension": dimension,
+            "label": DIMENSION_LABELS[dimension],
+            "lines": [{**line, "url": f"?{urlencode(filters.query(**{dimension: line['key']}))}"} for line in lines],
+        }
+        for dimension, lines in report.breakdowns.items()
+    ]
+    return render(
+        request,
+        "portals/shared/performance.html",
+        {
+            "base_template": f"portals/{portal}/base.html",
+            "portal": portal,
+            "report": report,
+            "filters": filters,
+            "ranges": RANGES,
+            "days": filters.days,
+            "options": [
+                (name, DIMENSION_LABELS[name], choices) for name, choices in filter_options(actor=request.actor).items()
+            ],
+            "selected": {
+                name: str(getattr(filters, name) or "") for name in ("carrier", "route", "driver", "warehouse")
+            }
+            | {"area": filters.area},
+            "tiles": tiles,
+            "counts": counts,
+            "chart": chart,
+            "breakdowns": breakdowns,
+            "csv_url": f"?{urlencode(filters.query(format='csv'))}",
+        },
+    )
+
+
+def _period_link(drill: str, filters, start) -> str:
+    """The parcels due to be collected in one day or week of the chart."""
+    query = filters.query(measure="due", **{"from": start.isoformat(), "to": _end(start, filters).isoformat()})
+    return f"{drill}?{urlencode(query)}"
+
+
+def _end(start, filters):
+    end = start + timedelta(days=6) if filters.grain == "week" else start
+    return min(end, filters.last_day)
+
+
+def _parcels(request, portal: str):
+    measure = request.GET.get("measure", "")
+    try:
+        filters = parse_filters(request.GET)
+        parcels = drill_parcels(
+            actor=request.actor, filters=filters, measure=measure, reason=request.GET.get("reason", "")
+        )
+    except ApplicationError as err:
+        return _error_page(request, portal, err)
+    page = Paginator(parcels, 50).get_page(request.GET.get("page"))
+    back = filters.query()
+    return render(
+        request,
+        "portals/shared/performance_parcels.html",
+        {
+            "base_template": f"portals/{portal}/base.html",
+            "portal": portal,
+            "title": DRILLS[measure],
+            "filters": filters,
+            "page": page,
+            "back_url": f"{reverse(f'portals:{portal}_performance')}?{urlencode(back)}",
+            "query": urlencode({**filters.query(measure=measure), "reason": request.GET.get("reason", "")}),
+        },
+    )
+
+
+merchant_performance = portal_view("merchant")(lambda request: _performance(request, "merchant"))
+carrier_performance = portal_view("carrier")(lambda request: _performance(request, "carrier"))
+ops_performance = portal_view("ops")(lambda request: _performance(request, "ops"))
+merchant_performance_parcels = portal_view("merchant")(lambda request: _parcels(request, "merchant"))
+carrier_performance_parcels = portal_view("carrier")(lambda request: _parcels(request, "carrier"))
+ops_performance_parcels = portal_view("ops")(lambda request: _parcels(request, "ops"))
