@@ -135,6 +135,7 @@ def world(db):
             "delivery_id": delivery.pk,
             "job_id": job.pk,
         },
+        "owner": boss.user,
         # The strangers: the same kind of party, unrelated to the objects above.
         "other_merchant": factories.user(other_merchant, Role.ADMIN, "stranger"),
         "other_carrier": factories.user(
@@ -321,3 +322,31 @@ def test_another_tenants_object_through_the_portal_is_not_found(world, method, p
         assert method == "post" and response.redirect_chain and response.status_code == 200, url
         assert any(m.level_tag == "error" for m in response.context["messages"]), url
     assert _snapshot() == before
+
+
+# Figures are not objects with ids: a stranger naming the world's warehouse, route or driver in a
+# filter, or asking for the parcels behind a figure, finds nothing of it (API and portal alike).
+METRICS_CASES = [
+    ("other_merchant", "warehouse={warehouse_id}", "/merchant/performance/parcels/"),
+    ("other_carrier", "warehouse={warehouse_id}", "/carrier/performance/parcels/"),
+    ("other_merchant", "", "/merchant/performance/parcels/"),
+    ("other_carrier", "", "/carrier/performance/parcels/"),
+]
+
+
+@pytest.mark.parametrize(("who", "query", "page"), METRICS_CASES)
+def test_another_tenants_parcels_do_not_show_in_figures_or_drill_downs(world, who, query, page):
+    from firstmile.metrics.services import rollup_run
+
+    rollup_run()
+    client = _client(world[who])
+    where = query.format(**world["ids"])
+    body = client.get(f"/api/v1/metrics/performance?from=2023-09-01&to=2023-09-30&{where}").json()
+    assert body["totals"]["figures"]["labels"] == 0 and body["breakdowns"]
+    parcels = client.get(f"/api/v1/metrics/parcels?from=2023-09-01&to=2023-09-30&measure=labels&{where}").json()
+    assert parcels["count"] == 0
+    html = client.get(f"{page}?from=2023-09-01&to=2023-09-30&measure=labels&{where}").content.decode()
+    assert world["ids"]["waybill_no"] not in html
+    # The owner does see it: the case is not empty by accident.
+    owner = _client(world["owner"])
+    assert owner.get("/api/v1/metrics/parcels?from=2023-09-01&to=2023-09-30&measure=labels").json()["count"] == 1

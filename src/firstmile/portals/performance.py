@@ -110,7 +110,6 @@ def _performance(request, portal: str):
             {"name": r["label"], "value": r["count"], "reason": r["reason"]} for r in report.failures_by_reason
         ],
         "reason_link": f"{drill}?{urlencode(filters.query(measure='failed_attempts'))}",
-        "percent": _("%"),
     }
     breakdowns = [
         {
