@@ -33,3 +33,31 @@ def test_the_public_page_on_a_phone(page, demo, language, track, printed):
     expect(result).to_contain_text(waybill.waybill_no)
     expect(result.locator(".timeline")).to_contain_text(printed)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_carrier_opens_its_performance_page_and_clicks_a_figure_through_to_its_parcels(login, demo, width):
+    errors = []
+    page = login("jt_admin")
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.set_viewport_size({"width": width, "height": 900})
+    if width > 600:
+        page.get_by_role("link", name="数据表现").first.click()  # the side menu
+    else:
+        page.goto(f"{demo.url}/carrier/performance/")  # the menu is folded on a phone
+    expect(page.locator("h1")).to_have_text("数据表现")
+    # ECharts drew its canvas under the CSP (no inline script, no CDN).
+    expect(page.locator('[data-chart="rates"] canvas')).to_have_count(1)
+    labels = Waybill.objects.filter(carrier__code="JT").count()
+    tile = page.locator("a[data-count]").filter(has_text="已打印面单")
+    expect(tile.locator(".n")).to_have_text(str(labels))
+    tile.click()
+    expect(page.locator("h1")).to_have_text("已打印面单")
+    rows = page.locator("[data-drill-parcels] tbody tr")
+    expect(rows).to_have_count(labels)
+    number = rows.first.locator("a.code").inner_text()
+    rows.first.locator("a.code").click()
+    expect(page.locator("h1")).to_contain_text(number)
+    assert errors == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
