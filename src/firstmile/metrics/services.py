@@ -34,7 +34,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, ExtractHour, TruncDate
 
 from firstmile.core.clock import BEIJING, beijing_day_bounds, now
-from firstmile.dispatch.models import HandoverKind, HandoverLine, HandoverStatus, PickupTask, Scan, ScanKind
+from firstmile.dispatch.models import HandoverKind, HandoverLine, HandoverStatus, PickupTask, TaskParcel
 from firstmile.events.models import Event
 from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus
 
@@ -42,7 +42,7 @@ from .models import DIMENSIONS, LEAD_BINS, MEASURES, Contribution, DailyFigure, 
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 5000  # parcels per transaction
+CHUNK = 20_000  # parcels per transaction
 EVENT_SLICE = 50_000  # events read per step when gathering the parcels that changed
 SETTLE = timedelta(minutes=5)  # an event older than this has surely committed
 STATE = "figures"
@@ -93,14 +93,21 @@ def _parcel_dims(prefix: str = "") -> dict:
     }
 
 
-def _collector() -> dict:
-    """The driver and route of the parcel's pickup scan (none before it is collected)."""
-    scan = Scan.objects.filter(waybill=OuterRef("pk"), kind=ScanKind.PICKUP).order_by("-pk")
+def _collector(*, collected_only: bool = False) -> dict:
+    """The driver and route of the stop that collected the parcel (none before it is collected).
+
+    Read through the parcel's task link, which collection points at the collecting stop; a
+    stop given another driver later dirties its parcels (``pickup_task.assigned``).
+    """
+    route = F("task_link__task__shift__route_id")
+    driver = F("task_link__task__shift__driver_id")
+    if collected_only:
+        collected = Q(collected_at__isnull=False)
+        route = Case(When(collected, then=route), default=Value(0), output_field=BigIntegerField())
+        driver = Case(When(collected, then=driver), default=Value(0), output_field=BigIntegerField())
     return {
-        "route_id": Coalesce(
-            Subquery(scan.values("task__shift__route_id")[:1]), Value(0), output_field=BigIntegerField()
-        ),
-        "driver_id": Coalesce(Subquery(scan.values("driver_id")[:1]), Value(0), output_field=BigIntegerField()),
+        "route_id": Coalesce(route, Value(0), output_field=BigIntegerField()),
+        "driver_id": Coalesce(driver, Value(0), output_field=BigIntegerField()),
     }
 
 
@@ -131,7 +138,7 @@ def _due(waybills: QuerySet) -> QuerySet:
             "waybill_id": F("pk"),
             **_when("collect_by"),
             **_parcel_dims(),
-            **_collector(),
+            **_collector(collected_only=True),
             "due": Value(1),
             "due_on_time": _one(on_time),
             "due_slotted": _one(Q(pickup_window__isnull=False)),
@@ -323,6 +330,14 @@ def _changed_parcels(first_id: int, last_id: int) -> set[int]:
     handovers = [int(i) for i in events.filter(kind="handover.confirmed").values_list("subject_id", flat=True)]
     if handovers:
         ids |= set(HandoverLine.objects.filter(handover_id__in=handovers).values_list("waybill_id", flat=True))
+    # A stop given another driver moves its collected parcels to that driver's figures.
+    tasks = [int(i) for i in events.filter(kind="pickup_task.assigned").values_list("subject_id", flat=True)]
+    if tasks:
+        ids |= set(
+            TaskParcel.objects.filter(task_id__in=tasks, waybill__collected_at__isnull=False).values_list(
+                "waybill_id", flat=True
+            )
+        )
     return ids
 
 
@@ -355,16 +370,18 @@ def rollup_run(*, at: datetime | None = None, limit: int | None = None) -> Rollu
         .values_list("id", flat=True)
         .first()
     )
-    parcels = 0
+    changed: set[int] = set()
     low = start
     while low < newest:
         high = min(low + EVENT_SLICE, newest)
-        ids = sorted(_changed_parcels(low, high))
-        for n in range(0, len(ids), CHUNK):
-            with transaction.atomic():
-                RollupState.objects.select_for_update().get(name=STATE)  # one rollup at a time
-                parcels += _retake(ids[n : n + CHUNK])
+        changed |= _changed_parcels(low, high)
         low = high
+    ids = sorted(changed)
+    parcels = 0
+    for n in range(0, len(ids), CHUNK):
+        with transaction.atomic():
+            RollupState.objects.select_for_update().get(name=STATE)  # one rollup at a time
+            parcels += _retake(ids[n : n + CHUNK])
     mark = newest if unsettled is None else max(start, unsettled - 1)
     RollupState.objects.filter(name=STATE).update(settled_event_id=mark, ran_at=at, parcels=parcels)
     return RollupReport(events_from=start, events_to=newest, parcels=parcels, settled=mark)

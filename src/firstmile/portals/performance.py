@@ -156,7 +156,7 @@ def _end(start, filters):
 
 
 def _parcels(request, portal: str):
-    measure = request.GET.get("measure", "")
+    measure = request.GET.get("measure") or "labels"  # without one: every parcel printed in the range
     try:
         filters = parse_filters(request.GET)
         parcels = drill_parcels(
