@@ -106,10 +106,16 @@ def metrics_performance(request, query: Query[RangeQuery]):
     "/metrics/parcels",
     response=DrillOut,
     summary="The parcels behind one figure",
-    description=f"`measure` is one of {', '.join(DRILLS)}; `reason` narrows failed_attempts. {RANGE_DOC}",
+    description=(
+        f"`measure` is one of {', '.join(DRILLS)} (labels by default); `reason` narrows failed_attempts. {RANGE_DOC}"
+    ),
 )
 def metrics_parcels(
-    request, query: Query[RangeQuery], measure: str, reason: str = "", limit: int = Query(100, ge=1, le=500)
+    request,
+    query: Query[RangeQuery],
+    measure: str = "labels",
+    reason: str = "",
+    limit: int = Query(100, ge=1, le=500),
 ):
     parcels = drill_parcels(actor=request.auth, filters=_filters(request), measure=measure, reason=reason)
     rows = list(parcels[:limit])
