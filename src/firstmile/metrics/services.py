@@ -27,6 +27,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -273,17 +274,17 @@ def _add(rows: QuerySet, *, sign: int, hourly: bool) -> None:
     """Add (sign 1) or take out (sign -1) the sums of these contribution rows."""
     model = HourlyFigure if hourly else DailyFigure
     keys = ["day", "hour", *DIMENSIONS] if hourly else ["day", *DIMENSIONS]
-    sums = ", ".join(f"{sign} * SUM({_q(m)})" for m in MEASURES)
-    sql, params = rows.values("pk").query.sql_with_params()
+    grouped = rows.values(*keys).annotate(**{f"s_{m}": Sum(m) for m in MEASURES}).order_by()
+    sql, params = grouped.query.sql_with_params()
     table = _q(model._meta.db_table)
     key = ", ".join(_q(k) for k in keys)
     measures = ", ".join(_q(m) for m in MEASURES)
+    select = ", ".join([*(f"s.{_q(k)}" for k in keys), *(f"{sign} * s.{_q('s_' + m)}" for m in MEASURES)])
     update = ", ".join(f"{_q(m)} = {table}.{_q(m)} + excluded.{_q(m)}" for m in MEASURES)
     with connection.cursor() as cursor:
+        # "WHERE true": SQLite's parser needs it between a SELECT's FROM and ON CONFLICT.
         cursor.execute(
-            f"INSERT INTO {table} ({key}, {measures})"
-            f" SELECT {key}, {sums} FROM {_q(Contribution._meta.db_table)}"
-            f" WHERE {_q('id')} IN ({sql}) GROUP BY {key}"
+            f"INSERT INTO {table} ({key}, {measures}) SELECT {select} FROM ({sql}) s WHERE true"
             f" ON CONFLICT ({key}) DO UPDATE SET {update}",
             params,
         )
