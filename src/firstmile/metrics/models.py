@@ -73,9 +73,10 @@ class Contribution(models.Model):
     class Meta:
         verbose_name = _("contribution to the figures")
         # A parcel's rows (the rollup); a party's rows of a range (the parcels behind a figure).
+        # No index leads with the day alone: PostgreSQL took one to read a chunk's rows already
+        # in GROUP BY order, filtering the whole table by waybill (2.7 s a chunk instead of 0.1 s).
         indexes = [
             models.Index(fields=["waybill_id"]),
-            models.Index(fields=["day"]),
             models.Index(fields=["carrier_id", "day"], name="contribution_carrier"),
             models.Index(fields=["merchant_id", "day"], name="contribution_merchant"),
         ]
