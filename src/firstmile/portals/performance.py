@@ -82,15 +82,16 @@ def _performance(request, portal: str):
     tiles = []
     for rate, measure in TILES[portal]:
         numerator, denominator, label = RATES[rate]
+        figures = report.totals["figures"]
+        # "first_attempts" is the one denominator that is not a stored figure.
+        attempts = figures["first_attempt_ok"] + figures["first_attempt_failed"]
         tiles.append(
             {
                 "rate": rate,
                 "label": label,
                 "value": report.totals["rates"][rate],
-                "numerator": report.totals["figures"].get(numerator, 0),
-                "denominator": report.totals["figures"].get(denominator)
-                if denominator in report.totals["figures"]
-                else report.totals["figures"]["first_attempt_ok"] + report.totals["figures"]["first_attempt_failed"],
+                "numerator": figures[numerator],
+                "denominator": attempts if denominator == "first_attempts" else figures[denominator],
                 "url": f"{drill}?{urlencode(filters.query(measure=measure))}",
             }
         )
