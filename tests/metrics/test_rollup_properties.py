@@ -9,7 +9,16 @@ from hypothesis import strategies as st
 
 from firstmile.dispatch.models import HandoverLine
 from firstmile.events.models import Event
-from firstmile.metrics.models import DIMENSIONS, MEASURES, Contribution, DailyFigure, HourlyFigure, RollupState
+from firstmile.metrics.models import (
+    CITY_DIMENSIONS,
+    DIMENSIONS,
+    MEASURES,
+    CityFigure,
+    Contribution,
+    DailyFigure,
+    HourlyFigure,
+    RollupState,
+)
 from firstmile.metrics.services import rollup_rebuild, rollup_run
 from firstmile.shipping.models import Waybill
 
@@ -24,6 +33,17 @@ def _figures(model, keys):
 
 DAILY = ("day", *DIMENSIONS)
 HOURLY = ("day", "hour", *DIMENSIONS)
+CITY = ("day", *CITY_DIMENSIONS)
+
+
+def _by_city(daily: dict) -> dict:
+    """The daily sums summed again by carrier, city, route, driver and reason."""
+    summed: dict = {}
+    for key, values in daily.items():
+        row = dict(zip(DAILY, key, strict=True))
+        city_key = tuple(row["division_id"][:6] if k == "city_id" else row[k] for k in CITY)
+        summed[city_key] = tuple(a + b for a, b in zip(summed.get(city_key, (0,) * len(MEASURES)), values, strict=True))
+    return {k: v for k, v in summed.items() if any(v)}
 
 
 @pytest.mark.django_db
@@ -42,6 +62,8 @@ def test_incremental_figures_equal_a_recount(days, rollups, slices):
         ):
             pass
         kept_daily, kept_hourly = _figures(DailyFigure, DAILY), _figures(HourlyFigure, HOURLY)
+        kept_city = _figures(CityFigure, CITY)
+        assert kept_city == _by_city(kept_daily)
 
         # Anchors: the sums agree with plain counts of the records.
         def total(measure):
@@ -60,9 +82,10 @@ def test_incremental_figures_equal_a_recount(days, rollups, slices):
         assert all(any(values) for values in kept_daily.values())
 
         # The recount: nothing kept, every figure written again from the records.
-        for model in (Contribution, DailyFigure, HourlyFigure, RollupState):
+        for model in (Contribution, DailyFigure, HourlyFigure, CityFigure, RollupState):
             model.objects.all().delete()
         rollup_rebuild(first_day=date(2023, 9, 1), last_day=date(2023, 10, 31))
         assert _figures(DailyFigure, DAILY) == kept_daily
         assert _figures(HourlyFigure, HOURLY) == kept_hourly
+        assert _figures(CityFigure, CITY) == kept_city
         transaction.set_rollback(True)

@@ -23,6 +23,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -37,9 +38,20 @@ from django.db.models.functions import Cast, Coalesce, ExtractHour, TruncDate
 from firstmile.core.clock import BEIJING, beijing_day_bounds, now
 from firstmile.dispatch.models import HandoverKind, HandoverLine, HandoverStatus, PickupTask, TaskParcel
 from firstmile.events.models import Event
-from firstmile.shipping.models import HandoverMethod, Waybill, WaybillStatus
+from firstmile.shipping.models import HandoverMethod, Order, Waybill, WaybillStatus
 
-from .models import DIMENSIONS, LEAD_BINS, MEASURES, Contribution, DailyFigure, HourlyFigure, RollupState
+from .models import (
+    CITY_CODE_LENGTH,
+    CITY_DIMENSIONS,
+    DIMENSIONS,
+    LEAD_BINS,
+    MEASURES,
+    CityFigure,
+    Contribution,
+    DailyFigure,
+    HourlyFigure,
+    RollupState,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +132,10 @@ def _labels(waybills: QuerySet) -> QuerySet:
             **_when("issued_at"),
             **_parcel_dims(),
             "labels": Value(1),
-            "late_labels": _one(Q(issued_at__gt=F("order__ship_by"))),
+            # A lookup per parcel, not a join: PostgreSQL hashed the whole order table for a chunk.
+            "late_labels": _one(
+                Q(issued_at__gt=Subquery(Order.objects.filter(pk=OuterRef("order_id")).values("ship_by")))
+            ),
         },
     )
 
@@ -223,15 +238,21 @@ def _handover_lines(lines: QuerySet) -> QuerySet:
     )
 
 
-def _sources(ids: list[int] | None, waybills: QuerySet | None = None) -> list[QuerySet]:
-    """Every contribution row of the given parcels, as SELECTs."""
+def _sources(ids: list[int] | None, waybills: QuerySet | None = None, *, since=None) -> list[QuerySet]:
+    """Every contribution row of the given parcels, as SELECTs.
+
+    ``since``: the earliest label among them; no attempt to collect a parcel precedes its
+    label, so the failure events are read from there (the partitions before are skipped).
+    """
     if waybills is None:
-        waybills = Waybill.objects.filter(pk__in_array=ids)
-    events = Event.objects.filter(kind="waybill.pickup_failed", subject_type="shipping.waybill")
+        waybills = Waybill.objects.filter(pk__in_ids=ids)
+    events = Event.objects.filter(kind="waybill.pickup_failed", subject_type="shipping.waybill").order_by()
+    if since is not None:
+        events = events.filter(occurred_at__gte=since)
     lines = HandoverLine.objects.filter(handover__status=HandoverStatus.CONFIRMED, handover__kind=HandoverKind.PICKUP)
     if ids is not None:
-        events = events.filter(subject_id__in_array=[str(i) for i in ids])
-        lines = lines.filter(waybill__pk__in_array=ids)
+        events = events.filter(subject_id__in_ids=ids)
+        lines = lines.filter(waybill__pk__in_ids=ids)
     else:
         events = events.filter(subject_id__in=waybills.annotate(t=Cast("pk", CharField())).values("t"))
         lines = lines.filter(waybill__in=waybills)
@@ -270,24 +291,66 @@ def _insert_contributions(source: QuerySet) -> None:
         )
 
 
-def _add(rows: QuerySet, *, sign: int, hourly: bool) -> None:
-    """Add (sign 1) or take out (sign -1) the sums of these contribution rows."""
-    model = HourlyFigure if hourly else DailyFigure
-    keys = ["day", "hour", *DIMENSIONS] if hourly else ["day", *DIMENSIONS]
-    grouped = rows.values(*keys).annotate(**{f"s_{m}": Sum(m) for m in MEASURES}).order_by()
+DELTA = "metrics_delta"  # a temporary table: the sums a chunk of parcels moves, per hour and dimensions
+DELTA_KEYS = ("day", "hour", *DIMENSIONS)
+
+
+def _delta_table(cursor) -> None:
+    """Create the connection's delta table unless it has one (temporary: gone with the session)."""
+    types = {"day": "date", "hour": "smallint", "division_id": "varchar(12)", "reason": "varchar(20)"}
+    columns = ", ".join(f"{_q(c)} {types.get(c, 'bigint')} NOT NULL" for c in (*DELTA_KEYS, *MEASURES))
+    cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {DELTA} ({columns})")
+
+
+def _into_delta(rows: QuerySet, *, sign: int) -> None:
+    """Add (sign 1) or take out (sign -1) these contribution rows' sums, grouped, into the delta table."""
+    grouped = rows.values(*DELTA_KEYS).annotate(**{f"s_{m}": Sum(m) for m in MEASURES}).order_by()
     sql, params = grouped.query.sql_with_params()
+    columns = ", ".join(_q(c) for c in (*DELTA_KEYS, *MEASURES))
+    select = ", ".join([*(f"s.{_q(k)}" for k in DELTA_KEYS), *(f"{sign} * s.{_q('s_' + m)}" for m in MEASURES)])
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {DELTA} ({columns}) SELECT {select} FROM ({sql}) s", params)
+
+
+def _upsert(model, keys: dict[str, str], source: str, params=(), *, moved_only: bool) -> set[date]:
+    """Add ``source``'s rows, summed by ``keys`` (column → expression), to ``model``'s sums; the days touched.
+
+    With ``moved_only`` the groups whose sums net to nothing (a parcel taken out and put back
+    unchanged) are left out: no write for what did not move.
+    """
     table = _q(model._meta.db_table)
-    key = ", ".join(_q(k) for k in keys)
+    key_columns = ", ".join(_q(k) for k in keys)
     measures = ", ".join(_q(m) for m in MEASURES)
-    select = ", ".join([*(f"s.{_q(k)}" for k in keys), *(f"{sign} * s.{_q('s_' + m)}" for m in MEASURES)])
+    having = " OR ".join(f"SUM(r.{_q(m)}) <> 0" for m in MEASURES)
+    grouped = (
+        f"SELECT {', '.join(f'{expr} AS {_q(k)}' for k, expr in keys.items())}, "
+        f"{', '.join(f'SUM(r.{_q(m)}) AS {_q(m)}' for m in MEASURES)} FROM {source} r "
+        f"GROUP BY {', '.join(keys.values())}" + (f" HAVING {having}" if moved_only else "")
+    )
     update = ", ".join(f"{_q(m)} = {table}.{_q(m)} + excluded.{_q(m)}" for m in MEASURES)
     with connection.cursor() as cursor:
         # "WHERE true": SQLite's parser needs it between a SELECT's FROM and ON CONFLICT.
         cursor.execute(
-            f"INSERT INTO {table} ({key}, {measures}) SELECT {select} FROM ({sql}) s WHERE true"
-            f" ON CONFLICT ({key}) DO UPDATE SET {update}",
+            f"INSERT INTO {table} ({key_columns}, {measures}) SELECT * FROM ({grouped}) s WHERE true"
+            f" ON CONFLICT ({key_columns}) DO UPDATE SET {update} RETURNING {_q('day')}",
             params,
         )
+        days = {row[0] for row in cursor.fetchall()}
+    return {d if isinstance(d, date) else date.fromisoformat(d) for d in days}  # SQLite answers with text
+
+
+def _figure_keys() -> list[tuple[type, dict[str, str]]]:
+    same = {c: f"r.{_q(c)}" for c in ("day", *DIMENSIONS)}
+    city = {c: f"r.{_q(c)}" for c in ("day", *CITY_DIMENSIONS) if c != "city_id"}
+    city["city_id"] = f"substr(r.{_q('division_id')}, 1, {CITY_CODE_LENGTH})"
+    return [(DailyFigure, same), (HourlyFigure, {"hour": f"r.{_q('hour')}", **same}), (CityFigure, city)]
+
+
+def _apply(source: str, params=(), *, moved_only: bool) -> set[date]:
+    days: set[date] = set()
+    for model, keys in _figure_keys():
+        days |= _upsert(model, keys, source, params, moved_only=moved_only)
+    return days
 
 
 def _drop_empty(days: set[date], *, day_range: tuple[date, date] | None = None) -> None:
@@ -296,28 +359,37 @@ def _drop_empty(days: set[date], *, day_range: tuple[date, date] | None = None) 
         return
     where = Q(day__range=day_range) if day_range else Q(day__in=sorted(days))
     empty = Q(**{m: 0 for m in MEASURES})
-    DailyFigure.objects.filter(empty, where).delete()
-    HourlyFigure.objects.filter(empty, where).delete()
+    for model in (DailyFigure, HourlyFigure, CityFigure):
+        model.objects.filter(empty, where).delete()
 
 
 def _retake(ids: list[int], *, keep_days: tuple[date, date] | None = None) -> int:
     """Take these parcels' figures out, rewrite their rows, put them back (one transaction).
 
-    With ``keep_days`` the sums of those days are left alone (the rebuild rewrites them whole).
+    The old rows' sums go negative into the delta table, the new rows' positive, and only
+    what nets to a change reaches the figures. With ``keep_days`` the sums of those days
+    are left alone (the rebuild rewrites them whole).
     """
-    old = Contribution.objects.filter(waybill_id__in_array=ids)
-    outside = ~Q(day__range=keep_days) if keep_days is not None else Q()
-    days = set(old.values_list("day", flat=True).distinct())
-    for hourly in (False, True):
-        _add(old.filter(outside), sign=-1, hourly=hourly)
-    old.delete()
-    for source in _sources(ids):
+    if connection.vendor == "postgresql":
+        # The chunk's GROUP BYs sort some 60,000 rows: in memory, not in temporary files.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+    rows = Contribution.objects.filter(waybill_id__in_ids=ids)
+    if keep_days is not None:
+        rows = rows.exclude(day__range=keep_days)
+    with connection.cursor() as cursor:
+        _delta_table(cursor)
+        cursor.execute(f"DELETE FROM {DELTA}")
+    _into_delta(rows, sign=-1)
+    Contribution.objects.filter(waybill_id__in_ids=ids).delete()
+    earliest = Waybill.objects.filter(pk__in_ids=ids).aggregate(t=Min("issued_at"))["t"]
+    for source in _sources(ids, since=earliest):
         _insert_contributions(source)
-    new = Contribution.objects.filter(waybill_id__in_array=ids)
-    days |= set(new.values_list("day", flat=True).distinct())
-    for hourly in (False, True):
-        _add(new.filter(outside), sign=1, hourly=hourly)
-    _drop_empty(days if keep_days is None else {d for d in days if not keep_days[0] <= d <= keep_days[1]})
+    _into_delta(rows, sign=1)
+    days = _apply(DELTA, moved_only=True)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {DELTA}")
+    _drop_empty(days)
     return len(ids)
 
 
@@ -406,10 +478,10 @@ def rollup_rebuild(*, first_day: date, last_day: date, slack_days: int = 30) -> 
         with transaction.atomic():
             _retake(ordered[n : n + CHUNK], keep_days=(first_day, last_day))
     with transaction.atomic():
-        DailyFigure.objects.filter(day__range=(first_day, last_day)).delete()
-        HourlyFigure.objects.filter(day__range=(first_day, last_day)).delete()
-        in_range = Contribution.objects.filter(day__range=(first_day, last_day))
-        for hourly in (False, True):
-            _add(in_range, sign=1, hourly=hourly)
+        for model in (DailyFigure, HourlyFigure, CityFigure):
+            model.objects.filter(day__range=(first_day, last_day)).delete()
+        in_range = Contribution.objects.filter(day__range=(first_day, last_day)).values(*DELTA_KEYS, *MEASURES)
+        sql, params = in_range.query.sql_with_params()
+        _apply(f"({sql})", params, moved_only=False)
         _drop_empty(set(), day_range=(first_day, last_day))
     return len(ordered)
