@@ -28,7 +28,7 @@ from firstmile.geo.models import Division
 from firstmile.pickup.models import Warehouse
 from firstmile.shipping.models import Waybill
 
-from .models import LEAD_BINS, MEASURES, Contribution, DailyFigure
+from .models import CITY_CODE_LENGTH, LEAD_BINS, MEASURES, CityFigure, Contribution, DailyFigure
 
 MAX_DAYS = 400
 RANGES = (7, 30, 90)
@@ -236,21 +236,43 @@ def _party(actor: Actor) -> str:
     return "ops" if actor.is_platform else "carrier" if actor.is_carrier else "merchant"
 
 
+def _figure_rows(actor: Actor, filters: Filters) -> tuple[QuerySet, object]:
+    """The sums to read and how they name a city.
+
+    Carriers and the platform read the city sums (CityFigure), whose rows do not multiply
+    with the merchants' warehouses; a merchant, a warehouse filter or an area finer than a
+    city needs the daily sums with every dimension.
+    """
+    if _party(actor) != "merchant" and filters.warehouse is None and len(filters.area) <= CITY_CODE_LENGTH:
+        where = _scope(actor) & Q(day__range=(filters.first_day, filters.last_day))
+        for name in ("carrier", "route", "driver"):
+            value = getattr(filters, name)
+            if value is not None:
+                where &= Q(**{f"{name}_id": value})
+        if filters.area:
+            where &= Q(city_id__startswith=filters.area)
+        return CityFigure.objects.filter(where), F("city_id")
+    return DailyFigure.objects.filter(_where(actor, filters)), Substr("division_id", 1, CITY_CODE_LENGTH)
+
+
 def performance(*, actor: Actor, filters: Filters) -> Report:
     """The actor's figures over the range: totals, one row per day or week, failures by reason,
     and the breakdowns its party reads (warehouses; routes, drivers and areas; carriers and areas)."""
-    rows = DailyFigure.objects.filter(_where(actor, filters))
+    rows, city = _figure_rows(actor, filters)
     sums = {m: Sum(m) for m in MEASURES}
-    totals = _with_rates(rows.aggregate(**sums))
     by_day = {r["day"]: r for r in rows.values("day").annotate(**sums).order_by("day")}
     periods: dict[date, dict] = {}
+    whole = dict.fromkeys(MEASURES, 0)
     day = filters.first_day
     while day <= filters.last_day:
         start = _period(day, filters.grain)
         bucket = periods.setdefault(start, dict.fromkeys(MEASURES, 0))
         for m in MEASURES:
-            bucket[m] += int((by_day.get(day) or {}).get(m) or 0)
+            value = int((by_day.get(day) or {}).get(m) or 0)
+            bucket[m] += value
+            whole[m] += value
         day += timedelta(days=1)
+    totals = _with_rates(whole)
     reasons = dict(FailureReason.choices)
     failures = [
         {"reason": r["reason"], "label": str(reasons.get(r["reason"], r["reason"])), "count": r["n"]}
@@ -260,7 +282,7 @@ def performance(*, actor: Actor, filters: Filters) -> Report:
     for dimension in BREAKDOWNS[_party(actor)]:
         if dimension == "area":
             # By city: the first six digits of the sender's area code.
-            grouped = rows.annotate(key=Substr("division_id", 1, 6)).values("key")
+            grouped = rows.annotate(key=city).values("key")
         else:
             grouped = rows.values(key=F(f"{dimension}_id"))
         lines = list(grouped.annotate(**sums).order_by("key")[:200])
@@ -306,8 +328,8 @@ def filter_options(*, actor: Actor) -> dict[str, list[tuple[str, str]]]:
         options["route"] = [(str(r.pk), r.name) for r in Route.objects.filter(carrier=carrier).order_by("name")]
         options["driver"] = [(str(d.pk), d.name) for d in Driver.objects.filter(carrier=carrier).order_by("name")]
     if party in ("carrier", "ops"):
-        cities = DailyFigure.objects.filter(_scope(actor)).annotate(city=Substr("division_id", 1, 6))
-        codes = sorted(set(cities.values_list("city", flat=True).distinct()[:500]))
+        cities = CityFigure.objects.filter(_scope(actor)).values_list("city_id", flat=True).distinct()
+        codes = sorted(set(cities[:500]))
         names = _names("area", codes)
         options["area"] = [(code, names.get(code, code)) for code in codes]
     return options
