@@ -92,3 +92,99 @@ def test_the_performance_page_its_drill_down_and_csv(demo, username, portal):
     assert csv.content.decode("utf-8-sig").splitlines()[0].startswith("周期,labels")
     bad = client.get(f"/{portal}/performance/?days=9")
     assert bad.status_code == 400
+
+
+def test_today_by_hour_counts_todays_labels_of_the_party(demo):
+    from firstmile.core.clock import beijing_day_bounds, beijing_today
+
+    start, end = beijing_day_bounds(beijing_today())
+    for username, parcels in (
+        ("jt_admin", Waybill.objects.filter(carrier__code="JT")),
+        ("dg_merchant", Waybill.objects.filter(merchant__users__username="dg_merchant")),
+        ("ops", Waybill.objects.all()),
+    ):
+        hours = _api(username).get("/api/v1/metrics/performance?days=7").json()["today_by_hour"]
+        assert [h["hour"] for h in hours] == list(range(24))
+        assert sum(h["labels"] for h in hours) == parcels.filter(issued_at__gte=start, issued_at__lt=end).count()
+
+
+def test_review_deadlines_count_each_carriers_own_requests(demo):
+    from datetime import timedelta
+
+    from firstmile.core.clock import beijing_day_bounds, beijing_today, now
+    from firstmile.pickup.models import PickupSubscription
+
+    def review(username):
+        return _api(username).get("/api/v1/metrics/performance?days=30").json()["review_queue"]
+
+    def recount(code):
+        """The same counts, one request at a time in Python."""
+        at = now()
+        first = beijing_day_bounds(beijing_today() - timedelta(days=29))[0]
+        rows = [s for s in PickupSubscription.objects.filter(carrier__code=code) if s.requested_at >= first]
+        pending = [s for s in rows if s.status == "pending_review"]
+        late = sum(1 for s in rows if s.decided_at and s.decided_at > s.review_due_at)
+        overdue = sum(1 for s in pending if s.review_due_at < at)
+        return {
+            "received": len(rows),
+            "decided_in_time": sum(1 for s in rows if s.decided_at and s.decided_at <= s.review_due_at),
+            "decided_late": late,
+            "waiting": len(pending) - overdue,
+            "overdue": overdue,
+            "breaches": late + overdue,
+            "breach_rate": round((late + overdue) / len(rows), 4) if rows else None,
+        }
+
+    assert review("jt_admin") == recount("JT") and review("ws_admin") == recount("WS")
+    assert review("jt_admin")["received"] > 0
+    assert review("ops")["received"] == recount("JT")["received"] + recount("WS")["received"]
+    assert _api("dg_merchant").get("/api/v1/metrics/performance").json()["review_queue"] is None
+    # A request left past its 24 hours: one more breach for JT, nothing moves for Wanse.
+    ws_before, jt_before = review("ws_admin"), review("jt_admin")
+    request = PickupSubscription.objects.filter(carrier__code="JT", status="pending_review").first()
+    assert request is not None and request.review_due_at > now()
+    PickupSubscription.objects.filter(pk=request.pk).update(
+        requested_at=now() - timedelta(hours=30), review_due_at=now() - timedelta(hours=6)
+    )
+    assert review("jt_admin") == recount("JT")
+    assert review("jt_admin")["overdue"] == jt_before["overdue"] + 1
+    assert review("ws_admin") == ws_before
+    page = _portal("jt_admin").get("/carrier/performance/").content.decode()
+    assert "data-review-sla" in page and "/carrier/pickup-requests/?overdue=1" in page
+
+
+def test_reverse_orders_waiting_on_the_merchant_by_age(demo):
+    from datetime import timedelta
+
+    from firstmile.core.clock import now
+    from firstmile.reverse.models import ReverseOrder
+
+    waiting = ReverseOrder.objects.filter(merchant__users__username="dg_merchant", status="awaiting_merchant")
+    assert waiting.exists()
+    old = waiting.first()
+    ReverseOrder.objects.filter(pk=old.pk).update(created_at=now() - timedelta(days=5))
+    ages = _api("dg_merchant").get("/api/v1/metrics/performance").json()["reverse_waiting"]
+    assert [(a["from_days"], a["to_days"]) for a in ages] == [(0, 1), (1, 3), (3, 7), (7, None)]
+    assert sum(sum(a["counts"].values()) for a in ages) == waiting.count()
+    assert ages[2]["counts"][old.disposition] >= 1
+    assert _api("jt_admin").get("/api/v1/metrics/performance").json()["reverse_waiting"] is None
+    # The page links each age to the reverse list of just those orders.
+    client = _portal("dg_merchant")
+    page = client.get("/merchant/performance/")
+    link = next(a["url"] for a in page.context["waiting"] if a["from_days"] == 3)
+    listed = client.get(link)
+    assert listed.status_code == 200 and old.reverse_no in listed.content.decode()
+
+
+def test_the_platform_compares_carriers_city_by_city(demo):
+    body = _api("ops").get("/api/v1/metrics/performance?days=30").json()
+    cards = body["scorecards"]
+    assert cards and all(card["carriers"] for card in cards)
+    assert (
+        sum(c["figures"]["labels"] for card in cards for c in card["carriers"]) == body["totals"]["figures"]["labels"]
+    )
+    names = {c["name"] for card in cards for c in card["carriers"]}
+    assert names <= {carrier["name"] for carrier in body["breakdowns"]["carrier"]}
+    assert _api("jt_admin").get("/api/v1/metrics/performance").json()["scorecards"] is None
+    page = _portal("ops").get("/ops/performance/?days=30").content.decode()
+    assert "data-scorecards" in page and "data-today" in page

@@ -2,7 +2,17 @@ import datetime as dt
 
 from ninja import Field, Query, Router, Schema
 
-from .selectors import DRILLS, Filters, drill_parcels, parse_filters, performance
+from .selectors import (
+    DRILLS,
+    Filters,
+    drill_parcels,
+    parse_filters,
+    performance,
+    reverse_waiting,
+    review_queue_sla,
+    scorecards,
+    today_by_hour,
+)
 
 router = Router()
 
@@ -36,6 +46,43 @@ class LineOut(FiguresOut):
     name: str
 
 
+class HourOut(Schema):
+    hour: int = Field(..., description="Beijing hour of today, 0–23")
+    labels: int
+    collected: int
+    failed_attempts: int
+    inbound: int
+
+
+class ReviewOut(Schema):
+    received: int = Field(..., description="Pickup requests received in the range")
+    decided_in_time: int
+    decided_late: int
+    waiting: int = Field(..., description="Still waiting, within their 24 hours")
+    overdue: int = Field(..., description="Still waiting, past their 24 hours")
+    breaches: int = Field(..., description="decided_late + overdue")
+    breach_rate: float | None
+
+
+class WaitingOut(Schema):
+    from_days: int
+    to_days: int | None = Field(..., description="null: no upper bound")
+    created_from: dt.datetime | None
+    created_to: dt.datetime
+    counts: dict[str, int] = Field(..., description="Per disposition: return, destroy")
+
+
+class ScorecardCarrierOut(FiguresOut):
+    key: int
+    name: str
+
+
+class ScorecardOut(Schema):
+    key: str = Field(..., description="City code (the first six digits of an area code)")
+    name: str
+    carriers: list[ScorecardCarrierOut]
+
+
 class PerformanceOut(Schema):
     first_day: dt.date
     last_day: dt.date
@@ -46,6 +93,12 @@ class PerformanceOut(Schema):
     breakdowns: dict[str, list[LineOut]] = Field(
         ..., description="merchant: warehouse, carrier; carrier: route, driver, area; platform: carrier, area"
     )
+    today_by_hour: list[HourOut] = Field(..., description="Today's counts per Beijing hour, with the same filters")
+    review_queue: ReviewOut | None = Field(None, description="Carriers and the platform: pickup request reviews")
+    reverse_waiting: list[WaitingOut] | None = Field(
+        None, description="Merchants: reverse orders waiting on them, by age (counted now)"
+    )
+    scorecards: list[ScorecardOut] | None = Field(None, description="The platform: carriers side by side per city")
 
 
 class DrillParcelOut(Schema):
@@ -89,8 +142,18 @@ class RangeQuery(Schema):
     description=RANGE_DOC,
 )
 def metrics_performance(request, query: Query[RangeQuery]):
-    report = performance(actor=request.auth, filters=_filters(request))
+    filters = _filters(request)
+    report = performance(actor=request.auth, filters=filters)
     return {
+        "today_by_hour": today_by_hour(actor=request.auth, filters=filters),
+        "review_queue": review_queue_sla(actor=request.auth, filters=filters),
+        "reverse_waiting": reverse_waiting(actor=request.auth),
+        "scorecards": [
+            {**city, "name": str(city["name"]), "carriers": [{**c, "name": str(c["name"])} for c in city["carriers"]]}
+            for city in scorecards(actor=request.auth, filters=filters) or []
+        ]
+        if request.auth.is_platform
+        else None,
         "first_day": report.filters.first_day,
         "last_day": report.filters.last_day,
         "grain": report.filters.grain,

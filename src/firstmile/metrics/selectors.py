@@ -10,9 +10,9 @@ party's warehouse or route simply matches nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
@@ -21,14 +21,15 @@ from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.models import Carrier
 from firstmile.carriers.selectors import carrier_of
 from firstmile.core import error_codes
-from firstmile.core.clock import beijing_today
+from firstmile.core.clock import beijing_day_bounds, beijing_today, now, to_beijing
 from firstmile.core.errors import ApplicationError, Forbidden
 from firstmile.dispatch.models import Driver, FailureReason, Route
 from firstmile.geo.models import Division
-from firstmile.pickup.models import Warehouse
+from firstmile.pickup.models import PickupSubscription, SubscriptionStatus, Warehouse
+from firstmile.reverse.models import Disposition, ReverseOrder, ReverseStatus
 from firstmile.shipping.models import Waybill
 
-from .models import CITY_CODE_LENGTH, LEAD_BINS, MEASURES, CityFigure, Contribution, DailyFigure
+from .models import CITY_CODE_LENGTH, LEAD_BINS, MEASURES, CityFigure, Contribution, DailyFigure, HourlyFigure
 
 MAX_DAYS = 400
 RANGES = (7, 30, 90)
@@ -299,6 +300,134 @@ def performance(*, actor: Actor, filters: Filters) -> Report:
         failures_by_reason=failures,
         breakdowns=breakdowns,
     )
+
+
+# What the today-by-hour chart shows.
+HOURLY_SERIES = {
+    "labels": _("Labels printed"),
+    "collected": _("Collected"),
+    "failed_attempts": _("Failed pickup attempts"),
+    "inbound": _("Arrived at the sorting centre"),
+}
+
+
+def today_by_hour(*, actor: Actor, filters: Filters, at: datetime | None = None) -> list[dict]:
+    """Today's counts hour by hour (Beijing), from the hourly sums: the day as it unfolds.
+
+    A figure counts in the hour it happened: labels when printed, collections when
+    collected; an arrival counts in its parcel's collection hour, as on the daily pages.
+    """
+    today = to_beijing(at).date() if at else beijing_today()
+    where = _scope(actor) & Q(day=today)
+    for name in DIMENSION_FILTERS:
+        value = getattr(filters, name)
+        if value is not None:
+            where &= Q(**{f"{name}_id": value})
+    if filters.area:
+        where &= Q(division_id__startswith=filters.area)
+    rows = HourlyFigure.objects.filter(where).values("hour").annotate(**{m: Sum(m) for m in HOURLY_SERIES})
+    by_hour = {r["hour"]: r for r in rows.order_by("hour")}
+    return [{"hour": h, **{m: int((by_hour.get(h) or {}).get(m) or 0) for m in HOURLY_SERIES}} for h in range(24)]
+
+
+def review_queue_sla(*, actor: Actor, filters: Filters, at: datetime | None = None) -> dict | None:
+    """Pickup requests received in the range and how their 24-hour review went: decided in time,
+    decided late, still waiting, waiting past due. A carrier sees its own; the platform all."""
+    party = _party(actor)
+    if party == "merchant":
+        return None
+    _scope(actor)  # drivers: 403
+    at = at or now()
+    requests = PickupSubscription.objects.filter(
+        requested_at__gte=beijing_day_bounds(filters.first_day)[0],
+        requested_at__lt=beijing_day_bounds(filters.last_day)[1],
+    )
+    if party == "carrier":
+        carrier = carrier_of(actor)
+        requests = requests.filter(carrier_id=carrier.pk if carrier else -1)
+    elif filters.carrier is not None:
+        requests = requests.filter(carrier_id=filters.carrier)
+    decided = Q(decided_at__isnull=False)
+    counts = requests.aggregate(
+        received=Count("pk"),
+        decided_in_time=Count("pk", filter=decided & Q(decided_at__lte=F("review_due_at"))),
+        decided_late=Count("pk", filter=decided & Q(decided_at__gt=F("review_due_at"))),
+        waiting=Count("pk", filter=Q(status=SubscriptionStatus.PENDING_REVIEW, review_due_at__gte=at)),
+        overdue=Count("pk", filter=Q(status=SubscriptionStatus.PENDING_REVIEW, review_due_at__lt=at)),
+    )
+    breached = counts["decided_late"] + counts["overdue"]
+    counts["breaches"] = breached
+    counts["breach_rate"] = round(breached / counts["received"], 4) if counts["received"] else None
+    return counts
+
+
+# Reverse orders waiting on the merchant, by how long: (label, from days, to days).
+WAITING_AGES = (
+    (_("Under 1 day"), 0, 1),
+    (_("1–3 days"), 1, 3),
+    (_("3–7 days"), 3, 7),
+    (_("Over 7 days"), 7, None),
+)
+
+
+def reverse_waiting(*, actor: Actor, at: datetime | None = None) -> list[dict] | None:
+    """The merchant's reverse orders waiting on it (register a pickup, confirm a destruction) by age,
+    per disposition, with the creation window each count covers (for a link to the list)."""
+    if _party(actor) != "merchant":
+        return None
+    _scope(actor)
+    at = at or now()
+    waiting = ReverseOrder.objects.filter(merchant=actor.organisation, status=ReverseStatus.AWAITING_MERCHANT)
+    ages = []
+    for index, (label, low, high) in enumerate(WAITING_AGES):
+        window = Q(created_at__lte=at - timedelta(days=low))
+        if high is not None:
+            window &= Q(created_at__gt=at - timedelta(days=high))
+        ages.append((f"a{index}", label, low, high, window))
+    counts = waiting.aggregate(
+        **{
+            f"{key}_{disposition}": Count("pk", filter=window & Q(disposition=disposition))
+            for key, _l, _lo, _hi, window in ages
+            for disposition in Disposition.values
+        }
+    )
+    return [
+        {
+            "label": label,
+            "from_days": low,
+            "to_days": high,
+            "created_from": (at - timedelta(days=high)) if high is not None else None,
+            "created_to": at - timedelta(days=low),
+            "counts": {disposition: counts[f"{key}_{disposition}"] for disposition in Disposition.values},
+        }
+        for key, label, low, high, _window in ages
+    ]
+
+
+def scorecards(*, actor: Actor, filters: Filters, cities: int = 30) -> list[dict] | None:
+    """For the platform: in each city (the busiest first), every carrier's figures side by side."""
+    if _party(actor) != "ops":
+        return None
+    rows, city = _figure_rows(actor, filters)
+    sums = {m: Sum(m) for m in MEASURES}
+    lines = list(rows.annotate(city_key=city).values("city_key", "carrier_id").annotate(**sums).order_by())
+    by_city: dict[str, list[dict]] = {}
+    for line in lines:
+        by_city.setdefault(line["city_key"], []).append(line)
+    busiest = sorted(by_city, key=lambda c: -sum(line["labels"] + line["due"] for line in by_city[c]))[:cities]
+    carriers = _names("carrier", sorted({line["carrier_id"] for line in lines}))
+    places = _names("area", busiest)
+    return [
+        {
+            "key": code,
+            "name": places.get(code) or code,
+            "carriers": [
+                {"key": line["carrier_id"], "name": carriers.get(line["carrier_id"], ""), **_with_rates(line)}
+                for line in sorted(by_city[code], key=lambda line: carriers.get(line["carrier_id"], ""))
+            ],
+        }
+        for code in busiest
+    ]
 
 
 def drill_parcels(*, actor: Actor, filters: Filters, measure: str, reason: str = "") -> QuerySet[Waybill]:

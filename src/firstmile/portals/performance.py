@@ -12,17 +12,24 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy
 
+from firstmile.core.clock import to_beijing
 from firstmile.core.errors import ApplicationError
 from firstmile.metrics.exports import report_csv
 from firstmile.metrics.selectors import (
     DRILLS,
+    HOURLY_SERIES,
     RANGES,
     RATES,
     drill_parcels,
     filter_options,
     parse_filters,
     performance,
+    reverse_waiting,
+    review_queue_sla,
+    scorecards,
+    today_by_hour,
 )
+from firstmile.reverse.models import ReverseStatus
 
 from .access import portal_view
 
@@ -111,6 +118,11 @@ def _performance(request, portal: str):
         ],
         "reason_link": f"{drill}?{urlencode(filters.query(measure='failed_attempts'))}",
     }
+    hours = today_by_hour(actor=request.actor, filters=filters)
+    chart["hours"] = {
+        "hours": [f"{h['hour']:02d}" for h in hours],
+        "series": [{"name": str(label), "data": [h[m] for h in hours]} for m, label in HOURLY_SERIES.items()],
+    }
     breakdowns = [
         {
             "dimension": dimension,
@@ -141,8 +153,46 @@ def _performance(request, portal: str):
             "chart": chart,
             "breakdowns": breakdowns,
             "csv_url": f"?{urlencode(filters.query(format='csv'))}",
+            "today_total": {m: sum(h[m] for h in hours) for m in HOURLY_SERIES},
+            "hourly_series": HOURLY_SERIES,
+            "review": _review(request.actor, portal, filters),
+            "waiting": _waiting(request.actor, portal),
+            "scorecards": _scorecards(request.actor, filters),
         },
     )
+
+
+def _scorecards(actor, filters) -> list[dict] | None:
+    cities = scorecards(actor=actor, filters=filters)
+    for city in cities or []:
+        for line in city["carriers"]:
+            line["url"] = f"?{urlencode(filters.query(area=city['key'], carrier=line['key']))}"
+    return cities
+
+
+def _review(actor, portal: str, filters) -> dict | None:
+    review = review_queue_sla(actor=actor, filters=filters)
+    if review is not None and portal == "carrier":
+        requests = reverse("portals:carrier_pickup_requests")
+        review["overdue_url"] = f"{requests}?{urlencode({'overdue': '1'})}"
+        review["all_url"] = f"{requests}?{urlencode({'status': 'all'})}"
+    return review
+
+
+def _waiting(actor, portal: str) -> list[dict] | None:
+    """Reverse orders waiting on the merchant by age, each a link to the list of just those."""
+    ages = reverse_waiting(actor=actor)
+    if ages is None:
+        return None
+    listing = reverse(f"portals:{portal}_reverse")
+    for age in ages:
+        query = {"status": ReverseStatus.AWAITING_MERCHANT}
+        if age["created_from"] is not None:
+            query["created_from"] = to_beijing(age["created_from"]).strftime("%Y-%m-%dT%H:%M:%S")
+        query["created_to"] = to_beijing(age["created_to"]).strftime("%Y-%m-%dT%H:%M:%S")
+        age["url"] = f"{listing}?{urlencode(query)}"
+        age["total"] = sum(age["counts"].values())
+    return ages
 
 
 def _period_link(drill: str, filters, start) -> str:

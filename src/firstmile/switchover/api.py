@@ -7,7 +7,7 @@ from pydantic import StringConstraints
 from firstmile.core.types import Instant
 from firstmile.events.api import JobOut
 
-from .selectors import batch_dashboard, push_failures, switchover_list
+from .selectors import batch_dashboard, batch_timeline, push_failures, switchover_list
 from .services import BATCH_MAX_AREAS, batch_cancel, batch_postpone, batch_push_start, batch_schedule, switchover_create
 
 router = Router()
@@ -104,6 +104,22 @@ def schedule(request, switchover_id: int, payload: BatchIn):
 @router.get("/switchover-batches/{int:batch_id}", response=DashboardOut, summary="A batch's dashboard")
 def dashboard(request, batch_id: int):
     return batch_dashboard(actor=request.auth, batch_id=batch_id)
+
+
+class TimelineDayOut(Schema):
+    day: dt.date = Field(..., description="Beijing day")
+    pushed: int = Field(..., description="Pickup requests pushed to the incoming carrier so far")
+    approved: int = Field(..., description="Of those, approved by it so far")
+    collecting: int = Field(..., description="Warehouses it has collected a first parcel from since the cutover")
+
+
+@router.get(
+    "/switchover-batches/{int:batch_id}/timeline",
+    response=list[TimelineDayOut],
+    summary="A batch's progress day by day (running totals)",
+)
+def timeline(request, batch_id: int):
+    return batch_timeline(actor=request.auth, batch_id=batch_id)
 
 
 @router.get("/switchover-batches/{int:batch_id}/push-failures", response=list[FailureOut])

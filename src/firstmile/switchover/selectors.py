@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
 from firstmile.carriers.selectors import upcoming_coverage
-from firstmile.core.clock import now
+from firstmile.core.clock import BEIJING, now, to_beijing
 from firstmile.core.errors import NotFound
 from firstmile.events.models import Event
 from firstmile.events.selectors import event_list
@@ -183,3 +184,54 @@ def switch_notices(*, actor: Actor, at: datetime | None = None) -> list[SwitchNo
         if coming or switched:
             notices.append(SwitchNotice(warehouse, coming, state.upcoming, latest if switched else None, switched))
     return notices
+
+
+def batch_timeline(*, actor: Actor, batch_id: int, at: datetime | None = None, max_days: int = 90) -> list[dict]:
+    """A batch's progress day by day (Beijing), cumulative: pickup requests pushed to the new
+    carrier, requests it approved, and warehouses whose first parcel it has collected since the
+    cutover. From the day the push began (or the first request) to today, at most ``max_days``."""
+    require(actor, Operation.RECORDS_VIEW)
+    batch = batch_get(actor=actor, batch_id=batch_id)
+    at = at or now()
+    requests = PickupSubscription.objects.filter(origin=batch.origin)
+    first_request = requests.aggregate(first=Min("requested_at"))["first"]
+    starts = [t for t in (batch.push_started_at, first_request) if t is not None]
+    if not starts:
+        return []
+    first_day = to_beijing(min(starts)).date()
+    last_day = min(to_beijing(at).date(), first_day + timedelta(days=max_days - 1))
+
+    def per_day(rows: QuerySet, field: str) -> dict:
+        return dict(
+            rows.annotate(d=TruncDate(field, tzinfo=BEIJING)).values_list("d").annotate(n=Count("pk")).order_by()
+        )
+
+    pushed = per_day(requests, "requested_at")
+    approved = per_day(requests.filter(decided_at__isnull=False).exclude(status="rejected"), "decided_at")
+    # The new carrier's parcels are printed after the switch: the time bound keeps this to them.
+    firsts = (
+        Waybill.objects.filter(
+            carrier=batch.switchover.to_carrier,
+            issued_at__gte=batch.cutover_at - timedelta(days=2),
+            collected_at__gte=batch.cutover_at,
+            warehouse_id__in=requests.values("warehouse_id"),
+        )
+        .values("warehouse_id")
+        .annotate(first=Min("collected_at"))
+        .order_by()
+    )
+    collecting: dict = {}
+    for row in firsts:
+        day = to_beijing(row["first"]).date()
+        collecting[day] = collecting.get(day, 0) + 1
+    days, totals = [], {"pushed": 0, "approved": 0, "collecting": 0}
+    before = first_day - timedelta(days=1)
+    for source, name in ((pushed, "pushed"), (approved, "approved"), (collecting, "collecting")):
+        totals[name] = sum(n for d, n in source.items() if d is not None and d <= before)
+    day = first_day
+    while day <= last_day:
+        for source, name in ((pushed, "pushed"), (approved, "approved"), (collecting, "collecting")):
+            totals[name] += source.get(day, 0)
+        days.append({"day": day, **totals})
+        day += timedelta(days=1)
+    return days

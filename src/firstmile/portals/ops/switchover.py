@@ -16,6 +16,7 @@ from firstmile.portals.views import parse_beijing_input
 from firstmile.switchover.selectors import (
     batch_dashboard,
     batch_get,
+    batch_timeline,
     push_failures,
     running_batches,
     switchover_get,
@@ -111,10 +112,23 @@ def batch_new(request, switchover_id: int):
 
 @portal_view("ops")
 def batch(request, batch_id: int):
+    timeline = batch_timeline(actor=request.actor, batch_id=batch_id)
+    series = (
+        ("pushed", _("Pickup requests pushed")),
+        ("approved", _("Approved by the incoming carrier")),
+        ("collecting", _("Warehouses it has collected from")),
+    )
     return render(
         request,
         "portals/ops/batch.html",
         {
+            "timeline": timeline,
+            "timeline_chart": {
+                "timeline": {
+                    "days": [d["day"].isoformat() for d in timeline],
+                    "series": [{"name": str(label), "data": [d[key] for d in timeline]} for key, label in series],
+                }
+            },
             "board": batch_dashboard(actor=request.actor, batch_id=batch_id),
             "failures": push_failures(actor=request.actor, batch_id=batch_id)[:200],
             **_progress(request.actor, batch_id),

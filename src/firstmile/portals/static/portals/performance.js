@@ -36,7 +36,7 @@
       charts.push(chart);
     }
     var reasons = document.querySelector('[data-chart="reasons"]');
-    if (reasons && data.reasons.length) {
+    if (reasons && data.reasons && data.reasons.length) {
       var bars = echarts.init(reasons);
       bars.setOption({
         tooltip: { trigger: "item" },
@@ -50,6 +50,32 @@
         if (reason) window.location.href = data.reason_link + "&reason=" + encodeURIComponent(reason.reason);
       });
       charts.push(bars);
+    }
+    var hours = document.querySelector('[data-chart="hours"]');
+    if (hours && data.hours) {
+      var perHour = echarts.init(hours);
+      perHour.setOption({
+        tooltip: { trigger: "axis" },
+        legend: { type: "scroll", top: 0 },
+        grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+        xAxis: { type: "category", data: data.hours.hours },
+        yAxis: { type: "value", minInterval: 1 },
+        series: data.hours.series.map(function (s) { return { name: s.name, type: "bar", data: s.data }; })
+      });
+      charts.push(perHour);
+    }
+    var timeline = document.querySelector('[data-chart="timeline"]');
+    if (timeline && data.timeline) {
+      var progress = echarts.init(timeline);
+      progress.setOption({
+        tooltip: { trigger: "axis" },
+        legend: { type: "scroll", top: 0 },
+        grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+        xAxis: { type: "category", data: data.timeline.days, axisLabel: { hideOverlap: true } },
+        yAxis: { type: "value", minInterval: 1 },
+        series: data.timeline.series.map(function (s) { return { name: s.name, type: "line", step: "end", data: s.data }; })
+      });
+      charts.push(progress);
     }
     window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
   }
