@@ -188,3 +188,24 @@ def test_the_platform_compares_carriers_city_by_city(demo):
     assert _api("jt_admin").get("/api/v1/metrics/performance").json()["scorecards"] is None
     page = _portal("ops").get("/ops/performance/?days=30").content.decode()
     assert "data-scorecards" in page and "data-today" in page
+
+
+def test_the_demo_plays_its_history_through_the_services_once():
+    from datetime import timedelta
+
+    from firstmile.core.clock import beijing_today
+    from firstmile.dispatch.models import HandoverList, PickupFailure
+
+    load_demo(history_days=4)
+    rollup_run()
+    printed = set(Waybill.objects.values_list("issued_at__date", flat=True))
+    assert len(printed) >= 4  # labels on the past days, not only today
+    assert not HandoverList.objects.filter(status="open", created_at__date__lt=beijing_today()).exists()
+    body = _api("jt_admin").get("/api/v1/metrics/performance?days=7").json()
+    assert body["totals"]["figures"]["collected"] > 0 and body["totals"]["figures"]["inbound"] > 0
+    days_with_labels = [p for p in body["periods"] if p["figures"]["labels"]]
+    assert len(days_with_labels) >= 4
+    counts = (Waybill.objects.count(), PickupFailure.objects.count(), HandoverList.objects.count())
+    load_demo(history_days=4)  # an existing demo gets no second history
+    assert (Waybill.objects.count(), PickupFailure.objects.count(), HandoverList.objects.count()) == counts
+    assert beijing_today() - timedelta(days=4) <= min(printed)

@@ -6,8 +6,9 @@ through the same services the portals and the API use.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 
 from django.db import transaction
 
@@ -16,7 +17,7 @@ from firstmile.accounts.models import ApiToken, Organisation, OrganisationKind, 
 from firstmile.accounts.services import api_token_issue, api_token_revoke, organisation_create, user_create
 from firstmile.carriers.models import Carrier, CoverageArea, PickupWindow, SortingCentre
 from firstmile.carriers.services import carrier_create, coverage_assign, pickup_window_create, sorting_centre_create
-from firstmile.core.clock import beijing
+from firstmile.core.clock import beijing, beijing_today
 from firstmile.dispatch.models import Driver
 from firstmile.dispatch.services import day_plan, driver_create, roster_set, route_create
 from firstmile.metrics.services import rollup_run
@@ -26,6 +27,8 @@ from firstmile.reverse.models import ConsolidationAgreement, ReverseOrder
 from firstmile.reverse.services import consolidation_agree, reverse_order_create
 from firstmile.shipping.models import Order, OrderStatus
 from firstmile.shipping.services import order_create, shipment_arrange
+
+from .history import History, at, clock_at
 
 DEMO_PASSWORD = "firstmile-demo"
 DEMO_TOKEN_NAME = "demo integration"
@@ -132,96 +135,112 @@ COVERAGE_SINCE = beijing(2023, 1, 1)
 
 
 @transaction.atomic
-def load_demo() -> DemoLogins:
+def load_demo(*, history_days: int = 0) -> DemoLogins:
+    """The demo's parties and today's work; with ``history_days`` on a fresh database, that many
+    past days played through the services first (demo/history.py)."""
     logins = DemoLogins()
+    # A fresh demo with history starts its parties weeks ago, then plays the days since.
+    fresh = history_days > 0 and not Organisation.objects.exists()
+    first_day = beijing_today() - timedelta(days=history_days)
     organisations = {}
-    for kind, code, name in ORGANISATIONS:
-        organisations[code] = Organisation.objects.filter(code=code).first() or organisation_create(
-            actor=None, kind=kind, code=code, name=name
-        )
+    with clock_at(at(first_day - timedelta(days=1), 8)) if fresh else nullcontext():
+        for kind, code, name in ORGANISATIONS:
+            organisations[code] = Organisation.objects.filter(code=code).first() or organisation_create(
+                actor=None, kind=kind, code=code, name=name
+            )
 
-    for org_code, username, role, display in USERS:
-        if not User.objects.filter(username=username).exists():
-            user_create(
+        for org_code, username, role, display in USERS:
+            if not User.objects.filter(username=username).exists():
+                user_create(
+                    actor=None,
+                    organisation=organisations[org_code],
+                    username=username,
+                    password=DEMO_PASSWORD,
+                    role=role,
+                    first_name=display,
+                )
+            logins.users.append((role, username, organisations[org_code].name))
+
+        carriers = {}
+        for org_code, code, zh, en, prefix, hotline, opens, closes in CARRIERS:
+            carriers[code] = Carrier.objects.filter(code=code).first() or carrier_create(
                 actor=None,
                 organisation=organisations[org_code],
-                username=username,
-                password=DEMO_PASSWORD,
-                role=role,
-                first_name=display,
-            )
-        logins.users.append((role, username, organisations[org_code].name))
-
-    carriers = {}
-    for org_code, code, zh, en, prefix, hotline, opens, closes in CARRIERS:
-        carriers[code] = Carrier.objects.filter(code=code).first() or carrier_create(
-            actor=None,
-            organisation=organisations[org_code],
-            code=code,
-            name_zh=zh,
-            name_en=en,
-            waybill_prefix=prefix,
-            hotline=hotline,
-            service_opens=opens,
-            service_closes=closes,
-        )
-
-    for carrier_code, code, name, name_en, division, detail in SORTING_CENTRES:
-        if not SortingCentre.objects.filter(code=code).exists():
-            sorting_centre_create(
-                actor=None,
-                carrier=carriers[carrier_code],
                 code=code,
+                name_zh=zh,
+                name_en=en,
+                waybill_prefix=prefix,
+                hotline=hotline,
+                service_opens=opens,
+                service_closes=closes,
+            )
+
+        for carrier_code, code, name, name_en, division, detail in SORTING_CENTRES:
+            if not SortingCentre.objects.filter(code=code).exists():
+                sorting_centre_create(
+                    actor=None,
+                    carrier=carriers[carrier_code],
+                    code=code,
+                    name=name,
+                    name_en=name_en,
+                    division_code=division,
+                    address_detail=detail,
+                )
+
+        for division in JT_COVERAGE:
+            if not CoverageArea.objects.filter(division_id=division).exists():
+                coverage_assign(actor=None, division_code=division, carrier=carriers["JT"], valid_from=COVERAGE_SINCE)
+
+        for username, code, name, contact, phone, division, detail, approve in WAREHOUSES:
+            merchant = _actor_of(username)
+            if Warehouse.objects.filter(merchant=merchant.organisation, code=code).exists():
+                continue
+            saved = warehouse_create(
+                actor=merchant,
                 name=name,
-                name_en=name_en,
+                code=code,
+                contact_name=contact,
+                phone=phone,
                 division_code=division,
                 address_detail=detail,
             )
+            if approve and saved.decision.subscription_id:
+                subscription_approve(actor=_actor_of("jt_dispatch"), subscription_ids=[saved.decision.subscription_id])
 
-    for division in JT_COVERAGE:
-        if not CoverageArea.objects.filter(division_id=division).exists():
-            coverage_assign(actor=None, division_code=division, carrier=carriers["JT"], valid_from=COVERAGE_SINCE)
-
-    for username, code, name, contact, phone, division, detail, approve in WAREHOUSES:
-        merchant = _actor_of(username)
-        if Warehouse.objects.filter(merchant=merchant.organisation, code=code).exists():
-            continue
-        saved = warehouse_create(
-            actor=merchant,
-            name=name,
-            code=code,
-            contact_name=contact,
-            phone=phone,
-            division_code=division,
-            address_detail=detail,
-        )
-        if approve and saved.decision.subscription_id:
-            subscription_approve(actor=_actor_of("jt_dispatch"), subscription_ids=[saved.decision.subscription_id])
-
-    for carrier_code, dispatcher, username, name, phone, route_name, areas, weekday, weekend in DRIVERS:
-        if Driver.objects.filter(user__username=username).exists():
+        for carrier_code, dispatcher, username, name, phone, route_name, areas, weekday, weekend in DRIVERS:
+            if Driver.objects.filter(user__username=username).exists():
+                logins.users.append((Role.DRIVER, username, carriers[carrier_code].organisation.name))
+                continue
+            boss = _actor_of(dispatcher)
+            driver = driver_create(actor=boss, name=name, phone=phone, username=username, password=DEMO_PASSWORD)
+            route = route_create(actor=boss, name=route_name, division_codes=areas)
+            roster_set(actor=boss, driver_id=driver.pk, route_id=route.pk, day_type="weekday", capacity=weekday)
+            roster_set(actor=boss, driver_id=driver.pk, route_id=route.pk, day_type="weekend", capacity=weekend)
             logins.users.append((Role.DRIVER, username, carriers[carrier_code].organisation.name))
-            continue
-        boss = _actor_of(dispatcher)
-        driver = driver_create(actor=boss, name=name, phone=phone, username=username, password=DEMO_PASSWORD)
-        route = route_create(actor=boss, name=route_name, division_codes=areas)
-        roster_set(actor=boss, driver_id=driver.pk, route_id=route.pk, day_type="weekday", capacity=weekday)
-        roster_set(actor=boss, driver_id=driver.pk, route_id=route.pk, day_type="weekend", capacity=weekend)
-        logins.users.append((Role.DRIVER, username, carriers[carrier_code].organisation.name))
 
-    # J&T's pickup windows in Dongguan, every day, so a merchant always finds one to book.
-    if not PickupWindow.objects.filter(carrier=carriers["JT"]).exists():
-        jt_dispatch = _actor_of("jt_dispatch")
-        for area, days, start, end, capacity in PICKUP_WINDOWS:
-            pickup_window_create(
-                actor=jt_dispatch,
-                division_code=area,
-                weekdays=days,
-                starts_at=start,
-                ends_at=end,
-                capacity=capacity,
-                cutoff_minutes=60,
-            )
+        # J&T's pickup windows in Dongguan, every day, so a merchant always finds one to book.
+        if not PickupWindow.objects.filter(carrier=carriers["JT"]).exists():
+            jt_dispatch = _actor_of("jt_dispatch")
+            for area, days, start, end, capacity in PICKUP_WINDOWS:
+                pickup_window_create(
+                    actor=jt_dispatch,
+                    division_code=area,
+                    weekdays=days,
+                    starts_at=start,
+                    ends_at=end,
+                    capacity=capacity,
+                    cutoff_minutes=60,
+                )
+
+        # Wanse's Hangzhou warehouse consolidates direct-mail parcels for two of the merchants.
+        for merchant_code in ("dg-lighting", "sz-gadgets"):
+            if not ConsolidationAgreement.objects.filter(
+                carrier__code="WS", merchant__code=merchant_code, ended_at__isnull=True
+            ).exists():
+                consolidation_agree(actor=_actor_of("ops"), carrier_code="WS", merchant_code=merchant_code)
+
+    if fresh:
+        History(_actor_of).play(first_day, history_days)
 
     for username, warehouse_code, order_no, item in ORDERS + SHIPPED_ORDERS:
         merchant = _actor_of(username)
@@ -237,13 +256,6 @@ def load_demo() -> DemoLogins:
         shipment_arrange(actor=merchant, order_ids=list(waiting))
     # Today's stops (idempotent; a later run plans its own day and rolls parcels over).
     day_plan(actor=_actor_of("jt_dispatch"))
-
-    # Wanse's Hangzhou warehouse consolidates direct-mail parcels for two of the merchants.
-    for merchant_code in ("dg-lighting", "sz-gadgets"):
-        if not ConsolidationAgreement.objects.filter(
-            carrier__code="WS", merchant__code=merchant_code, ended_at__isnull=True
-        ).exists():
-            consolidation_agree(actor=_actor_of("ops"), carrier_code="WS", merchant_code=merchant_code)
 
     warehouse_operator = _actor_of("ws_dispatch")
     for reverse_no, order_no, kind, disposition, product, goods, mode in REVERSE_ORDERS:

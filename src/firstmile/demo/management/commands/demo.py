@@ -14,10 +14,16 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="load the data and stop")
         parser.add_argument("--addrport", default="127.0.0.1:8000")
         parser.add_argument("--no-worker", action="store_true", help="do not start a worker beside the server")
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=28,
+            help="on a fresh database, play this many past days first (performance pages need history); 0 for none",
+        )
 
-    def handle(self, *args, no_serve: bool, addrport: str, no_worker: bool = False, **options):
+    def handle(self, *args, no_serve: bool, addrport: str, no_worker: bool = False, history_days: int = 28, **options):
         call_command("migrate", interactive=False, verbosity=0)
-        logins = load_demo()
+        logins = load_demo(history_days=max(0, min(history_days, 120)))
         self.stdout.write(self.style.SUCCESS("Firstmile demo data is loaded."))
         self.stdout.write(f"\nLogins (password for all: {DEMO_PASSWORD}) at http://{addrport}/login/")
         for role, username, organisation in logins.users:
