@@ -49,6 +49,7 @@ NOT_TENANT_SCOPED = {
     "/api/v1/switchovers/{switchover_id}/batches",
     "/api/v1/switchover-batches/{batch_id}",
     "/api/v1/switchover-batches/{batch_id}/push-failures",
+    "/api/v1/switchover-batches/{batch_id}/timeline",  # others get 404: tests/switchover/test_timeline.py
     "/api/v1/switchover-batches/{batch_id}/push",
     "/api/v1/switchover-batches/{batch_id}/postpone",
     "/api/v1/switchover-batches/{batch_id}/cancel",
