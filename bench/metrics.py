@@ -19,7 +19,7 @@ rest still on the way. Then:
     its cost follows the hour's events, not the table's size.
 
     PYTHONPATH=. .venv/bin/python bench/metrics.py [--waybills 10000000] [--days 90] [--big-day 1000000]
-        [--hours 10000,50000,200000] [--runs 50] [--keep] [--reuse NAME]
+        [--hours 10000,50000,200000] [--runs 50] [--keep] [--reuse NAME [--rebuild]]
 """
 
 from __future__ import annotations
@@ -196,6 +196,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse")
+    parser.add_argument(
+        "--rebuild", action="store_true", help="with --reuse: empty the figures and time their rebuild again"
+    )
     args = parser.parse_args()
     if args.reuse:
         os.environ["DATABASE_URL"] = (
@@ -232,8 +235,14 @@ def run(args, *, reuse: bool) -> dict:
     settings.ALLOWED_HOSTS = ["*"]
     settings.FIRSTMILE_PUBLIC_TRACK_LIMIT = 10**9
     results: dict = {"waybills": args.waybills, "days": args.days}
-    if not reuse:
-        results.update(generate(args))
+    if not reuse or args.rebuild:
+        if not reuse:
+            results.update(generate(args))
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "TRUNCATE metrics_contribution, metrics_dailyfigure, metrics_hourlyfigure, metrics_cityfigure"
+                )
         started = time.perf_counter()
         today = beijing_today()
         rollup_rebuild(first_day=today - timedelta(days=args.days + 1), last_day=today, slack_days=0)

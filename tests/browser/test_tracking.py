@@ -49,6 +49,8 @@ def test_a_carrier_opens_its_performance_page_and_clicks_a_figure_through_to_its
     expect(page.locator("h1")).to_have_text("数据表现")
     # ECharts drew its canvas under the CSP (no inline script, no CDN).
     expect(page.locator('[data-chart="rates"] canvas')).to_have_count(1)
+    expect(page.locator('[data-chart="hours"] canvas')).to_have_count(1)
+    expect(page.locator("[data-review-sla] .stat")).to_have_count(5)
     labels = Waybill.objects.filter(carrier__code="JT").count()
     tile = page.locator("a[data-count]").filter(has_text="已打印面单")
     expect(tile.locator(".n")).to_have_text(str(labels))

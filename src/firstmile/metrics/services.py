@@ -308,8 +308,16 @@ def _into_delta(rows: QuerySet, *, sign: int) -> None:
     sql, params = grouped.query.sql_with_params()
     columns = ", ".join(_q(c) for c in (*DELTA_KEYS, *MEASURES))
     select = ", ".join([*(f"s.{_q(k)}" for k in DELTA_KEYS), *(f"{sign} * s.{_q('s_' + m)}" for m in MEASURES)])
+    postgresql = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
+        if postgresql:
+            # A chunk's rows are found by parcel id in a table of millions. With statistics
+            # behind a growing table (a rebuild from nothing) PostgreSQL chose a parallel scan
+            # of every contribution row instead: 3 s a chunk at 10,000,000 parcels.
+            cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"INSERT INTO {DELTA} ({columns}) SELECT {select} FROM ({sql}) s", params)
+        if postgresql:
+            cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")
 
 
 def _upsert(model, keys: dict[str, str], source: str, params=(), *, moved_only: bool) -> set[date]:
