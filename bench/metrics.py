@@ -58,6 +58,7 @@ def _parcels(cursor, *, template, first: int, count: int, start, spread_seconds:
         "spread": spread_seconds,
         "warehouses": warehouses,
         "count": len(warehouses),
+        "parcels": count,
         "reasons": REASONS,
     }
     _clone(
@@ -68,9 +69,10 @@ def _parcels(cursor, *, template, first: int, count: int, start, spread_seconds:
         "generate_series(%(first)s, %(last)s) g",
         params,
     )
-    # Per parcel: printed at a point of the spread; collected 1–8 h later (95 %, the 5 % failed
+    # Per parcel: printed at its point of the spread; collected 1–8 h later (95 %, the 5 % failed
     # once first and collected a day later); received 2–30 h after that (92 % of the collected).
-    printed = "(%(start)s::timestamptz + ((hashint4(g::int) & 2147483647) %% %(spread)s) * interval '1 second')"
+    # Printed in number order, as labels are: a waybill's id and number follow its print time.
+    printed = "(%(start)s::timestamptz + ((g - %(first)s)::float8 * %(spread)s / %(parcels)s) * interval '1 second')"
     fate = "((hashint4((g + 7)::int) & 2147483647) %% 100)"
     collected = f"CASE WHEN {fate} < 95 THEN {printed} + (1 + {fate} %% 8) * interval '1 hour' END"
     failed = f"({fate} < 5)"

@@ -320,6 +320,35 @@ def _into_delta(rows: QuerySet, *, sign: int) -> None:
             cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")
 
 
+def _take_out(ids: list[int], rows: QuerySet, keep_days: tuple[date, date] | None) -> None:
+    """Delete the parcels' contribution rows, their sums (outside ``keep_days``) going negative into the delta.
+
+    On PostgreSQL one statement (``WITH gone AS (DELETE … RETURNING …) INSERT …``): the
+    rows are found once, not once to sum and again to delete; at 10,000,000 parcels each
+    finding cost about 0.3 s a chunk.
+    """
+    if connection.vendor != "postgresql":
+        _into_delta(rows, sign=-1)
+        Contribution.objects.filter(waybill_id__in_ids=ids).delete()
+        return
+    table = _q(Contribution._meta.db_table)
+    columns = ", ".join(_q(c) for c in (*DELTA_KEYS, *MEASURES))
+    keys = ", ".join(f"g.{_q(k)}" for k in DELTA_KEYS)
+    sums = ", ".join(f"-SUM(g.{_q(m)})" for m in MEASURES)
+    where, params = "", ["{" + ",".join(map(str, ids)) + "}"]
+    if keep_days is not None:
+        where = f"WHERE NOT (g.{_q('day')} BETWEEN %s AND %s)"
+        params += list(keep_days)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # as in _into_delta
+        cursor.execute(
+            f"WITH gone AS (DELETE FROM {table} WHERE {_q('waybill_id')} = ANY(%s::bigint[]) RETURNING *) "
+            f"INSERT INTO {DELTA} ({columns}) SELECT {keys}, {sums} FROM gone g {where} GROUP BY {keys}",
+            params,
+        )
+        cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")
+
+
 def _upsert(model, keys: dict[str, str], source: str, params=(), *, moved_only: bool) -> set[date]:
     """Add ``source``'s rows, summed by ``keys`` (column → expression), to ``model``'s sums; the days touched.
 
@@ -388,8 +417,7 @@ def _retake(ids: list[int], *, keep_days: tuple[date, date] | None = None) -> in
     with connection.cursor() as cursor:
         _delta_table(cursor)
         cursor.execute(f"DELETE FROM {DELTA}")
-    _into_delta(rows, sign=-1)
-    Contribution.objects.filter(waybill_id__in_ids=ids).delete()
+    _take_out(ids, rows, keep_days)
     earliest = Waybill.objects.filter(pk__in_ids=ids).aggregate(t=Min("issued_at"))["t"]
     for source in _sources(ids, since=earliest):
         _insert_contributions(source)
