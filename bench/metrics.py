@@ -224,7 +224,8 @@ def run(args, *, reuse: bool) -> dict:
     from django.db import connection, transaction
     from django.test import Client
 
-    from firstmile.accounts.models import OrganisationKind, Role
+    from firstmile.accounts.actor import Actor
+    from firstmile.accounts.models import Role
     from firstmile.core.clock import beijing_today, now
     from firstmile.events.models import Event
     from firstmile.metrics.models import RollupState
@@ -255,7 +256,9 @@ def run(args, *, reuse: bool) -> dict:
             cursor.execute("VACUUM ANALYZE")
     template = Waybill.objects.order_by("pk").first()
     jt = template.carrier
-    carrier_actor = factories.actor(jt.organisation, kind=OrganisationKind.CARRIER, role=Role.STAFF)
+    # A name of its own: a reused database already has the first run's users.
+    staff = factories.user(jt.organisation, Role.STAFF, username=f"bench-staff-{os.getpid()}-{time.time_ns()}")
+    carrier_actor = Actor.for_user(staff)
     client = Client()
     client.force_login(carrier_actor.user)
     token = factories.token(jt.organisation)
