@@ -422,10 +422,15 @@ def _retake(ids: list[int], *, keep_days: tuple[date, date] | None = None) -> in
     for source in _sources(ids, since=earliest):
         _insert_contributions(source)
     _into_delta(rows, sign=1)
-    days = _apply(DELTA, moved_only=True)
+    # Only a sum something was taken from can have come back to nothing.
+    negative = " OR ".join(f"{_q(m)} < 0" for m in MEASURES)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT {_q('day')} FROM {DELTA} WHERE {negative}")
+        lowered = {d if isinstance(d, date) else date.fromisoformat(d) for (d,) in cursor.fetchall()}
+    _apply(DELTA, moved_only=True)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {DELTA}")
-    _drop_empty(days)
+    _drop_empty(lowered)
     return len(ids)
 
 
