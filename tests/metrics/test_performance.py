@@ -49,7 +49,7 @@ def test_another_partys_objects_filter_to_nothing_and_drill_downs_stay_scoped(de
     assert body["totals"]["figures"]["labels"] == 0
     parcels = _api("ws_admin").get("/api/v1/metrics/parcels?days=7&measure=labels&limit=500").json()
     assert parcels["count"] == Waybill.objects.filter(carrier__code="WS").count()
-    assert all(p["carrier"] == "WS" for p in parcels["parcels"])
+    assert all(p["carrier"] == "WS" for p in parcels["results"])
 
 
 @pytest.mark.parametrize(
@@ -209,3 +209,24 @@ def test_the_demo_plays_its_history_through_the_services_once():
     load_demo(history_days=4)  # an existing demo gets no second history
     assert (Waybill.objects.count(), PickupFailure.objects.count(), HandoverList.objects.count()) == counts
     assert beijing_today() - timedelta(days=4) <= min(printed)
+
+
+def test_drill_down_pages_follow_their_cursor_through_every_parcel_once(demo):
+    client = _api("jt_admin")
+    seen, cursor, pages = [], "", 0
+    while True:
+        body = client.get(f"/api/v1/metrics/parcels?days=7&measure=labels&limit=1&cursor={cursor}").json()
+        seen += [p["waybill_no"] for p in body["results"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    jt = Waybill.objects.filter(carrier__code="JT")
+    assert sorted(seen) == sorted(jt.values_list("waybill_no", flat=True)) and pages > 1
+    assert body["count"] == jt.count()
+    bad = client.get("/api/v1/metrics/parcels?days=7&measure=labels&cursor=2026-12-01.5")  # forged
+    assert bad.status_code == 400 and bad.json()["field"] == "cursor"
+    page = _portal("jt_admin").get("/carrier/performance/parcels/?days=7&measure=labels&cursor=x.y")
+    assert page.status_code == 400
+    last_page = _portal("jt_admin").get("/carrier/performance/parcels/?days=7&measure=labels")
+    assert "data-next-page" not in last_page.content.decode()  # two parcels, one page of fifty

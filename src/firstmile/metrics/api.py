@@ -2,6 +2,8 @@ import datetime as dt
 
 from ninja import Field, Query, Router, Schema
 
+from firstmile.core.pagination import CURSOR_DOC, with_cursor
+
 from .selectors import (
     DRILLS,
     Filters,
@@ -113,8 +115,10 @@ class DrillParcelOut(Schema):
 
 class DrillOut(Schema):
     measure: str
-    count: int
-    parcels: list[DrillParcelOut] = Field(..., description="The most recently printed first, up to `limit`")
+    count: int = Field(..., description="The figure over the range (parcels; attempts for failed_attempts)")
+    results: list[DrillParcelOut] = Field(..., description="Latest day first, up to `limit`")
+    next_cursor: str | None = Field(..., description="Pass as `cursor` for the next page; null on the last page")
+    next: str | None = Field(..., description="The next page's URL (this request with `cursor=next_cursor`)")
 
 
 def _filters(request) -> Filters:
@@ -172,7 +176,8 @@ def metrics_performance(request, query: Query[RangeQuery]):
     response=DrillOut,
     summary="The parcels behind one figure",
     description=(
-        f"`measure` is one of {', '.join(DRILLS)} (labels by default); `reason` narrows failed_attempts. {RANGE_DOC}"
+        f"`measure` is one of {', '.join(DRILLS)} (labels by default); `reason` narrows failed_attempts; "
+        f"`cursor` (from `next_cursor`) opens the next page. {RANGE_DOC}"
     ),
 )
 def metrics_parcels(
@@ -180,14 +185,18 @@ def metrics_parcels(
     query: Query[RangeQuery],
     measure: str = "labels",
     reason: str = "",
+    cursor: str = Query("", max_length=500, description=CURSOR_DOC),
     limit: int = Query(100, ge=1, le=500),
 ):
-    parcels = drill_parcels(actor=request.auth, filters=_filters(request), measure=measure, reason=reason)
-    rows = list(parcels[:limit])
+    page = drill_parcels(
+        actor=request.auth, filters=_filters(request), measure=measure, reason=reason, cursor=cursor, size=limit
+    )
     return {
         "measure": measure,
-        "count": parcels.count(),
-        "parcels": [
+        "count": page.total,
+        "next_cursor": page.next_cursor,
+        "next": with_cursor(request.build_absolute_uri(), page.next_cursor),
+        "results": [
             {
                 "waybill_no": w.waybill_no,
                 "tracking_status": w.tracking_status,
@@ -197,6 +206,6 @@ def metrics_parcels(
                 "carrier": w.carrier.code,
                 "warehouse": w.warehouse.code,
             }
-            for w in rows
+            for w in page.parcels
         ],
     }

@@ -77,8 +77,9 @@ class Contribution(models.Model):
         # in GROUP BY order, filtering the whole table by waybill (2.7 s a chunk instead of 0.1 s).
         indexes = [
             models.Index(fields=["waybill_id"]),
-            models.Index(fields=["carrier_id", "day"], name="contribution_carrier"),
-            models.Index(fields=["merchant_id", "day"], name="contribution_merchant"),
+            # With the parcel last: a drill-down reads a party's rows latest first, a page at a time.
+            models.Index(fields=["carrier_id", "day", "waybill_id"], name="contribution_carrier_day"),
+            models.Index(fields=["merchant_id", "day", "waybill_id"], name="contribution_merchant_day"),
         ]
 
     def __str__(self) -> str:

@@ -23,6 +23,8 @@ from firstmile.carriers.selectors import carrier_of
 from firstmile.core import error_codes
 from firstmile.core.clock import beijing_day_bounds, beijing_today, now, to_beijing
 from firstmile.core.errors import ApplicationError, Forbidden
+from firstmile.core.lookups import RowCompare
+from firstmile.core.pagination import cursor_load, cursor_sign
 from firstmile.dispatch.models import Driver, FailureReason, Route
 from firstmile.geo.models import Division
 from firstmile.pickup.models import PickupSubscription, SubscriptionStatus, Warehouse
@@ -430,8 +432,37 @@ def scorecards(*, actor: Actor, filters: Filters, cities: int = 30) -> list[dict
     ]
 
 
-def drill_parcels(*, actor: Actor, filters: Filters, measure: str, reason: str = "") -> QuerySet[Waybill]:
-    """The parcels behind a figure: those whose rows in the range count in ``measure``."""
+@dataclass
+class DrillPage:
+    parcels: list[Waybill]
+    total: int  # the figure itself over the range: the parcels (attempts, for failed_attempts) behind it
+    next_cursor: str | None
+
+
+def _drill_cursor(raw: str) -> tuple[date, int] | None:
+    """A page cursor (signed by the server): the last row's day and parcel id; anything else is a 400."""
+    if not raw:
+        return None
+    data = cursor_load(raw)
+    try:
+        day, pk = date.fromisoformat(data[0]), int(data[1])
+    except (TypeError, ValueError, IndexError, KeyError):
+        day, pk = None, 0
+    if day is None or not 0 < pk < 2**63:
+        raise _invalid("cursor", _("This page link is not valid; start from the first page."))
+    return day, pk
+
+
+def drill_parcels(
+    *, actor: Actor, filters: Filters, measure: str, reason: str = "", cursor: str = "", size: int = 50
+) -> DrillPage:
+    """The parcels behind a figure, a page at a time: latest day first.
+
+    Read from the contribution rows in index order ((party, day, parcel)) and cut by a
+    keyset cursor, so a page costs the same on the first day as on the ninetieth; the
+    total is the figure's own sum, not a count of rows (at 10,000,000 parcels a COUNT
+    over the range took seconds).
+    """
     if measure not in DRILLS:
         raise _invalid("measure", _("No such figure."))
     where = _where(actor, filters) & Q(**{f"{measure}__gt": 0})
@@ -439,8 +470,24 @@ def drill_parcels(*, actor: Actor, filters: Filters, measure: str, reason: str =
         if reason not in FailureReason.values:
             raise _invalid("reason", _("No such reason."))
         where &= Q(reason=reason)
-    ids = Contribution.objects.filter(where).values("waybill_id")
-    return Waybill.objects.filter(pk__in=ids).select_related("carrier", "warehouse").order_by("-issued_at", "-pk")
+    rows = Contribution.objects.filter(where)
+    after = _drill_cursor(cursor)
+    if after is not None:
+        rows = rows.filter(RowCompare(("day", "waybill_id"), after, before=True))
+    keys = list(rows.order_by("-day", "-waybill_id").values_list("day", "waybill_id")[: size + 1])
+    more = len(keys) > size
+    keys = keys[:size]
+    ids = list(dict.fromkeys(pk for _day, pk in keys))  # a parcel twice in a page (two attempts) shows once
+    found = Waybill.objects.select_related("carrier", "warehouse").in_bulk(ids)
+    figures, _city = _figure_rows(actor, filters)
+    if reason:
+        figures = figures.filter(reason=reason)
+    total = figures.aggregate(n=Sum(measure))["n"] or 0
+    return DrillPage(
+        parcels=[found[pk] for pk in ids if pk in found],
+        total=int(total),
+        next_cursor=cursor_sign([keys[-1][0].isoformat(), keys[-1][1]]) if more else None,
+    )
 
 
 def filter_options(*, actor: Actor) -> dict[str, list[tuple[str, str]]]:

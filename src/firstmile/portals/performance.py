@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -208,15 +207,20 @@ def _end(start, filters):
 
 def _parcels(request, portal: str):
     measure = request.GET.get("measure") or "labels"  # without one: every parcel printed in the range
+    reason = request.GET.get("reason", "")
     try:
         filters = parse_filters(request.GET)
-        parcels = drill_parcels(
-            actor=request.actor, filters=filters, measure=measure, reason=request.GET.get("reason", "")
+        page = drill_parcels(
+            actor=request.actor,
+            filters=filters,
+            measure=measure,
+            reason=reason,
+            cursor=request.GET.get("cursor", "")[:500],
         )
     except ApplicationError as err:
         return _error_page(request, portal, err)
-    page = Paginator(parcels, 50).get_page(request.GET.get("page"))
-    back = filters.query()
+    query = {**filters.query(measure=measure), "reason": reason}
+    query = {k: v for k, v in query.items() if v}
     return render(
         request,
         "portals/shared/performance_parcels.html",
@@ -225,9 +229,11 @@ def _parcels(request, portal: str):
             "portal": portal,
             "title": DRILLS[measure],
             "filters": filters,
-            "page": page,
-            "back_url": f"{reverse(f'portals:{portal}_performance')}?{urlencode(back)}",
-            "query": urlencode({**filters.query(measure=measure), "reason": request.GET.get("reason", "")}),
+            "parcels": page.parcels,
+            "total": page.total,
+            "first_url": f"?{urlencode(query)}" if request.GET.get("cursor") else "",
+            "next_url": f"?{urlencode({**query, 'cursor': page.next_cursor})}" if page.next_cursor else "",
+            "back_url": f"{reverse(f'portals:{portal}_performance')}?{urlencode(filters.query())}",
         },
     )
 
