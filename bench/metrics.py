@@ -1,7 +1,7 @@
 """Tracking and performance figures at scale, on PostgreSQL (issue 28).
 
 Generates, set-based, ``--waybills`` parcels (10,000,000 by default) of one merchant's
-``--waybills / 5000`` Dongguan warehouses printed over the last ``--days`` days (90), with
+``--waybills / 5000`` (or ``--warehouses``) Dongguan warehouses printed over the last ``--days`` days (90), with
 their orders and their events as the services write them: every label's
 ``waybill.issued``; 95 % collected (``waybill.collected``) a few hours after printing,
 5 % after a failed first attempt (``waybill.pickup_failed``, reasons spread); 92 %
@@ -13,13 +13,15 @@ rest still on the way. Then:
     p50/p95 over --runs calls (target p95 <= 150 ms), and the portal page itself;
   - a parcel's tracking, ``GET /api/v1/waybills/{no}/tracking`` for random parcels (target p95 <= 20 ms);
   - the public page, ``POST /track/`` with the number and the phone's last four digits (target p95 <= 30 ms);
-  - one day of ``--big-day`` parcels (1,000,000) printed, collected and received, then rolled
-    up by ``rollup_run`` in this one process (target <= 60 s);
+  - one day of ``--big-day`` parcels (1,000,000) printed, collected and received three days ago,
+    then rolled up by ``rollup_run`` in this one process (target <= 60 s); with --big-day-today
+    also a day of them over the last 24 hours, whose hourly sums are kept as well;
   - the incremental rollup of one hour at three sizes (--hours, parcels in the hour), to show
     its cost follows the hour's events, not the table's size.
 
-    PYTHONPATH=. .venv/bin/python bench/metrics.py [--waybills 10000000] [--days 90] [--big-day 1000000]
-        [--hours 10000,50000,200000] [--runs 50] [--keep] [--reuse NAME [--rebuild]]
+    PYTHONPATH=. .venv/bin/python bench/metrics.py [--waybills 10000000] [--days 90] [--warehouses N]
+        [--big-day 1000000]
+        [--big-day-today] [--hours 10000,50000,200000] [--runs 50] [--keep] [--reuse NAME [--rebuild]]
 """
 
 from __future__ import annotations
@@ -112,6 +114,8 @@ def _parcels(cursor, *, template, first: int, count: int, start, spread_seconds:
         },
         "bench_plan p JOIN pickup_warehouse w ON w.id = p.warehouse_id",
         params,
+        # Ids in print order, as in production (the rollup takes parcels in id order).
+        where="TRUE ORDER BY p.g",
     )
     events = [
         ("waybill.issued", "p.printed", "TRUE", "''", "'issued'", "'{}'::jsonb"),
@@ -149,7 +153,7 @@ def generate(args) -> dict:
     from tests import factories
 
     started = time.perf_counter()
-    jt, _ws, merchant_org = seed(max(args.waybills // 5000, 20))
+    jt, _ws, merchant_org = seed(args.warehouses or max(args.waybills // 5000, 20))
     merchant = factories.actor(merchant_org, kind=OrganisationKind.MERCHANT)
     first = Warehouse.objects.order_by("pk").first()
     [template] = shipment_arrange(
@@ -193,7 +197,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--waybills", type=int, default=10_000_000)
     parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--warehouses", type=int, help="the merchant's warehouses (default: one per 5,000 parcels)")
     parser.add_argument("--big-day", type=int, default=1_000_000)
+    parser.add_argument("--big-day-today", action="store_true", help="also roll up a big day of the last 24 hours")
     parser.add_argument("--hours", default="10000,50000,200000")
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--keep", action="store_true")
@@ -315,7 +321,7 @@ def run(args, *, reuse: bool) -> dict:
         settled_event_id=Event.objects.order_by("-id").values_list("id", flat=True).first()
     )
 
-    def timed_rollup(parcels: int, spread_seconds: int) -> dict:
+    def timed_rollup(parcels: int, spread_seconds: int, days_ago: float = 3) -> dict:
         nonlocal serial
         with transaction.atomic(), connection.cursor() as cursor:
             _parcels(
@@ -323,7 +329,7 @@ def run(args, *, reuse: bool) -> dict:
                 template=template,
                 first=serial,
                 count=parcels,
-                start=now() - timedelta(days=3),
+                start=now() - timedelta(days=days_ago),
                 spread_seconds=spread_seconds,
                 warehouses=warehouses,
             )
@@ -344,7 +350,11 @@ def run(args, *, reuse: bool) -> dict:
 
     hours = [int(n) for n in args.hours.split(",") if n]
     results["hourly_rollup"] = [timed_rollup(n, 3600) for n in hours]
+    # A day gone by (three days ago: no hourly sums are kept for it) and, with --big-day-today,
+    # the last 24 hours, whose hours are kept too.
     results["big_day_rollup"] = timed_rollup(args.big_day, 86400)
+    if args.big_day_today:
+        results["big_day_today_rollup"] = timed_rollup(args.big_day, 86400, days_ago=1)
     return results
 
 

@@ -4,8 +4,11 @@ import pytest
 from django.test import Client
 
 from firstmile.accounts.models import Role, User
+from firstmile.carriers.models import Carrier
 from firstmile.demo.data import load_demo
-from firstmile.metrics.services import rollup_run
+from firstmile.metrics.models import Contribution
+from firstmile.metrics.selectors import parse_filters
+from firstmile.metrics.services import rollup_rebuild, rollup_run
 from firstmile.pickup.models import Warehouse
 from firstmile.shipping.models import Waybill
 
@@ -230,3 +233,33 @@ def test_drill_down_pages_follow_their_cursor_through_every_parcel_once(demo):
     assert page.status_code == 400
     last_page = _portal("jt_admin").get("/carrier/performance/parcels/?days=7&measure=labels")
     assert "data-next-page" not in last_page.content.decode()  # two parcels, one page of fifty
+
+
+def test_the_platforms_drill_down_merges_every_carriers_parcels_page_by_page(demo):
+    filters = parse_filters({"days": "7"})
+    # The demo's week is all J&T: hand one of its parcels to Wanse and write the figures again.
+    moved = Waybill.objects.filter(carrier__code="JT").order_by("pk").values_list("pk", flat=True)[:1]
+    Waybill.objects.filter(pk__in=list(moved)).update(carrier=Carrier.objects.get(code="WS"))
+    rollup_rebuild(first_day=filters.first_day, last_day=filters.last_day)
+    client = _api("ops")
+    seen, cursor = [], ""
+    while True:
+        body = client.get(f"/api/v1/metrics/parcels?days=7&measure=labels&limit=1&cursor={cursor}").json()
+        seen += [p["waybill_no"] for p in body["results"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    behind = Contribution.objects.filter(labels__gt=0, day__range=(filters.first_day, filters.last_day))
+    expected = Waybill.objects.filter(pk__in=behind.values("waybill_id"))
+    assert len(set(expected.values_list("carrier", flat=True))) > 1  # two carriers' rows interleave
+    assert len(seen) == len(set(seen)) and set(seen) == set(expected.values_list("waybill_no", flat=True))
+    assert body["count"] == expected.count()
+
+
+def test_a_figure_with_nothing_behind_it_answers_an_empty_page(demo):
+    idle = factories.carrier("ZZ")
+    client = _api("ops")
+    body = client.get(f"/api/v1/metrics/parcels?days=7&measure=labels&carrier={idle.pk}").json()
+    assert body["results"] == [] and body["count"] == 0 and body["next_cursor"] is None
+    forged = client.get(f"/api/v1/metrics/parcels?days=7&measure=labels&carrier={idle.pk}&cursor=x.y")
+    assert forged.status_code == 400 and forged.json()["field"] == "cursor"

@@ -77,6 +77,13 @@ class Event(models.Model):
             models.Index(fields=["owner", "occurred_at"]),
             models.Index(fields=["counterparty", "occurred_at"]),
             models.Index(fields=["kind", "occurred_at"]),
+            # The figures look up a chunk of parcels' failed attempts (metrics.services): through
+            # the subject index that read every event of 20,000 parcels to find the 5 % failed.
+            models.Index(
+                fields=["subject_id"],
+                name="event_pickup_failed",
+                condition=models.Q(kind="waybill.pickup_failed", subject_type="shipping.waybill"),
+            ),
         ]
 
     def __str__(self) -> str:
