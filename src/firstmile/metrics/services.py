@@ -57,7 +57,10 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 CHUNK = 20_000  # parcels per statement
-BATCH = 100_000  # parcels per transaction: their sums are applied to the figures once
+# Parcels per transaction: their sums are applied to the figures once. A day of 1,000,000
+# parcels over 2,000 warehouses: 65 s in batches of 100,000, 56 s in batches of 500,000
+# (the hourly keys a batch touches repeat less); a batch holds its locks about 30 s.
+BATCH = 500_000
 EVENT_SLICE = 50_000  # events read per step when gathering the parcels that changed
 SETTLE = timedelta(minutes=5)  # an event older than this has surely committed
 # Hourly sums are kept from yesterday on (Beijing): the pages read today's hours only, and
