@@ -461,6 +461,7 @@ def _retake(ids: list[int], *, keep_days: tuple[date, date] | None = None) -> in
         # The chunk's GROUP BYs sort some 60,000 rows: in memory, not in temporary files.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '64MB'")
+            # A chunk's statements cost past jit_above_cost; compiling each took longer than it saved.
             cursor.execute("SET LOCAL jit = off")
     with connection.cursor() as cursor:
         _delta_table(cursor)
