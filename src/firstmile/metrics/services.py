@@ -364,7 +364,7 @@ def _take_out(ids: IdArray, rows: QuerySet, keep_days: tuple[date, date] | None)
     columns = ", ".join(_q(c) for c in (*DELTA_KEYS, *MEASURES))
     keys = ", ".join(f"g.{_q(k)}" for k in DELTA_KEYS)
     sums = ", ".join(f"-SUM(g.{_q(m)})" for m in MEASURES)
-    where, params = "", [ids.literal if isinstance(ids, IdArray) else IdArray(ids).literal]
+    where, params = "", [ids.literal]
     if keep_days is not None:
         where = f"WHERE NOT (g.{_q('day')} BETWEEN %s AND %s)"
         params += list(keep_days)
