@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "firstmile.carriers",
     "firstmile.pickup",
     "firstmile.shipping",
+    "firstmile.bundles",
     "firstmile.dispatch",
     "firstmile.switchover",
     "firstmile.reverse",

@@ -16,6 +16,7 @@ from firstmile.accounts.actor import Actor
 from firstmile.accounts.models import OrganisationKind, Role
 from firstmile.accounts.services import api_token_issue
 from firstmile.api.api import api
+from firstmile.bundles.services import bundle_create
 from firstmile.carriers.services import coverage_assign, pickup_closure_add, pickup_window_create
 from firstmile.core.clock import beijing
 from firstmile.dispatch.models import HandoverList, PickupTask
@@ -100,6 +101,7 @@ def world(db):
         closure = pickup_closure_add(actor=jt_staff, day=date(2023, 10, 2), reason="国庆节")
         scan_pickup(actor=Actor.for_user(driver.user), waybill_no=waybill.waybill_no, task_id=task.pk)
         handover = HandoverList.objects.get()
+        bundle, _results = bundle_create(actor=boss, warehouse_id=warehouse.pk, handover_method="PICKUP")
         reverse = reverse_order_create(
             actor=ws_staff,
             merchant_code="dg-lighting",
@@ -135,6 +137,7 @@ def world(db):
             "endpoint_id": endpoint.pk,
             "delivery_id": delivery.pk,
             "job_id": job.pk,
+            "bundle_id": bundle.pk,
         },
         "owner": boss.user,
         # The strangers: the same kind of party, unrelated to the objects above.
@@ -238,6 +241,14 @@ CASES = [
     ("get", "/api/v1/jobs/{job_id}", "other_merchant", None),
     ("post", "/api/v1/jobs/{job_id}/resume", "other_merchant", {}),
     ("get", "/api/v1/jobs/{job_id}/result", "other_merchant", None),
+    ("get", "/api/v1/bundles/{bundle_id}", "other_merchant", None),
+    ("get", "/api/v1/bundles/{bundle_id}", "other_carrier", None),
+    ("get", "/api/v1/bundles/{bundle_id}/parcels", "other_merchant", None),
+    ("get", "/api/v1/bundles/{bundle_id}/parcels", "other_carrier", None),
+    ("post", "/api/v1/bundles/{bundle_id}/bind", "other_merchant", {"waybill_nos": ["JT00000000019"]}),
+    ("post", "/api/v1/bundles/{bundle_id}/unbind", "other_merchant", {"waybill_nos": ["JT00000000019"]}),
+    ("post", "/api/v1/bundles/{bundle_id}/close", "other_merchant", {"weight_kg": "1.5"}),
+    ("post", "/api/v1/bundles/{bundle_id}/cancel", "other_merchant", {}),
 ]
 
 PORTAL_CASES = [

@@ -3,6 +3,7 @@ from ninja import NinjaAPI
 
 from firstmile.accounts.api import router as accounts_router
 from firstmile.carriers.api import router as carriers_router
+from firstmile.bundles.api import router as bundles_router
 from firstmile.dispatch.api import router as dispatch_router
 from firstmile.events.api import jobs_router, webhooks_router
 from firstmile.events.api import router as events_router
@@ -150,6 +151,7 @@ api.add_router("/", webhooks_router, tags=["webhooks"])
 api.add_router("/", jobs_router, tags=["jobs"])
 api.add_router("/", pickup_router, tags=["pickup"])
 api.add_router("/", shipping_router, tags=["shipping"])
+api.add_router("/", bundles_router, tags=["bundles"])
 api.add_router("/", dispatch_router, tags=["dispatch"])
 api.add_router("/", switchover_router, tags=["switchover"])
 api.add_router("/", reverse_router, tags=["reverse"])

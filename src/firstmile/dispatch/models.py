@@ -326,6 +326,10 @@ class HandoverLine(models.Model):
     waybill = models.ForeignKey("shipping.Waybill", on_delete=models.PROTECT, related_name="+")
     missing = models.BooleanField(_("missing"), default=False)
     added_at = models.DateTimeField(auto_now_add=True)
+    # Handed over inside this bundle (its lines show on the list as one, with their count).
+    bundle = models.ForeignKey(
+        "bundles.Bundle", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["handover", "waybill"], name="handover_line_unique")]

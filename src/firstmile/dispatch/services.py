@@ -20,17 +20,19 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.models import Role
 from firstmile.accounts.permissions import Operation, require
 from firstmile.accounts.services import user_create
+from firstmile.bundles.models import Bundle, BundleParcel, BundleStatus, bundle_sources_of
+from firstmile.bundles.selectors import bundle_of_waybill
 from firstmile.carriers.models import Carrier, PickupWindow, SortingCentre
 from firstmile.carriers.selectors import carrier_of, serving_carrier_ids
 from firstmile.core import error_codes as core_codes
-from firstmile.core.bulk import bulk_insert
+from firstmile.core.bulk import bulk_insert, new_instances
 from firstmile.core.clock import beijing_day_bounds, beijing_today, now
 from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
 from firstmile.core.images import check_photo
@@ -503,6 +505,7 @@ def scan_pickup(*, actor: Actor, waybill_no: str, task_id: int | None = None) ->
             % {"no": waybill.waybill_no, "status": waybill.get_status_display()},
             field="waybill_no",
         )
+    _refuse_bundled(waybill)
     today = beijing_today()
     link = TaskParcel.objects.select_related("task__carrier").filter(waybill=waybill).first()
     task = link.task if link and link.task.date == today else None
@@ -823,6 +826,7 @@ def scan_inbound(*, actor: Actor, sorting_centre_code: str, waybill_no: str) -> 
             _("Waybill %(no)s was already received at a sorting centre.") % {"no": waybill.waybill_no},
             field="waybill_no",
         )
+    _refuse_bundled(waybill)
     if waybill.status == WaybillStatus.COLLECTED:
         collector = Scan.objects.filter(waybill=waybill, kind=ScanKind.PICKUP).order_by("-pk").first()
         if collector is not None and collector.carrier_id != carrier.pk:
@@ -896,6 +900,33 @@ def _handover_add(
     sorting_centre: SortingCentre | None = None,
 ) -> HandoverList:
     """Put a scanned parcel on the open handover list of its stop (or counter), opening one if needed."""
+    handover = _open_handover(
+        kind=kind,
+        date=date,
+        carrier_id=carrier_id,
+        merchant_id=merchant_id,
+        task=task,
+        warehouse_id=warehouse_id,
+        driver=driver,
+        sorting_centre=sorting_centre,
+    )
+    HandoverLine.objects.create(handover=handover, waybill=waybill)
+    HandoverList.objects.filter(pk=handover.pk).update(parcel_count=F("parcel_count") + 1, updated_at=now())
+    return handover
+
+
+def _open_handover(
+    *,
+    kind: str,
+    date: date,
+    carrier_id: int,
+    merchant_id: int,
+    task: PickupTask | None = None,
+    warehouse_id: int | None = None,
+    driver: Driver | None = None,
+    sorting_centre: SortingCentre | None = None,
+) -> HandoverList:
+    """The open handover list of a stop (or of a merchant's day at a counter), locked; opened if there is none."""
     if kind == HandoverKind.PICKUP:
         place = {"task": task}
     else:
@@ -927,8 +958,6 @@ def _handover_add(
         else:
             handover.number = f"HO{handover.pk:010d}"
             handover.save(update_fields=["number"])
-    HandoverLine.objects.create(handover=handover, waybill=waybill)
-    HandoverList.objects.filter(pk=handover.pk).update(parcel_count=F("parcel_count") + 1, updated_at=now())
     return handover
 
 
@@ -1081,3 +1110,425 @@ def handover_confirm(
         counterparty=handover.carrier.organisation,
     )
     return handover
+
+
+# -- bundles (集包): scanning a bundle is scanning every parcel in it ------------------------------
+
+
+@dataclass
+class BundleScan:
+    """What a bundle scan did: the bundle, the parcels it moved, and those it left out (voided ones)."""
+
+    bundle: Bundle
+    parcels: int
+    skipped: list[str]
+
+
+def _refuse_bundled(waybill: Waybill) -> None:
+    """A parcel in a bundle not yet received is handed over and scanned in with its bundle, not on its own."""
+    bundle = bundle_of_waybill(waybill.pk)
+    if bundle is not None and bundle.status in (BundleStatus.OPEN, BundleStatus.CLOSED, BundleStatus.COLLECTED):
+        raise Conflict(
+            error_codes.WAYBILL_IN_BUNDLE,
+            _("Waybill %(no)s is in bundle %(bundle)s: scan the bundle's label instead.")
+            % {"no": waybill.waybill_no, "bundle": bundle.number},
+            field="waybill_no",
+        )
+
+
+def _locked_bundle_by_number(raw: str, *, express: bool = False) -> Bundle:
+    number = (raw or "").strip().upper()[:40]
+    bundles = Bundle.objects.select_for_update(of=("self",)).select_related("warehouse", "merchant", "carrier")
+    bundle = bundles.filter(number=number).first() if number else None
+    if bundle is None and express and number:
+        # A DROP OFF bundle sent by an express company arrives under that company's number.
+        bundle = bundles.filter(express_tracking_no=number).exclude(status=BundleStatus.CANCELLED).first()
+    if bundle is None:
+        raise NotFound(
+            error_codes.BUNDLE_UNKNOWN, _("Unknown bundle number: %(no)s.") % {"no": number or "—"}, field="waybill_no"
+        )
+    return bundle
+
+
+def _bundle_not_ready(bundle: Bundle, target: str) -> Conflict:
+    if bundle.status == BundleStatus.OPEN:
+        message = _("Bundle %(no)s is still open: the merchant closes and weighs it before it is handed over.")
+    elif bundle.status == BundleStatus.CANCELLED:
+        message = _("Bundle %(no)s was cancelled by the merchant: scan its parcels one by one.")
+    elif target == BundleStatus.COLLECTED:
+        message = _("Bundle %(no)s was already collected.")
+    else:
+        message = _("Bundle %(no)s was already received at a sorting centre.")
+    return Conflict(error_codes.BUNDLE_NOT_READY, message % {"no": bundle.number}, field="waybill_no")
+
+
+def _release_voided(bundle: Bundle, moment) -> list[str]:
+    """Take the parcels voided since they were bound out of the bundle: nobody carries a voided label."""
+    voided = list(
+        Waybill.objects.filter(pk__in=_live_ids(bundle), status=WaybillStatus.VOIDED).values_list("pk", "waybill_no")
+    )
+    if voided:
+        BundleParcel.objects.filter(
+            bundle=bundle, removed_at__isnull=True, waybill_id__in=[pk for pk, _no in voided]
+        ).update(removed_at=moment)
+        bundle.parcel_count -= len(voided)
+    return sorted(no for _pk, no in voided)
+
+
+def _with_counterparty(waybills, carrier: Carrier):
+    """The parcels with the carrier that scanned them as their events' counterparty (not always the label's)."""
+    return waybills.annotate(ev_carrier=Value(carrier.organisation_id, output_field=BigIntegerField()))
+
+
+def _live_ids(bundle: Bundle):
+    return BundleParcel.objects.filter(bundle=bundle, removed_at__isnull=True).values("waybill_id")
+
+
+def _insert_scans(bundle: Bundle, *, kind: str, moment, carrier_id: int, scanned_by_id, **where) -> None:
+    """A scan row for every parcel now in the bundle, in one INSERT … SELECT."""
+    connection = transaction.get_connection()
+    stamp = connection.ops.adapt_datetimefield_value(moment)
+    columns = (
+        "created_at, updated_at, waybill_id, kind, carrier_id, task_id, driver_id, sorting_centre_id, scanned_by_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Scan._meta.db_table} ({columns}) "
+            f"SELECT %s, %s, waybill_id, %s, %s, %s, %s, %s, %s FROM {BundleParcel._meta.db_table} "
+            "WHERE bundle_id = %s AND removed_at IS NULL",
+            [
+                stamp,
+                stamp,
+                kind,
+                carrier_id,
+                where.get("task_id"),
+                where.get("driver_id"),
+                where.get("sorting_centre_id"),
+                scanned_by_id,
+                bundle.pk,
+            ],
+        )
+
+
+def _insert_handover_lines(bundle: Bundle, handover: HandoverList, moment) -> None:
+    connection = transaction.get_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {HandoverLine._meta.db_table} (handover_id, waybill_id, missing, added_at, bundle_id) "
+            f"SELECT %s, waybill_id, %s, %s, bundle_id FROM {BundleParcel._meta.db_table} "
+            "WHERE bundle_id = %s AND removed_at IS NULL",
+            [handover.pk, False, connection.ops.adapt_datetimefield_value(moment), bundle.pk],
+        )
+    HandoverList.objects.filter(pk=handover.pk).update(
+        parcel_count=F("parcel_count") + bundle.parcel_count, updated_at=moment
+    )
+
+
+@transaction.atomic
+def scan_pickup_bundle(*, actor: Actor, bundle_no: str, task_id: int | None = None) -> BundleScan:
+    """The driver scans a bundle's label at the warehouse: every parcel in it is collected at once.
+
+    Whoever serves the warehouse's area today collects it, as with single labels: the
+    stop it goes with is the driver's carrier's stop at that warehouse today.
+    """
+    driver = driver_for(actor)
+    stop = _driver_task(driver, task_id) if task_id is not None else None
+    bundle = _locked_bundle_by_number(bundle_no)
+    if bundle.status not in bundle_sources_of(BundleStatus.COLLECTED):
+        raise _bundle_not_ready(bundle, BundleStatus.COLLECTED)
+    if stop is not None:
+        if stop.status in (TaskStatus.CLOSED, TaskStatus.FAILED):
+            raise Conflict(error_codes.TASK_CLOSED, _("This stop is already closed."), field="task_id")
+        if bundle.warehouse_id != stop.warehouse_id:
+            raise Conflict(
+                error_codes.WAYBILL_OTHER_WAREHOUSE,
+                _("Bundle %(no)s belongs to another warehouse, not to this stop (%(warehouse)s).")
+                % {"no": bundle.number, "warehouse": stop.warehouse.name},
+                field="waybill_no",
+            )
+    today = beijing_today()
+    task = (
+        stop or PickupTask.objects.filter(warehouse_id=bundle.warehouse_id, date=today, carrier=driver.carrier).first()
+    )
+    if task is None:
+        other = (
+            PickupTask.objects.select_related("carrier")
+            .filter(warehouse_id=bundle.warehouse_id, date=today)
+            .exclude(carrier=driver.carrier)
+            .first()
+        )
+        if other is not None:
+            raise Conflict(
+                error_codes.WAYBILL_OTHER_CARRIER,
+                _("Bundle %(no)s is in %(carrier)s's pickup today, not yours.")
+                % {"no": bundle.number, "carrier": other.carrier.display_name},
+                field="waybill_no",
+            )
+        raise Conflict(
+            error_codes.WAYBILL_NOT_IN_STOPS,
+            _("Bundle %(no)s is not in any of today's stops of %(carrier)s.")
+            % {"no": bundle.number, "carrier": driver.carrier.display_name},
+            field="waybill_no",
+        )
+    moment = now()
+    skipped = _release_voided(bundle, moment)
+    carrier = driver.carrier
+    parcels = Waybill.objects.filter(pk__in=_live_ids(bundle), status=WaybillStatus.ISSUED)
+    collected = parcels.update(
+        status=WaybillStatus.COLLECTED,
+        collected_at=moment,
+        inbound_by=moment + timedelta(hours=carrier.inbound_hours),
+        tracking_status=TrackingStatus.COLLECTED,
+        tracking_since=moment,
+        updated_at=moment,
+    )
+    # The parcels' stop is this one: moved from another day's or carrier's, or linked for the first time.
+    TaskParcel.objects.filter(waybill_id__in=_live_ids(bundle)).exclude(task=task).update(task=task)
+    linked = TaskParcel.objects.filter(waybill_id=OuterRef("waybill_id"))
+    unlinked = list(
+        BundleParcel.objects.filter(bundle=bundle, removed_at__isnull=True)
+        .annotate(linked=Exists(linked))
+        .filter(linked=False)
+        .values_list("waybill_id", flat=True)
+    )
+    if unlinked:
+        bulk_insert(
+            TaskParcel,
+            new_instances(
+                TaskParcel, [{"waybill_id": pk, "task_id": task.pk, "first_task_date": today} for pk in unlinked]
+            ),
+        )
+    _insert_scans(
+        bundle,
+        kind=ScanKind.PICKUP,
+        moment=moment,
+        carrier_id=carrier.pk,
+        scanned_by_id=actor.user.pk if actor.user else None,
+        task_id=task.pk,
+        driver_id=driver.pk,
+    )
+    handover = _open_handover(
+        kind=HandoverKind.PICKUP,
+        date=task.date,
+        carrier_id=task.carrier_id,
+        merchant_id=bundle.merchant_id,
+        task=task,
+        warehouse_id=task.warehouse_id,
+        driver=driver,
+    )
+    _insert_handover_lines(bundle, handover, moment)
+    event_record_bulk(
+        actor=actor,
+        kind="waybill.collected",
+        subjects=_with_counterparty(Waybill.objects.filter(pk__in=_live_ids(bundle)), carrier),
+        from_state=WaybillStatus.ISSUED,
+        to_state=WaybillStatus.COLLECTED,
+        payload={"bundle": bundle.number, "driver": driver.name, "carrier": carrier.code},
+        owner_field="merchant_id",
+        counterparty_field="ev_carrier",
+        occurred_at=moment,
+    )
+    bundle.status = BundleStatus.COLLECTED
+    bundle.collected_at = moment
+    bundle.collected_by = carrier
+    bundle.save(update_fields=["status", "collected_at", "collected_by", "parcel_count", "updated_at"])
+    event_record(
+        actor=actor,
+        kind="bundle.collected",
+        subject=bundle,
+        from_state=BundleStatus.CLOSED,
+        to_state=BundleStatus.COLLECTED,
+        payload={
+            "number": bundle.number,
+            "parcels": collected,
+            "voided_left_out": skipped[:200],
+            "driver": driver.name,
+            "carrier": carrier.code,
+            "handover": handover.number,
+        },
+        owner=bundle.merchant,
+        counterparty=carrier.organisation,
+    )
+    return BundleScan(bundle=bundle, parcels=collected, skipped=skipped)
+
+
+@transaction.atomic
+def scan_inbound_bundle(*, actor: Actor, sorting_centre_code: str, bundle_no: str) -> BundleScan:
+    """The sorting centre scans a bundle in (by its number, or a DROP OFF's express tracking number):
+    every parcel in it is received at once."""
+    carrier = carrier_for(actor, Operation.INBOUND_SCAN)
+    centre = SortingCentre.objects.filter(code=sorting_centre_code, carrier=carrier, is_active=True).first()
+    if centre is None:
+        raise NotFound(
+            error_codes.SORTING_CENTRE_NOT_FOUND, _("No such sorting centre of yours."), field="sorting_centre"
+        )
+    bundle = _locked_bundle_by_number(bundle_no, express=True)
+    if bundle.status not in bundle_sources_of(BundleStatus.RECEIVED):
+        raise _bundle_not_ready(bundle, BundleStatus.RECEIVED)
+    if bundle.status == BundleStatus.COLLECTED and bundle.collected_by_id != carrier.pk:
+        raise Conflict(
+            error_codes.WAYBILL_OTHER_CARRIER,
+            _("Bundle %(no)s was collected by %(carrier)s: it belongs at their sorting centre.")
+            % {"no": bundle.number, "carrier": bundle.collected_by.display_name},
+            field="waybill_no",
+        )
+    if bundle.status == BundleStatus.CLOSED and bundle.carrier_id != carrier.pk:
+        # Brought or sent in by the merchant: accepted by the carrier now serving its area.
+        division = bundle.warehouse.division_id
+        if serving_carrier_ids({division}, now())[division] != carrier.pk:
+            raise Conflict(
+                error_codes.WAYBILL_OTHER_CARRIER,
+                _("Bundle %(no)s is addressed to %(carrier)s's sorting centre.")
+                % {"no": bundle.number, "carrier": bundle.carrier.display_name},
+                field="waybill_no",
+            )
+    before, moment = bundle.status, now()
+    skipped = _release_voided(bundle, moment)
+    dropped = before == BundleStatus.CLOSED
+    source = WaybillStatus.ISSUED if dropped else WaybillStatus.COLLECTED
+    received = Waybill.objects.filter(pk__in=_live_ids(bundle), status=source).update(
+        status=WaybillStatus.RECEIVED,
+        received_at=moment,
+        tracking_status=TrackingStatus.DROP_OFF_RECEIVED if dropped else TrackingStatus.RECEIVED,
+        tracking_since=moment,
+        updated_at=moment,
+    )
+    _insert_scans(
+        bundle,
+        kind=ScanKind.INBOUND,
+        moment=moment,
+        carrier_id=carrier.pk,
+        scanned_by_id=actor.user.pk if actor.user else None,
+        sorting_centre_id=centre.pk,
+    )
+    handover = None
+    if dropped:
+        handover = _open_handover(
+            kind=HandoverKind.DROP_OFF,
+            date=beijing_today(),
+            carrier_id=carrier.pk,
+            merchant_id=bundle.merchant_id,
+            sorting_centre=centre,
+        )
+        _insert_handover_lines(bundle, handover, moment)
+    event_record_bulk(
+        actor=actor,
+        kind="waybill.received",
+        subjects=_with_counterparty(Waybill.objects.filter(pk__in=_live_ids(bundle)), carrier),
+        from_state=source,
+        to_state=WaybillStatus.RECEIVED,
+        payload={"bundle": bundle.number, "sorting_centre": centre.code},
+        owner_field="merchant_id",
+        counterparty_field="ev_carrier",
+        occurred_at=moment,
+    )
+    bundle.status = BundleStatus.RECEIVED
+    bundle.received_at = moment
+    bundle.received_at_centre = centre
+    if dropped:
+        bundle.collected_by = carrier
+    bundle.save(
+        update_fields=["status", "received_at", "received_at_centre", "collected_by", "parcel_count", "updated_at"]
+    )
+    event_record(
+        actor=actor,
+        kind="bundle.received",
+        subject=bundle,
+        from_state=before,
+        to_state=BundleStatus.RECEIVED,
+        payload={
+            "number": bundle.number,
+            "parcels": received,
+            "voided_left_out": skipped[:200],
+            "sorting_centre": centre.code,
+            "handover": handover.number if handover else None,
+        },
+        owner=bundle.merchant,
+        counterparty=carrier.organisation,
+    )
+    return BundleScan(bundle=bundle, parcels=received, skipped=skipped)
+
+
+def _bundle_to_check(actor: Actor, bundle_id: int) -> Bundle:
+    carrier = carrier_for(actor, Operation.INBOUND_SCAN)
+    bundle = (
+        Bundle.objects.select_for_update(of=("self",))
+        .select_related("merchant")
+        .filter(pk=bundle_id, status=BundleStatus.RECEIVED, collected_by=carrier)
+        .first()
+    )
+    if bundle is None:
+        raise NotFound(error_codes.BUNDLE_NOT_FOUND, _("No such bundle at your sorting centres."), field="bundle_id")
+    if bundle.checked_at is not None:
+        raise Conflict(
+            error_codes.BUNDLE_NOT_READY,
+            _("Bundle %(no)s was already checked.") % {"no": bundle.number},
+            field="bundle_id",
+        )
+    return bundle
+
+
+@transaction.atomic
+def bundle_check_scan(*, actor: Actor, bundle_id: int, waybill_no: str) -> BundleParcel:
+    """At the sorting centre, a parcel taken out of an opened bundle is scanned against its manifest."""
+    bundle = _bundle_to_check(actor, bundle_id)
+    number = (waybill_no or "").strip().upper()[:40]
+    line = (
+        BundleParcel.objects.select_related("waybill")
+        .filter(bundle=bundle, removed_at__isnull=True, waybill__waybill_no=number)
+        .first()
+    )
+    if line is None:
+        raise NotFound(
+            error_codes.WAYBILL_NOT_IN_BUNDLE,
+            _("Waybill %(no)s is not on bundle %(bundle)s's manifest: set it aside.")
+            % {"no": number or "—", "bundle": bundle.number},
+            field="waybill_no",
+        )
+    if line.checked_at is None:
+        line.checked_at = now()
+        line.save(update_fields=["checked_at"])
+    return line
+
+
+@transaction.atomic
+def bundle_check_finish(*, actor: Actor, bundle_id: int) -> Bundle:
+    """End the check of an opened bundle: the parcels not scanned out of it are written down as missing,
+    each reported to the merchant and the carrier."""
+    bundle = _bundle_to_check(actor, bundle_id)
+    moment = now()
+    unchecked = BundleParcel.objects.filter(bundle=bundle, removed_at__isnull=True, checked_at__isnull=True)
+    missing_ids = list(unchecked.values_list("waybill_id", flat=True))
+    unchecked.update(missing=True, checked_at=moment)
+    missing_nos: list[str] = []
+    if missing_ids:
+        missing = Waybill.objects.filter(pk__in=missing_ids)
+        missing_nos = sorted(missing.values_list("waybill_no", flat=True))
+        missing.update(tracking_status=TrackingStatus.EXCEPTION, tracking_since=moment, updated_at=moment)
+        event_record_bulk(
+            actor=actor,
+            kind="waybill.missing_from_bundle",
+            subjects=_with_counterparty(Waybill.objects.filter(pk__in=missing_ids), bundle.collected_by),
+            to_state=TrackingStatus.EXCEPTION,
+            payload={"bundle": bundle.number},
+            owner_field="merchant_id",
+            counterparty_field="ev_carrier",
+            occurred_at=moment,
+        )
+    bundle.checked_at = moment
+    bundle.missing_count = len(missing_ids)
+    bundle.save(update_fields=["checked_at", "missing_count", "updated_at"])
+    event_record(
+        actor=actor,
+        kind="bundle.checked",
+        subject=bundle,
+        payload={
+            "number": bundle.number,
+            "parcels": bundle.parcel_count,
+            "missing": missing_nos[:200],
+            "missing_count": len(missing_ids),
+        },
+        owner=bundle.merchant,
+        counterparty=bundle.collected_by.organisation,
+    )
+    return bundle

@@ -30,7 +30,7 @@ STATUSES: dict[str, tuple[str, object]] = {
     "label_created": ("InfoReceived", _("Label printed, waiting for pickup or drop-off")),
     "pickup_scheduled": ("InfoReceived", _("Pickup window booked")),
     "pickup_failed": ("AttemptFail", _("Pickup attempted and failed; retried on the next pickup day")),
-    "exception": ("Exception", _("Pickup failed repeatedly: needs attention")),
+    "exception": ("Exception", _("Needs attention: pickup failed repeatedly, or missing from its bundle")),
     "collected": ("InTransit", _("Collected by the driver")),
     "handed_over": ("InTransit", _("Collected and signed for on a handover list")),
     "received": ("InTransit", _("Received at the sorting centre: the first mile is done")),
@@ -81,6 +81,8 @@ def replay_status(events) -> tuple[str, datetime | None]:
             after = "exception" if failures >= settings.FIRSTMILE_PICKUP_FAILURE_LIMIT else "pickup_failed"
             if status == "exception":
                 after = "exception"
+        elif kind == "waybill.missing_from_bundle":
+            after = "exception"
         elif kind == "waybill.collected":
             after = "collected"
         elif kind == "waybill.handed_over" and status == "collected":

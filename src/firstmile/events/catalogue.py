@@ -31,6 +31,19 @@ EVENT_TYPES: dict[str, tuple[str, object]] = {
     "waybill.pickup_failed": ("merchant, carrier", _("A pickup of the parcel failed, with its reason")),
     "waybill.handed_over": ("merchant, carrier", _("The parcel was signed for on a handover list")),
     "waybill.proof_of_pickup": ("merchant, carrier", _("A photo or location was recorded at the parcel's stop")),
+    "waybill.bundled": ("merchant, carrier", _("The merchant bound the parcel into a bundle")),
+    "waybill.unbundled": ("merchant, carrier", _("The parcel was taken out of its bundle, or the bundle cancelled")),
+    "waybill.missing_from_bundle": (
+        "merchant, carrier",
+        _("The sorting centre opened the parcel's bundle and did not find it"),
+    ),
+    # bundles (集包)
+    "bundle.created": ("merchant", _("The merchant opened a bundle for a warehouse")),
+    "bundle.closed": ("merchant, carrier", _("A bundle was closed with its weight: ready to hand over")),
+    "bundle.cancelled": ("merchant, carrier", _("A bundle was cancelled: its parcels are free again")),
+    "bundle.collected": ("merchant, carrier", _("A driver scanned the bundle: every parcel in it collected")),
+    "bundle.received": ("merchant, carrier", _("The sorting centre scanned the bundle in: every parcel in it arrived")),
+    "bundle.checked": ("merchant, carrier", _("The sorting centre checked the bundle against its manifest")),
     # dispatch
     "dispatch.day_planned": ("carrier", _("A carrier's pickup day was planned")),
     "pickup_task.assigned": ("merchant, carrier", _("A driver was assigned to a warehouse's pickup")),
@@ -104,6 +117,7 @@ def is_known(kind: str) -> bool:
 RESOURCES: list[tuple[object, tuple[str, ...]]] = [
     (_("Pickup requests and warehouses"), ("subscription", "warehouse")),
     (_("Orders and waybills"), ("order", "waybill")),
+    (_("Bundles"), ("bundle",)),
     (_("Pickup stops and handover lists"), ("dispatch", "pickup_task", "handover")),
     (_("Pickup windows"), ("pickup_window", "pickup_closure")),
     (_("Drivers and routes"), ("driver", "route", "roster")),

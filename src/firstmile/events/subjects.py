@@ -30,6 +30,7 @@ SUBJECT_OF_KIND_PREFIX = {
     "waybill": "shipping.waybill",
     "pickup_task": "dispatch.pickuptask",
     "handover": "dispatch.handoverlist",
+    "bundle": "bundles.bundle",
     "switchover_batch": "switchover.switchoverbatch",
     "reverse_order": "reverse.reverseorder",
 }

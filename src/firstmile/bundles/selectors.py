@@ -1,0 +1,65 @@
+"""Reads of bundles, each scoped to the actor: a merchant its own, a carrier those it carries or collected."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from firstmile.accounts.actor import Actor
+from firstmile.accounts.permissions import Operation, require
+from firstmile.core.errors import NotFound
+
+from . import error_codes
+from .models import Bundle, BundleParcel
+
+
+def bundle_list(
+    *, actor: Actor, status: str | None = None, warehouse_id: int | None = None, search: str = ""
+) -> QuerySet[Bundle]:
+    require(actor, Operation.RECORDS_VIEW)
+    bundles = Bundle.objects.select_related("warehouse", "carrier", "sorting_centre", "collected_by")
+    if actor.is_merchant:
+        bundles = bundles.filter(merchant=actor.organisation)
+    elif actor.is_carrier:
+        org = actor.organisation
+        bundles = bundles.filter(Q(carrier__organisation=org) | Q(collected_by__organisation=org))
+    elif not actor.is_platform:
+        return bundles.none()
+    if status:
+        bundles = bundles.filter(status=status)
+    if warehouse_id:
+        bundles = bundles.filter(warehouse_id=warehouse_id)
+    number = (search or "").strip().upper()[:40]
+    if number:
+        bundles = bundles.filter(Q(number=number) | Q(express_tracking_no=number))
+    return bundles.order_by("-id")
+
+
+def bundle_get(*, actor: Actor, bundle_id: int | None = None, number: str | None = None) -> Bundle:
+    bundles = bundle_list(actor=actor)
+    bundle = (
+        bundles.filter(pk=bundle_id) if bundle_id else bundles.filter(number=(number or "").strip().upper())
+    ).first()
+    if bundle is None:
+        raise NotFound(error_codes.BUNDLE_NOT_FOUND, _("No such bundle."), field="bundle_id")
+    return bundle
+
+
+def bundle_parcels(bundle: Bundle) -> QuerySet[BundleParcel]:
+    """The parcels in a bundle the actor was allowed to see (bundle_get), by waybill number."""
+    return (
+        BundleParcel.objects.filter(bundle=bundle, removed_at__isnull=True)
+        .select_related("waybill")
+        .order_by("waybill__waybill_no")
+    )
+
+
+def bundle_of_waybill(waybill_id: int) -> Bundle | None:
+    """The bundle a parcel is in now (open, closed, collected or received), if any."""
+    line = (
+        BundleParcel.objects.select_related("bundle")
+        .filter(waybill_id=waybill_id, removed_at__isnull=True)
+        .only("bundle")
+        .first()
+    )
+    return line.bundle if line else None
