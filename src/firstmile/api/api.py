@@ -2,8 +2,8 @@ from django.conf import settings
 from ninja import NinjaAPI
 
 from firstmile.accounts.api import router as accounts_router
-from firstmile.carriers.api import router as carriers_router
 from firstmile.bundles.api import router as bundles_router
+from firstmile.carriers.api import router as carriers_router
 from firstmile.dispatch.api import router as dispatch_router
 from firstmile.events.api import jobs_router, webhooks_router
 from firstmile.events.api import router as events_router
