@@ -249,6 +249,12 @@ CASES = [
     ("post", "/api/v1/bundles/{bundle_id}/unbind", "other_merchant", {"waybill_nos": ["JT00000000019"]}),
     ("post", "/api/v1/bundles/{bundle_id}/close", "other_merchant", {"weight_kg": "1.5"}),
     ("post", "/api/v1/bundles/{bundle_id}/cancel", "other_merchant", {}),
+    ("get", "/api/v1/bundles/{bundle_id}/label.pdf", "other_merchant", None),
+    ("get", "/api/v1/bundles/{bundle_id}/label.zpl", "other_merchant", None),
+    ("get", "/api/v1/bundles/{bundle_id}/manifest.pdf", "other_merchant", None),
+    ("get", "/api/v1/bundles/{bundle_id}/manifest.pdf", "other_carrier", None),
+    ("post", "/api/v1/bundles/{bundle_id}/check/scans", "other_carrier", {"waybill_no": "JT00000000019"}),
+    ("post", "/api/v1/bundles/{bundle_id}/check/finish", "other_carrier", {}),
 ]
 
 PORTAL_CASES = [

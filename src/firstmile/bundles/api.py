@@ -4,14 +4,18 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
+from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from firstmile.core.pagination import CursorPagination
+from firstmile.core.schemas import PDF, ZPL, file_response
+from firstmile.core.types import Id, ParamId
 from firstmile.shipping.api import ItemError
 
+from .labels import bundle_label_zpl, label_data, render_bundle_label, render_manifest
 from .models import MAX_PER_CALL, BundleStatus
-from .selectors import bundle_get, bundle_list, bundle_parcels
+from .selectors import bundle_get, bundle_list, bundle_parcels, bundle_printable, manifest_rows
 from .services import bundle_bind, bundle_cancel, bundle_close, bundle_create, bundle_unbind
 
 router = Router()
@@ -71,7 +75,7 @@ class BundleWithResultsOut(Schema):
 
 
 class BundleCreateIn(Schema):
-    warehouse_id: int
+    warehouse_id: Id
     handover_method: Literal["PICKUP", "DROP_OFF"]
     waybill_nos: list[Number] = Field([], max_length=MAX_PER_CALL, description=f"bound at once, at most {MAX_PER_CALL}")
     express_company: str = Field("", max_length=40, description="DROP OFF by a domestic express company: its name")
@@ -85,9 +89,9 @@ class NumbersIn(Schema):
 
 class BundleCloseIn(Schema):
     weight_kg: Decimal = Field(..., description="kilograms, above 0 and at most 5,000")
-    length_cm: int | None = None
-    width_cm: int | None = None
-    height_cm: int | None = None
+    length_cm: int | None = Field(None, description="centimetres, 1 to 500")
+    width_cm: int | None = Field(None, description="centimetres, 1 to 500")
+    height_cm: int | None = Field(None, description="centimetres, 1 to 500")
     express_company: str | None = Field(None, max_length=40)
     express_tracking_no: str | None = Field(None, max_length=40)
     sender_phone_tail: str | None = Field(None, max_length=4)
@@ -116,7 +120,7 @@ def _with_results(bundle, results) -> dict:
 def list_bundles(
     request,
     status: BundleStatus | None = None,
-    warehouse_id: int | None = None,
+    warehouse_id: ParamId | None = None,
     q: str = Query("", max_length=40, description="a bundle number or its express tracking number"),
 ):
     return bundle_list(actor=request.auth, status=status, warehouse_id=warehouse_id, search=q)
@@ -174,3 +178,43 @@ def close_bundle(request, bundle_id: int, payload: BundleCloseIn):
 @router.post("/bundles/{int:bundle_id}/cancel", response=BundleOut, summary="Merchant: cancel a bundle before pickup")
 def cancel_bundle(request, bundle_id: int):
     return bundle_cancel(actor=request.auth, bundle_id=bundle_id)
+
+
+def _file(content: bytes, media_type: str, name: str, *, inline: bool) -> HttpResponse:
+    response = HttpResponse(content, content_type=media_type)
+    response["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{name}"'
+    return response
+
+
+@router.get(
+    "/bundles/{int:bundle_id}/label.pdf",
+    summary="A closed bundle's label: A6 PDF with its number as Code 128",
+    response={200: None},
+    openapi_extra=file_response(PDF, description="The bundle's label, one A6 page"),
+)
+def bundle_label_pdf(request, bundle_id: int):
+    bundle = bundle_printable(actor=request.auth, bundle_id=bundle_id)
+    return _file(render_bundle_label(label_data(bundle)), PDF, f"{bundle.number}.pdf", inline=True)
+
+
+@router.get(
+    "/bundles/{int:bundle_id}/label.zpl",
+    summary="A closed bundle's label in ZPL II for a thermal printer at 203 dpi",
+    response={200: None},
+    openapi_extra=file_response(ZPL, description="The bundle's label in ZPL II, UTF-8"),
+)
+def bundle_label_zpl_file(request, bundle_id: int):
+    bundle = bundle_printable(actor=request.auth, bundle_id=bundle_id)
+    return _file(bundle_label_zpl(label_data(bundle)), ZPL, f"{bundle.number}.zpl", inline=False)
+
+
+@router.get(
+    "/bundles/{int:bundle_id}/manifest.pdf",
+    summary="The bundle's manifest: A4 PDF listing every waybill in it",
+    response={200: None},
+    openapi_extra=file_response(PDF, description="The manifest, A4 pages"),
+)
+def bundle_manifest_pdf(request, bundle_id: int):
+    bundle = bundle_get(actor=request.auth, bundle_id=bundle_id)
+    content = render_manifest(label_data(bundle), manifest_rows(bundle))
+    return _file(content, PDF, f"{bundle.number}-manifest.pdf", inline=True)

@@ -7,10 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.permissions import Operation, require
-from firstmile.core.errors import NotFound
+from firstmile.core.errors import Conflict, NotFound
 
 from . import error_codes
-from .models import Bundle, BundleParcel
+from .models import Bundle, BundleParcel, BundleStatus
 
 
 def bundle_list(
@@ -63,3 +63,21 @@ def bundle_of_waybill(waybill_id: int) -> Bundle | None:
         .first()
     )
     return line.bundle if line else None
+
+
+def bundle_printable(*, actor: Actor, bundle_id: int) -> Bundle:
+    """A bundle whose label may be printed: closed or later (an open one has no final count or weight)."""
+    bundle = bundle_get(actor=actor, bundle_id=bundle_id)
+    if bundle.status in (BundleStatus.OPEN, BundleStatus.CANCELLED):
+        raise Conflict(
+            error_codes.BUNDLE_WRONG_STATE,
+            _("Bundle %(no)s is %(status)s: its label is printed once it is closed.")
+            % {"no": bundle.number, "status": bundle.get_status_display()},
+            field="bundle_id",
+        )
+    return bundle
+
+
+def manifest_rows(bundle: Bundle) -> list[tuple[str, str, bool]]:
+    """Every parcel in the bundle as (waybill number, order number, missing at the check), by waybill number."""
+    return list(bundle_parcels(bundle).values_list("waybill__waybill_no", "waybill__order__order_no", "missing"))

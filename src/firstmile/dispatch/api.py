@@ -8,6 +8,7 @@ from ninja import Field, File, Form, Router, Schema, UploadedFile
 from ninja.pagination import paginate
 from pydantic import StringConstraints
 
+from firstmile.bundles.api import BundleOut
 from firstmile.core.errors import ApplicationError, NotFound
 from firstmile.core.pagination import CursorPagination
 from firstmile.core.schemas import IMAGES, PDF, file_response
@@ -33,14 +34,17 @@ from .selectors import (
 )
 from .services import (
     ROUTE_MAX_AREAS,
+    BundleScan,
+    bundle_check_finish,
+    bundle_check_scan,
     day_plan,
     driver_create,
     handover_confirm,
     pickup_fail,
     roster_set,
     route_create,
-    scan_inbound,
-    scan_pickup,
+    scan_inbound_any,
+    scan_pickup_any,
     stop_proof_add,
     task_assign,
     task_close,
@@ -149,16 +153,40 @@ class RosterOut(Schema):
 
 
 class ScanIn(Schema):
-    waybill_no: str = Field(..., max_length=32)
+    waybill_no: str = Field(..., max_length=40, description="a waybill number, or a bundle's (FB…)")
 
 
 class InboundIn(ScanIn):
     sorting_centre: str = Field(..., description="sorting centre code")
 
 
+class BundleScannedOut(Schema):
+    number: str
+    status: str
+    parcels: int = Field(..., description="parcels collected or received by this scan")
+    left_out: list[str] = Field(..., description="labels voided since they were bound: taken out, not carried")
+
+
 class ScannedOut(Schema):
-    waybill: WaybillOut
+    waybill: WaybillOut | None = Field(None, description="the parcel scanned; null when a bundle was scanned")
+    bundle: BundleScannedOut | None = Field(None, description="the bundle scanned: every parcel in it moved at once")
     at: dt.datetime
+
+
+def _scanned(result, at_field: str) -> dict:
+    if isinstance(result, BundleScan):
+        bundle = result.bundle
+        at = bundle.collected_at if at_field == "collected_at" else bundle.received_at
+        return {
+            "bundle": {
+                "number": bundle.number,
+                "status": bundle.status,
+                "parcels": result.parcels,
+                "left_out": result.skipped,
+            },
+            "at": at,
+        }
+    return {"waybill": result, "at": getattr(result, at_field)}
 
 
 @router.post("/dispatch/plan", response=PlanOut, summary="Plan a day: shifts, tasks (with leftovers), assignment")
@@ -372,10 +400,14 @@ class PickupScanIn(ScanIn):
     task_id: int | None = Field(None, description="the stop being worked: a parcel of another warehouse is refused")
 
 
-@router.post("/scans/pickup", response=ScannedOut, summary="Driver: scan a parcel at the warehouse")
+@router.post(
+    "/scans/pickup",
+    response=ScannedOut,
+    summary="Driver: scan a parcel (or a bundle: all its parcels) at the warehouse",
+)
 def pickup_scan(request, payload: PickupScanIn):
-    waybill = scan_pickup(actor=request.auth, waybill_no=payload.waybill_no, task_id=payload.task_id)
-    return {"waybill": waybill, "at": waybill.collected_at}
+    result = scan_pickup_any(actor=request.auth, number=payload.waybill_no, task_id=payload.task_id)
+    return _scanned(result, "collected_at")
 
 
 class StopScansIn(Schema):
@@ -405,7 +437,7 @@ def stop_scans(request, task_id: int, payload: StopScansIn):
     results = []
     for number in payload.waybill_nos:
         try:
-            scan_pickup(actor=request.auth, waybill_no=number, task_id=task_id)
+            scan_pickup_any(actor=request.auth, number=number, task_id=task_id)
         except ApplicationError as err:
             if err.field == "task_id" or err.kind in (401, 403):
                 raise  # the stop itself is wrong: no item could succeed
@@ -514,12 +546,14 @@ def confirm_handover(request, handover_id: int, payload: HandoverConfirmIn):
     return _detail(request, handover_id)
 
 
-@router.post("/scans/inbound", response=ScannedOut, summary="Sorting centre: inbound scan, the first mile ends")
+@router.post(
+    "/scans/inbound",
+    response=ScannedOut,
+    summary="Sorting centre: inbound scan of a parcel or a bundle (or its express number), the first mile ends",
+)
 def inbound_scan(request, payload: InboundIn):
-    waybill = scan_inbound(
-        actor=request.auth, sorting_centre_code=payload.sorting_centre, waybill_no=payload.waybill_no
-    )
-    return {"waybill": waybill, "at": waybill.received_at}
+    result = scan_inbound_any(actor=request.auth, sorting_centre_code=payload.sorting_centre, number=payload.waybill_no)
+    return _scanned(result, "received_at")
 
 
 class TrackingEventOut(Schema):
@@ -582,3 +616,31 @@ def waybill_tracking(request, waybill_no: str):
             for e in events
         ],
     }
+
+
+class BundleCheckScanIn(Schema):
+    waybill_no: str = Field(..., max_length=40)
+
+
+class BundleCheckScanOut(Schema):
+    waybill_no: str
+    checked_at: dt.datetime
+
+
+@router.post(
+    "/bundles/{int:bundle_id}/check/scans",
+    response=BundleCheckScanOut,
+    summary="Sorting centre: scan a parcel taken out of an opened bundle against its manifest",
+)
+def bundle_check_scan_parcel(request, bundle_id: int, payload: BundleCheckScanIn):
+    line = bundle_check_scan(actor=request.auth, bundle_id=bundle_id, waybill_no=payload.waybill_no)
+    return {"waybill_no": line.waybill.waybill_no, "checked_at": line.checked_at}
+
+
+@router.post(
+    "/bundles/{int:bundle_id}/check/finish",
+    response=BundleOut,
+    summary="Sorting centre: end the check; parcels not scanned out are reported missing, each to both sides",
+)
+def bundle_check_end(request, bundle_id: int):
+    return bundle_check_finish(actor=request.auth, bundle_id=bundle_id)

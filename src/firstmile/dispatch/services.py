@@ -29,6 +29,7 @@ from firstmile.accounts.permissions import Operation, require
 from firstmile.accounts.services import user_create
 from firstmile.bundles.models import Bundle, BundleParcel, BundleStatus, bundle_sources_of
 from firstmile.bundles.selectors import bundle_of_waybill
+from firstmile.bundles.services import is_bundle_number
 from firstmile.carriers.models import Carrier, PickupWindow, SortingCentre
 from firstmile.carriers.selectors import carrier_of, serving_carrier_ids
 from firstmile.core import error_codes as core_codes
@@ -1532,3 +1533,22 @@ def bundle_check_finish(*, actor: Actor, bundle_id: int) -> Bundle:
         counterparty=bundle.collected_by.organisation,
     )
     return bundle
+
+
+def scan_pickup_any(*, actor: Actor, number: str, task_id: int | None = None) -> Waybill | BundleScan:
+    """The driver's scan bar: a waybill's label, or a bundle's (every parcel in it)."""
+    if is_bundle_number(number):
+        return scan_pickup_bundle(actor=actor, bundle_no=number, task_id=task_id)
+    return scan_pickup(actor=actor, waybill_no=number, task_id=task_id)
+
+
+def scan_inbound_any(*, actor: Actor, sorting_centre_code: str, number: str) -> Waybill | BundleScan:
+    """The sorting centre's scan bar: a waybill, a bundle, or a DROP OFF bundle's express tracking number."""
+    cleaned = (number or "").strip().upper()
+    if is_bundle_number(cleaned) or (cleaned and not _WAYBILL_NO.match(cleaned)):
+        try:
+            return scan_inbound_bundle(actor=actor, sorting_centre_code=sorting_centre_code, bundle_no=cleaned)
+        except NotFound as err:
+            if err.code != error_codes.BUNDLE_UNKNOWN:
+                raise
+    return scan_inbound(actor=actor, sorting_centre_code=sorting_centre_code, waybill_no=number)

@@ -16,7 +16,8 @@ from firstmile.core.errors import ApplicationError
 from firstmile.dispatch.handover_pdf import render_handover_pdf
 from firstmile.dispatch.models import HandoverKind, HandoverStatus
 from firstmile.dispatch.selectors import driver_stop, handover_get, handover_lists, handover_sheet, stop_waiting
-from firstmile.dispatch.services import handover_confirm, scan_pickup
+from firstmile.dispatch.services import handover_confirm, scan_pickup_any
+from firstmile.portals.scans import collected_message
 
 from .access import portal_view
 
@@ -143,13 +144,13 @@ def driver_stop_handover(request, task_id: int):
 @require_POST
 def driver_stop_scan(request, task_id: int):
     try:
-        waybill = scan_pickup(actor=request.actor, waybill_no=request.POST.get("waybill_no", ""), task_id=task_id)
+        result = scan_pickup_any(actor=request.actor, number=request.POST.get("waybill_no", ""), task_id=task_id)
     except ApplicationError as err:
         if err.kind == 404 and err.field == "task_id":
             raise Http404 from None
         messages.error(request, err.message)
     else:
-        messages.success(request, _("Collected %(no)s.") % {"no": waybill.waybill_no})
+        messages.success(request, collected_message(result))
     return redirect("portals:driver_stop_handover", task_id=task_id)
 
 

@@ -30,11 +30,12 @@ from firstmile.dispatch.services import (
     driver_create,
     roster_set,
     route_create,
-    scan_inbound,
+    scan_inbound_any,
     task_assign,
 )
 from firstmile.portals.access import portal_view
 from firstmile.portals.regions import build_picker
+from firstmile.portals.scans import received_message
 
 STATE_TABS = [
     ("", gettext_lazy("All stops")),
@@ -173,8 +174,8 @@ def inbound(request):
     result, error = None, None
     centre_code = request.POST.get("sorting_centre") or (centres[0].code if centres else "")
     try:
-        result = scan_inbound(
-            actor=request.actor, sorting_centre_code=centre_code, waybill_no=request.POST.get("waybill_no", "")
+        result = scan_inbound_any(
+            actor=request.actor, sorting_centre_code=centre_code, number=request.POST.get("waybill_no", "")
         )
     except ApplicationError as err:
         error = err
@@ -183,7 +184,7 @@ def inbound(request):
     if error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("%(no)s received.") % {"no": result.waybill_no})
+        messages.success(request, received_message(result))
     centre = next((c for c in centres if c.code == centre_code), None)
     if centre is None:
         return redirect("portals:carrier_inbound")

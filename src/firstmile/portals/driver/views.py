@@ -7,8 +7,9 @@ from firstmile.carriers.selectors import sorting_centre_list
 from firstmile.core.errors import ApplicationError
 from firstmile.dispatch.models import ContactOutcome, Driver, FailureReason
 from firstmile.dispatch.selectors import driver_stops
-from firstmile.dispatch.services import contact_record, pickup_fail, scan_pickup, stop_proof_add, task_close
+from firstmile.dispatch.services import contact_record, pickup_fail, scan_pickup_any, stop_proof_add, task_close
 from firstmile.portals.access import portal_view
+from firstmile.portals.scans import collected_message
 
 
 @portal_view("driver")
@@ -32,11 +33,11 @@ def home(request):
 @require_POST
 def scan(request):
     try:
-        waybill = scan_pickup(actor=request.actor, waybill_no=request.POST.get("waybill_no", ""))
+        result = scan_pickup_any(actor=request.actor, number=request.POST.get("waybill_no", ""))
     except ApplicationError as err:
         messages.error(request, err.message)
     else:
-        messages.success(request, _("Collected %(no)s.") % {"no": waybill.waybill_no})
+        messages.success(request, collected_message(result))
     return redirect("portals:driver_home")
 
 
