@@ -108,9 +108,13 @@ def test_each_refused_number_names_the_waybill_and_the_rule_and_the_rest_binds(m
 
     their_house = warehouse_create(actor=theirs, **{**HONGMEI, "code": "THEIRS"}).warehouse
     their_bundle, _ = _open(theirs, their_house)
-    _, [result] = bundle_bind(actor=theirs, bundle_id=their_bundle.pk, waybill_nos=[labels[2].waybill_no])
-    assert result.error["code"] == "waybill_unknown"
-    assert result.error["message"].replace(labels[2].waybill_no, "X") == "未知的运单号：X。"
+    _, [ours, unknown] = bundle_bind(
+        actor=theirs, bundle_id=their_bundle.pk, waybill_nos=[labels[2].waybill_no, "JT99999999999"]
+    )
+    assert ours.error["code"] == unknown.error["code"] == "waybill_unknown"
+    assert ours.error["message"].replace(labels[2].waybill_no, "X") == unknown.error["message"].replace(
+        "JT99999999999", "X"
+    )
 
 
 def test_one_handover_method_per_bundle(merchant, hongmei, changan, labels):

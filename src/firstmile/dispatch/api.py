@@ -9,6 +9,7 @@ from ninja.pagination import paginate
 from pydantic import StringConstraints
 
 from firstmile.bundles.api import BundleOut
+from firstmile.bundles.selectors import bundle_of_waybill
 from firstmile.core.errors import ApplicationError, NotFound
 from firstmile.core.pagination import CursorPagination
 from firstmile.core.schemas import IMAGES, PDF, file_response
@@ -582,6 +583,7 @@ class TrackingOut(Schema):
     sorting_centre: str
     failed_attempts: int
     handover_list: str | None
+    bundle: str | None = Field(None, description="the number of the bundle (集包) the parcel travels in, if any")
     clocks: list[ClockOut]
     events: list[TrackingEventOut]
 
@@ -604,6 +606,7 @@ def waybill_tracking(request, waybill_no: str):
         "sorting_centre": waybill.sorting_centre.code,
         "failed_attempts": tracking.failed_attempts,
         "handover_list": tracking.handover.number if tracking.handover else None,
+        "bundle": bundle.number if (bundle := bundle_of_waybill(waybill.pk)) else None,
         "clocks": sla_clocks(tracking),
         "events": [
             {

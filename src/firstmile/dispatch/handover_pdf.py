@@ -161,7 +161,12 @@ def render_handover_pdf(sheet: HandoverSheet) -> bytes:
     register_label_font()
     s = _Sheet(sheet)
     y = _header(s)
-    y = _numbers(s, y, "交接包裹 Handed over", sheet.handed)
+    if sheet.bundles:
+        lines = [f"{number} ×{parcels}" for number, parcels in sheet.bundles]
+        y = _numbers(s, y, "集包 Bundles (number × parcels)", lines)
+        y = _numbers(s, y, "单件交接 Handed over one by one", sheet.loose)
+    else:
+        y = _numbers(s, y, "交接包裹 Handed over", sheet.handed)
     if sheet.missing:
         y = _numbers(s, y, "缺件 Missing (on the merchant's list, not scanned)", sheet.missing)
     _signatures(s, y)

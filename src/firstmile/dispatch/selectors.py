@@ -401,6 +401,9 @@ class HandoverSheet:
     handover: HandoverList
     handed: list[str]
     missing: list[str]
+    # Parcels handed over inside bundles, one line a bundle: (bundle number, parcels), and the others.
+    bundles: list[tuple[str, int]] = field(default_factory=list)
+    loose: list[str] = field(default_factory=list)
 
 
 def handover_sheet(handover: HandoverList) -> HandoverSheet:
@@ -413,7 +416,22 @@ def handover_sheet(handover: HandoverList) -> HandoverSheet:
         missing = stop_waiting(handover.task_id)
     else:
         missing = []
-    return HandoverSheet(handover=handover, handed=handed, missing=missing)
+    bundled = (
+        lines.filter(missing=False, bundle__isnull=False)
+        .order_by()
+        .values_list("bundle__number")
+        .annotate(parcels=Count("id"))
+        .order_by("bundle__number")
+    )
+    bundles = [(number, parcels) for number, parcels in bundled]
+    if bundles:
+        inside = set(
+            lines.filter(missing=False, bundle__isnull=False).values_list("waybill__waybill_no", flat=True)
+        )
+        loose = [n for n in handed if n not in inside]
+    else:
+        loose = handed
+    return HandoverSheet(handover=handover, handed=handed, missing=missing, bundles=bundles, loose=loose)
 
 
 def stop_waiting(task_id: int) -> list[str]:

@@ -51,7 +51,10 @@ MENUS: dict[str, list[tuple[object, list[Entry]]]] = {
         ),
         (
             _("Orders & shipping"),
-            [Entry(_("Orders"), "merchant_orders", ("order", "arrange", "labels", "pickup_slot", "waybill"))],
+            [
+                Entry(_("Orders"), "merchant_orders", ("order", "arrange", "labels", "pickup_slot", "waybill")),
+                Entry(_("Bundles"), "merchant_bundles", ("merchant_bundle",)),
+            ],
         ),
         (
             _("Handover & tracking"),
@@ -93,6 +96,7 @@ MENUS: dict[str, list[tuple[object, list[Entry]]]] = {
             _("Handover & sorting"),
             [
                 Entry(_("Handover lists"), "carrier_handovers", ("carrier_handover",)),
+                Entry(_("Bundles"), "carrier_bundles", ("carrier_bundle",)),
                 Entry(_("Sorting centre"), "carrier_inbound", ("carrier_sorting_centre",)),
             ],
         ),
@@ -124,6 +128,7 @@ MENUS: dict[str, list[tuple[object, list[Entry]]]] = {
             _("Handover & tracking"),
             [
                 Entry(_("Handover lists"), "ops_handovers", ("ops_handover", "ops_stop")),
+                Entry(_("Bundles"), "ops_bundles", ("ops_bundle",)),
                 Entry(_("Carrier performance"), "ops_performance", ("ops_performance",)),
             ],
         ),

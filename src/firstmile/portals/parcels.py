@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from firstmile.bundles.selectors import bundle_list, bundle_of_waybill
 from firstmile.core.errors import ApplicationError
 from firstmile.core.throttle import allow
 from firstmile.dispatch.selectors import handover_lists
@@ -45,6 +46,8 @@ def find(actor, portal: str, text: str) -> list[dict]:
             )
     for h in handover_lists(actor=actor).filter(number=number.upper())[:5]:
         found.append({"kind": "handover", "number": h.number, "url": _url(portal, "handover", h.pk)})
+    for b in bundle_list(actor=actor, search=number)[:5]:
+        found.append({"kind": "bundle", "number": b.number, "url": _url(portal, "bundle", b.pk)})
     return found
 
 
@@ -86,6 +89,7 @@ def _parcel(request, portal: str, waybill_no: str):
             "t": tracking,
             "w": waybill,
             "slot": booked_slot(waybill),
+            "bundle": bundle_of_waybill(waybill.pk),
             "failures": failures,
             "proofs": proofs,
             "timeline": tracking_timeline(actor=request.actor, tracking=tracking),

@@ -55,6 +55,20 @@ SENTENCES: dict[str, Any] = {
     ),
     "waybill.handed_over": gettext_lazy("The parcel was signed for on handover list %(handover)s."),
     "waybill.proof_of_pickup": gettext_lazy("%(actor)s recorded a photo or location at the parcel's stop."),
+    "waybill.bundled": gettext_lazy("%(actor)s put the parcel into bundle %(bundle)s."),
+    "waybill.unbundled": gettext_lazy("%(actor)s took the parcel out of bundle %(bundle)s."),
+    "waybill.missing_from_bundle": gettext_lazy(
+        "%(actor)s opened bundle %(bundle)s and did not find the parcel in it."
+    ),
+    # bundles
+    "bundle.created": gettext_lazy("%(actor)s opened bundle %(number)s."),
+    "bundle.closed": gettext_lazy("%(actor)s closed the bundle: %(parcels)s parcels, %(weight_kg)s kg."),
+    "bundle.cancelled": gettext_lazy("%(actor)s cancelled the bundle; its %(parcels)s parcels are free again."),
+    "bundle.collected": gettext_lazy("Driver %(driver)s of %(carrier)s collected the bundle: %(parcels)s parcels."),
+    "bundle.received": gettext_lazy("The sorting centre %(sorting_centre)s received the bundle: %(parcels)s parcels."),
+    "bundle.checked": gettext_lazy(
+        "%(actor)s opened the bundle and checked it against its manifest: %(missing_count)s parcels missing."
+    ),
     # dispatch
     "dispatch.day_planned": gettext_lazy("%(actor)s planned the pickups of %(date)s: %(assigned)s stops assigned."),
     "pickup_task.assigned": gettext_lazy("%(actor)s sent driver %(driver)s to this pickup on %(date)s."),
@@ -237,9 +251,18 @@ def event_facts(event: Event) -> dict[str, Any]:
     return facts
 
 
+# A parcel collected or received with its bundle: the bundle's scan, not the parcel's own.
+IN_BUNDLE: dict[str, Any] = {
+    "waybill.collected": gettext_lazy("Driver %(driver)s of %(carrier)s collected the parcel in bundle %(bundle)s."),
+    "waybill.received": gettext_lazy("The sorting centre %(sorting_centre)s received the parcel in bundle %(bundle)s."),
+}
+
+
 def event_sentence(event: Event) -> str:
     """The event as one sentence in the active language."""
     template = SENTENCES.get(event.kind)
+    if event.kind in IN_BUNDLE and (event.payload or {}).get("bundle"):
+        template = IN_BUNDLE[event.kind]
     if template is None:
         return event.kind
     return str(template) % event_facts(event)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import attention, handovers, jobs, parcels, people, performance, proofs, public, stops, views, webhooks
+from . import attention, bundles, handovers, jobs, parcels, people, performance, proofs, public, stops, views, webhooks
 from .carrier import dispatch as carrier_dispatch
 from .carrier import reverse as carrier_reverse
 from .carrier import views as carrier
@@ -18,6 +18,42 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("track/", public.track, name="track"),
+    path("merchant/bundles/", bundles.merchant_bundles, name="merchant_bundles"),
+    path("merchant/bundles/<int:bundle_id>/", bundles.merchant_bundle, name="merchant_bundle"),
+    path("merchant/bundles/<int:bundle_id>/bind/", bundles.merchant_bundle_bind, name="merchant_bundle_bind"),
+    path("merchant/bundles/<int:bundle_id>/unbind/", bundles.merchant_bundle_unbind, name="merchant_bundle_unbind"),
+    path("merchant/bundles/<int:bundle_id>/close/", bundles.merchant_bundle_close, name="merchant_bundle_close"),
+    path("merchant/bundles/<int:bundle_id>/cancel/", bundles.merchant_bundle_cancel, name="merchant_bundle_cancel"),
+    path("merchant/bundles/<int:bundle_id>/label.pdf", bundles.merchant_bundle_label, name="merchant_bundle_label"),
+    path(
+        "merchant/bundles/<int:bundle_id>/label.zpl",
+        bundles.merchant_bundle_label_zpl,
+        name="merchant_bundle_label_zpl",
+    ),
+    path(
+        "merchant/bundles/<int:bundle_id>/manifest.pdf",
+        bundles.merchant_bundle_manifest,
+        name="merchant_bundle_manifest",
+    ),
+    path("carrier/bundles/", bundles.carrier_bundles, name="carrier_bundles"),
+    path("carrier/bundles/<int:bundle_id>/", bundles.carrier_bundle, name="carrier_bundle"),
+    path("carrier/bundles/<int:bundle_id>/label.pdf", bundles.carrier_bundle_label, name="carrier_bundle_label"),
+    path(
+        "carrier/bundles/<int:bundle_id>/manifest.pdf", bundles.carrier_bundle_manifest, name="carrier_bundle_manifest"
+    ),
+    path(
+        "carrier/bundles/<int:bundle_id>/check/scan/",
+        bundles.carrier_bundle_check_scan,
+        name="carrier_bundle_check_scan",
+    ),
+    path(
+        "carrier/bundles/<int:bundle_id>/check/finish/",
+        bundles.carrier_bundle_check_finish,
+        name="carrier_bundle_check_finish",
+    ),
+    path("ops/bundles/", bundles.ops_bundles, name="ops_bundles"),
+    path("ops/bundles/<int:bundle_id>/", bundles.ops_bundle, name="ops_bundle"),
+    path("ops/bundles/<int:bundle_id>/manifest.pdf", bundles.ops_bundle_manifest, name="ops_bundle_manifest"),
     path("logout/", views.logout_view, name="logout"),
     path("geo/region-picker/", views.region_picker, name="region_picker"),
     path("geo/coverage-check/", views.coverage_check, name="coverage_check"),
