@@ -425,9 +425,7 @@ def handover_sheet(handover: HandoverList) -> HandoverSheet:
     )
     bundles = [(number, parcels) for number, parcels in bundled]
     if bundles:
-        inside = set(
-            lines.filter(missing=False, bundle__isnull=False).values_list("waybill__waybill_no", flat=True)
-        )
+        inside = set(lines.filter(missing=False, bundle__isnull=False).values_list("waybill__waybill_no", flat=True))
         loose = [n for n in handed if n not in inside]
     else:
         loose = handed

@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models import BigIntegerField, Count, F, OuterRef, Q, Subquery, Value
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
@@ -37,6 +37,7 @@ from firstmile.core.bulk import bulk_insert, new_instances
 from firstmile.core.clock import beijing_day_bounds, beijing_today, now
 from firstmile.core.errors import ApplicationError, Conflict, Forbidden, NotFound
 from firstmile.core.images import check_photo
+from firstmile.core.lookups import IdArray
 from firstmile.core.phones import normalise_cn_phone
 from firstmile.events.services import event_record, event_record_bulk
 from firstmile.geo.models import Division
@@ -1163,26 +1164,35 @@ def _bundle_not_ready(bundle: Bundle, target: str) -> Conflict:
     return Conflict(error_codes.BUNDLE_NOT_READY, message % {"no": bundle.number}, field="waybill_no")
 
 
-def _release_voided(bundle: Bundle, moment) -> list[str]:
-    """Take the parcels voided since they were bound out of the bundle: nobody carries a voided label."""
-    voided = list(
-        Waybill.objects.filter(pk__in=_live_ids(bundle), status=WaybillStatus.VOIDED).values_list("pk", "waybill_no")
+def _live(bundle: Bundle) -> IdArray:
+    """The ids of the parcels in the bundle now, read once for every statement of a scan.
+
+    Each statement then finds its rows by primary key (``= ANY(array)``): planned as a
+    join with the bundle's lines, PostgreSQL's estimates went stale after the pickup
+    scan moved ten thousand rows, and it chose a nested loop that took seconds.
+    """
+    return IdArray(
+        BundleParcel.objects.filter(bundle=bundle, removed_at__isnull=True)
+        .order_by("waybill_id")
+        .values_list("waybill_id", flat=True)
     )
-    if voided:
-        BundleParcel.objects.filter(
-            bundle=bundle, removed_at__isnull=True, waybill_id__in=[pk for pk, _no in voided]
-        ).update(removed_at=moment)
-        bundle.parcel_count -= len(voided)
-    return sorted(no for _pk, no in voided)
+
+
+def _release_voided(bundle: Bundle, moment, live: IdArray) -> tuple[list[str], IdArray]:
+    """Take the parcels voided since they were bound out of the bundle: nobody carries a voided label."""
+    voided = dict(Waybill.objects.filter(pk__in_ids=live, status=WaybillStatus.VOIDED).values_list("pk", "waybill_no"))
+    if not voided:
+        return [], live
+    BundleParcel.objects.filter(bundle=bundle, removed_at__isnull=True, waybill_id__in=list(voided)).update(
+        removed_at=moment
+    )
+    bundle.parcel_count -= len(voided)
+    return sorted(voided.values()), IdArray(pk for pk in live if pk not in voided)
 
 
 def _with_counterparty(waybills, carrier: Carrier):
     """The parcels with the carrier that scanned them as their events' counterparty (not always the label's)."""
     return waybills.annotate(ev_carrier=Value(carrier.organisation_id, output_field=BigIntegerField()))
-
-
-def _live_ids(bundle: Bundle):
-    return BundleParcel.objects.filter(bundle=bundle, removed_at__isnull=True).values("waybill_id")
 
 
 def _insert_scans(bundle: Bundle, *, kind: str, moment, carrier_id: int, scanned_by_id, **where) -> None:
@@ -1272,10 +1282,9 @@ def scan_pickup_bundle(*, actor: Actor, bundle_no: str, task_id: int | None = No
             field="waybill_no",
         )
     moment = now()
-    skipped = _release_voided(bundle, moment)
+    skipped, live = _release_voided(bundle, moment, _live(bundle))
     carrier = driver.carrier
-    parcels = Waybill.objects.filter(pk__in=_live_ids(bundle), status=WaybillStatus.ISSUED)
-    collected = parcels.update(
+    collected = Waybill.objects.filter(pk__in_ids=live, status=WaybillStatus.ISSUED).update(
         status=WaybillStatus.COLLECTED,
         collected_at=moment,
         inbound_by=moment + timedelta(hours=carrier.inbound_hours),
@@ -1284,14 +1293,9 @@ def scan_pickup_bundle(*, actor: Actor, bundle_no: str, task_id: int | None = No
         updated_at=moment,
     )
     # The parcels' stop is this one: moved from another day's or carrier's, or linked for the first time.
-    TaskParcel.objects.filter(waybill_id__in=_live_ids(bundle)).exclude(task=task).update(task=task)
-    linked = TaskParcel.objects.filter(waybill_id=OuterRef("waybill_id"))
-    unlinked = list(
-        BundleParcel.objects.filter(bundle=bundle, removed_at__isnull=True)
-        .annotate(linked=Exists(linked))
-        .filter(linked=False)
-        .values_list("waybill_id", flat=True)
-    )
+    TaskParcel.objects.filter(waybill__pk__in_ids=live).exclude(task=task).update(task=task)
+    linked = set(TaskParcel.objects.filter(waybill__pk__in_ids=live).values_list("waybill_id", flat=True))
+    unlinked = [pk for pk in live if pk not in linked]
     if unlinked:
         bulk_insert(
             TaskParcel,
@@ -1321,7 +1325,7 @@ def scan_pickup_bundle(*, actor: Actor, bundle_no: str, task_id: int | None = No
     event_record_bulk(
         actor=actor,
         kind="waybill.collected",
-        subjects=_with_counterparty(Waybill.objects.filter(pk__in=_live_ids(bundle)), carrier),
+        subjects=_with_counterparty(Waybill.objects.filter(pk__in_ids=live), carrier),
         from_state=WaybillStatus.ISSUED,
         to_state=WaybillStatus.COLLECTED,
         payload={"bundle": bundle.number, "driver": driver.name, "carrier": carrier.code},
@@ -1384,10 +1388,10 @@ def scan_inbound_bundle(*, actor: Actor, sorting_centre_code: str, bundle_no: st
                 field="waybill_no",
             )
     before, moment = bundle.status, now()
-    skipped = _release_voided(bundle, moment)
+    skipped, live = _release_voided(bundle, moment, _live(bundle))
     dropped = before == BundleStatus.CLOSED
     source = WaybillStatus.ISSUED if dropped else WaybillStatus.COLLECTED
-    received = Waybill.objects.filter(pk__in=_live_ids(bundle), status=source).update(
+    received = Waybill.objects.filter(pk__in_ids=live, status=source).update(
         status=WaybillStatus.RECEIVED,
         received_at=moment,
         tracking_status=TrackingStatus.DROP_OFF_RECEIVED if dropped else TrackingStatus.RECEIVED,
@@ -1415,7 +1419,7 @@ def scan_inbound_bundle(*, actor: Actor, sorting_centre_code: str, bundle_no: st
     event_record_bulk(
         actor=actor,
         kind="waybill.received",
-        subjects=_with_counterparty(Waybill.objects.filter(pk__in=_live_ids(bundle)), carrier),
+        subjects=_with_counterparty(Waybill.objects.filter(pk__in_ids=live), carrier),
         from_state=source,
         to_state=WaybillStatus.RECEIVED,
         payload={"bundle": bundle.number, "sorting_centre": centre.code},
@@ -1499,17 +1503,17 @@ def bundle_check_finish(*, actor: Actor, bundle_id: int) -> Bundle:
     bundle = _bundle_to_check(actor, bundle_id)
     moment = now()
     unchecked = BundleParcel.objects.filter(bundle=bundle, removed_at__isnull=True, checked_at__isnull=True)
-    missing_ids = list(unchecked.values_list("waybill_id", flat=True))
+    missing_ids = IdArray(unchecked.order_by("waybill_id").values_list("waybill_id", flat=True))
     unchecked.update(missing=True, checked_at=moment)
     missing_nos: list[str] = []
     if missing_ids:
-        missing = Waybill.objects.filter(pk__in=missing_ids)
+        missing = Waybill.objects.filter(pk__in_ids=missing_ids)
         missing_nos = sorted(missing.values_list("waybill_no", flat=True))
         missing.update(tracking_status=TrackingStatus.EXCEPTION, tracking_since=moment, updated_at=moment)
         event_record_bulk(
             actor=actor,
             kind="waybill.missing_from_bundle",
-            subjects=_with_counterparty(Waybill.objects.filter(pk__in=missing_ids), bundle.collected_by),
+            subjects=_with_counterparty(Waybill.objects.filter(pk__in_ids=missing_ids), bundle.collected_by),
             to_state=TrackingStatus.EXCEPTION,
             payload={"bundle": bundle.number},
             owner_field="merchant_id",
