@@ -65,14 +65,17 @@ def test_demo_command_without_serving(capsys):
 
 
 def test_a_new_user_logging_in_as_a_driver_sees_todays_stops(client):
+    from firstmile.bundles.models import Bundle
     from firstmile.dispatch.models import PickupTask, TaskParcel
     from firstmile.shipping.models import Waybill
 
     load_demo()
     load_demo()  # planning twice is planning once
-    assert Waybill.objects.filter(handover_method="PICKUP", waybill_no__startswith="JT").count() == 2
+    # Two single labels and a closed bundle of three, all for today's stop at Hongmei.
+    assert Waybill.objects.filter(handover_method="PICKUP", waybill_no__startswith="JT").count() == 5
+    assert Bundle.objects.get().status == "closed" and Bundle.objects.get().parcel_count == 3
     task = PickupTask.objects.get(warehouse__code="DG-HM-01")
-    assert task.shift.driver.user.username == "jt_driver" and TaskParcel.objects.filter(task=task).count() == 2
+    assert task.shift.driver.user.username == "jt_driver" and TaskParcel.objects.filter(task=task).count() == 5
     client.force_login(User.objects.get(username="jt_driver"))
     page = client.get("/driver/").content.decode()
     assert "东莞洪梅一号仓" in page and "陈经理" in page

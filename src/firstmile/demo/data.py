@@ -15,6 +15,8 @@ from django.db import transaction
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.models import ApiToken, Organisation, OrganisationKind, Role, User
 from firstmile.accounts.services import api_token_issue, api_token_revoke, organisation_create, user_create
+from firstmile.bundles.models import Bundle
+from firstmile.bundles.services import bundle_close, bundle_create
 from firstmile.carriers.models import Carrier, CoverageArea, PickupWindow, SortingCentre
 from firstmile.carriers.services import carrier_create, coverage_assign, pickup_window_create, sorting_centre_create
 from firstmile.core.clock import beijing, beijing_today
@@ -109,6 +111,11 @@ ORDERS = [
 # planned and jt_driver finds stops on the driver page, not an empty list.
 SHIPPED_ORDERS = [
     ("dg_merchant", "DG-HM-01", f"TT20230918{n:04d}", item) for n, item in enumerate(["台灯灯罩", "灯泡套装"], 4)
+]
+
+# A bundle (集包) the merchant packed and closed this morning, for the driver to scan as one.
+BUNDLED_ORDERS = [
+    ("dg_merchant", "DG-HM-01", f"TT20230918{n:04d}", item) for n, item in enumerate(["吸顶灯", "筒灯", "灯带"], 11)
 ]
 
 # (area, weekdays, from, until, parcels per window): J&T's pickup windows in Dongguan.
@@ -242,7 +249,7 @@ def load_demo(*, history_days: int = 0) -> DemoLogins:
     if fresh:
         History(_actor_of).play(first_day, history_days)
 
-    for username, warehouse_code, order_no, item in ORDERS + SHIPPED_ORDERS:
+    for username, warehouse_code, order_no, item in ORDERS + SHIPPED_ORDERS + BUNDLED_ORDERS:
         merchant = _actor_of(username)
         if not Order.objects.filter(merchant=merchant.organisation, order_no=order_no).exists():
             order_create(actor=merchant, order_no=order_no, warehouse_code=warehouse_code, item_summary=item)
@@ -254,6 +261,7 @@ def load_demo(*, history_days: int = 0) -> DemoLogins:
     ).values_list("pk", flat=True)
     if waiting:
         shipment_arrange(actor=merchant, order_ids=list(waiting))
+    _demo_bundle(merchant)
     # Today's stops (idempotent; a later run plans its own day and rolls parcels over).
     day_plan(actor=_actor_of("jt_dispatch"))
 
@@ -296,6 +304,27 @@ def load_demo(*, history_days: int = 0) -> DemoLogins:
     # The performance pages read rollups the worker keeps; the demo starts with them current.
     rollup_run()
     return logins
+
+
+def _demo_bundle(merchant: Actor) -> None:
+    """Three labels of the Hongmei warehouse in one closed bundle (once; the driver scans its label)."""
+    if Bundle.objects.filter(merchant=merchant.organisation).exists():
+        return
+    orders = Order.objects.filter(
+        merchant=merchant.organisation, order_no__in=[order_no for _u, _w, order_no, _i in BUNDLED_ORDERS]
+    )
+    waiting = list(orders.filter(status=OrderStatus.AWAITING_SHIPMENT).values_list("pk", flat=True))
+    labels = shipment_arrange(actor=merchant, order_ids=waiting) if waiting else []
+    if not labels:
+        return
+    warehouse = labels[0].warehouse
+    bundle, _results = bundle_create(
+        actor=merchant,
+        warehouse_id=warehouse.pk,
+        handover_method=labels[0].handover_method,
+        waybill_nos=[w.waybill_no for w in labels],
+    )
+    bundle_close(actor=merchant, bundle_id=bundle.pk, weight_kg="3.6", length_cm=45, width_cm=35, height_cm=30)
 
 
 def _actor_of(username: str) -> Actor:
