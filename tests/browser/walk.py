@@ -13,6 +13,7 @@ from django.urls import URLPattern
 
 from firstmile.accounts.actor import Actor
 from firstmile.accounts.models import User
+from firstmile.bundles.models import Bundle
 from firstmile.core.clock import now
 from firstmile.dispatch.models import HandoverList, PickupTask
 from firstmile.dispatch.services import scan_pickup
@@ -80,6 +81,18 @@ NOT_PAGES = {
     "merchant_proof_photo": "a photo file",
     "carrier_proof_photo": "a photo file",
     "ops_proof_photo": "a photo file",
+    "merchant_bundle_bind": "POST only",
+    "merchant_bundle_unbind": "POST only",
+    "merchant_bundle_close": "POST only",
+    "merchant_bundle_cancel": "POST only",
+    "merchant_bundle_label": "a PDF file",
+    "merchant_bundle_label_zpl": "a ZPL file",
+    "merchant_bundle_manifest": "a PDF file",
+    "carrier_bundle_label": "a PDF file",
+    "carrier_bundle_manifest": "a PDF file",
+    "carrier_bundle_check_scan": "POST only",
+    "carrier_bundle_check_finish": "POST only",
+    "ops_bundle_manifest": "a PDF file",
 }
 
 # Pages only an organisation's admins may open: staff get the 403 page (which is walked too).
@@ -166,6 +179,9 @@ def _params(name: str, actor: Actor) -> dict | None:
         "carrier_handover": ("handover_id", HandoverList.objects, carrier_org),
         "ops_handover": ("handover_id", HandoverList.objects, {}),
         "driver_stop_handover": ("task_id", PickupTask.objects, {"shift__driver__user": actor.user}),
+        "merchant_bundle": ("bundle_id", Bundle.objects, {"merchant": org}),
+        "carrier_bundle": ("bundle_id", Bundle.objects, carrier_org),
+        "ops_bundle": ("bundle_id", Bundle.objects, {}),
     }
     if name in ("merchant_parcel", "carrier_parcel", "ops_parcel"):
         waybill = waybill_list(actor=actor).first()

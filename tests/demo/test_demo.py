@@ -71,11 +71,12 @@ def test_a_new_user_logging_in_as_a_driver_sees_todays_stops(client):
 
     load_demo()
     load_demo()  # planning twice is planning once
-    # Two single labels and a closed bundle of three, all for today's stop at Hongmei.
-    assert Waybill.objects.filter(handover_method="PICKUP", waybill_no__startswith="JT").count() == 5
-    assert Bundle.objects.get().status == "closed" and Bundle.objects.get().parcel_count == 3
+    assert Waybill.objects.filter(handover_method="PICKUP", waybill_no__startswith="JT").count() == 2
+    # And a closed DROP OFF bundle of three sent from Chang'an by express, for the sorting centre.
+    bundle = Bundle.objects.get()
+    assert (bundle.status, bundle.parcel_count, bundle.handover_method) == ("closed", 3, "DROP_OFF")
     task = PickupTask.objects.get(warehouse__code="DG-HM-01")
-    assert task.shift.driver.user.username == "jt_driver" and TaskParcel.objects.filter(task=task).count() == 5
+    assert task.shift.driver.user.username == "jt_driver" and TaskParcel.objects.filter(task=task).count() == 2
     client.force_login(User.objects.get(username="jt_driver"))
     page = client.get("/driver/").content.decode()
     assert "东莞洪梅一号仓" in page and "陈经理" in page

@@ -113,9 +113,10 @@ SHIPPED_ORDERS = [
     ("dg_merchant", "DG-HM-01", f"TT20230918{n:04d}", item) for n, item in enumerate(["台灯灯罩", "灯泡套装"], 4)
 ]
 
-# A bundle (集包) the merchant packed and closed this morning, for the driver to scan as one.
+# A DROP OFF bundle (集包) the merchant packed at Chang'an and sent to J&T's sorting centre by express:
+# the sorting centre scans its label (or the express number) and the three parcels arrive as one.
 BUNDLED_ORDERS = [
-    ("dg_merchant", "DG-HM-01", f"TT20230918{n:04d}", item) for n, item in enumerate(["吸顶灯", "筒灯", "灯带"], 11)
+    ("dg_merchant", "DG-CA-02", f"TT20230918{n:04d}", item) for n, item in enumerate(["吸顶灯", "筒灯", "灯带"], 11)
 ]
 
 # (area, weekdays, from, until, parcels per window): J&T's pickup windows in Dongguan.
@@ -307,7 +308,7 @@ def load_demo(*, history_days: int = 0) -> DemoLogins:
 
 
 def _demo_bundle(merchant: Actor) -> None:
-    """Three labels of the Hongmei warehouse in one closed bundle (once; the driver scans its label)."""
+    """Three DROP OFF labels of the Chang'an warehouse in one closed bundle, sent by express (once)."""
     if Bundle.objects.filter(merchant=merchant.organisation).exists():
         return
     orders = Order.objects.filter(
@@ -323,6 +324,9 @@ def _demo_bundle(merchant: Actor) -> None:
         warehouse_id=warehouse.pk,
         handover_method=labels[0].handover_method,
         waybill_nos=[w.waybill_no for w in labels],
+        express_company="顺丰速运",
+        express_tracking_no="SF1418000000011",
+        sender_phone_tail="8000",
     )
     bundle_close(actor=merchant, bundle_id=bundle.pk, weight_kg="3.6", length_cm=45, width_cm=35, height_cm=30)
 

@@ -1549,10 +1549,17 @@ def scan_pickup_any(*, actor: Actor, number: str, task_id: int | None = None) ->
 def scan_inbound_any(*, actor: Actor, sorting_centre_code: str, number: str) -> Waybill | BundleScan:
     """The sorting centre's scan bar: a waybill, a bundle, or a DROP OFF bundle's express tracking number."""
     cleaned = (number or "").strip().upper()
-    if is_bundle_number(cleaned) or (cleaned and not _WAYBILL_NO.match(cleaned)):
+    if is_bundle_number(cleaned):
+        return scan_inbound_bundle(actor=actor, sorting_centre_code=sorting_centre_code, bundle_no=cleaned)
+    try:
+        return scan_inbound(actor=actor, sorting_centre_code=sorting_centre_code, waybill_no=cleaned)
+    except NotFound as unknown:
+        if unknown.code != error_codes.WAYBILL_UNKNOWN or not cleaned:
+            raise
+        # Not one of our waybills: perhaps the express company's number on a bundle sent in.
         try:
             return scan_inbound_bundle(actor=actor, sorting_centre_code=sorting_centre_code, bundle_no=cleaned)
         except NotFound as err:
-            if err.code != error_codes.BUNDLE_UNKNOWN:
-                raise
-    return scan_inbound(actor=actor, sorting_centre_code=sorting_centre_code, waybill_no=number)
+            if err.code == error_codes.BUNDLE_UNKNOWN:
+                raise unknown from None
+            raise
