@@ -14,6 +14,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from firstmile.accounts.actor import Actor
+from firstmile.bundles.models import BundleStatus
+from firstmile.bundles.selectors import bundle_list
 from firstmile.carriers.models import CoverageRequestStatus
 from firstmile.carriers.selectors import carrier_of, coverage_request_list, sorting_centre_list
 from firstmile.core.clock import beijing_today, now
@@ -143,6 +145,12 @@ def merchant_todo(actor: Actor) -> list[tuple[object, list[Tile]]]:
                     _url("merchant_orders", status=waiting, late=1),
                     urgent=True,
                 ),
+                Tile(
+                    _("Bundles still open"),
+                    bundle_list(actor=actor, status=BundleStatus.OPEN).count(),
+                    _url("merchant_bundles", status=BundleStatus.OPEN),
+                    hint=_("Scan their labels in, then close them with their weight"),
+                ),
             ],
         ),
         (
@@ -233,6 +241,11 @@ def carrier_todo(actor: Actor) -> list[tuple[object, list[Tile]]]:
             _("Handover & sorting"),
             [
                 _differences(actor, "carrier"),
+                Tile(
+                    _("Bundles closed, waiting to be handed over"),
+                    bundle_list(actor=actor, status=BundleStatus.CLOSED).count(),
+                    _url("carrier_bundles", status=BundleStatus.CLOSED),
+                ),
                 *centres,
             ],
         ),
