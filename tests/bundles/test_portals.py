@@ -104,3 +104,34 @@ def test_bundle_pages_of_another_merchant_are_not_found(merchant, hongmei, label
             == 404
         )
     assert Bundle.objects.get().status == "open"
+
+
+def test_the_sorting_centre_page_lists_bundles_on_the_way_and_receives_one_by_its_express_number(merchant, changan, jt):
+    from firstmile.bundles.services import bundle_close, bundle_create
+
+    from ..dispatch.test_services import _ship
+
+    with time_machine.travel(MONDAY, tick=False):
+        parcels = _ship(merchant, 2, warehouse_code=changan.code, prefix="DO")
+        bundle, _ = bundle_create(
+            actor=merchant,
+            warehouse_id=changan.pk,
+            handover_method="DROP_OFF",
+            waybill_nos=[p.waybill_no for p in parcels],
+            express_company="顺丰速运",
+            express_tracking_no="SF1234567890123",
+            sender_phone_tail="5678",
+        )
+        bundle_close(actor=merchant, bundle_id=bundle.pk, weight_kg="1")
+    staff = factories.actor(jt.organisation, kind="carrier", role="staff")
+    client = _client(staff.user)
+    centre = jt.sorting_centres.get()
+    page = client.get(f"/carrier/sorting-centres/{centre.pk}/").content.decode()
+    assert bundle.number in page and "SF1234567890123" in page
+    answer = client.post(
+        "/carrier/inbound/",
+        {"sorting_centre": centre.code, "waybill_no": "sf1234567890123"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert f"Bundle {bundle.number}: 2 parcels received" in answer
+    assert "Received, to check" in client.get(f"/carrier/sorting-centres/{centre.pk}/").content.decode()

@@ -81,3 +81,17 @@ def bundle_printable(*, actor: Actor, bundle_id: int) -> Bundle:
 def manifest_rows(bundle: Bundle) -> list[tuple[str, str, bool]]:
     """Every parcel in the bundle as (waybill number, order number, missing at the check), by waybill number."""
     return list(bundle_parcels(bundle).values_list("waybill__waybill_no", "waybill__order__order_no", "missing"))
+
+
+def bundles_at_sorting_centres(*, actor: Actor) -> tuple[QuerySet[Bundle], QuerySet[Bundle]]:
+    """A carrier's bundles on their way to its sorting centres (collected by it, or closed DROP OFF ones
+    addressed to it) and those received but not yet checked against their manifests."""
+    require(actor, Operation.RECORDS_VIEW)
+    org = actor.organisation
+    bundles = Bundle.objects.select_related("warehouse", "merchant").order_by("id")
+    coming = bundles.filter(
+        Q(status=BundleStatus.COLLECTED, collected_by__organisation=org)
+        | Q(status=BundleStatus.CLOSED, handover_method="DROP_OFF", carrier__organisation=org)
+    )
+    unchecked = bundles.filter(status=BundleStatus.RECEIVED, collected_by__organisation=org, checked_at__isnull=True)
+    return coming, unchecked

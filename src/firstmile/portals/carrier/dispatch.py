@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from firstmile.bundles.selectors import bundles_at_sorting_centres
 from firstmile.carriers.selectors import carrier_of, sorting_centre_list
 from firstmile.core.clock import beijing_today
 from firstmile.core.errors import ApplicationError
@@ -200,6 +201,7 @@ def sorting_centre(request, centre_id: int):
     if centre is None:
         raise Http404
     day = centre_day(actor=request.actor, centre_id=centre.pk)
+    coming, unchecked = bundles_at_sorting_centres(actor=request.actor)
     return render(
         request,
         "portals/carrier/sorting_centre.html",
@@ -211,5 +213,7 @@ def sorting_centre(request, centre_id: int):
             "expected_count": day.expected.count(),
             "received": day.received[:200],
             "received_count": day.received.count(),
+            "bundles_coming": coming[:100],
+            "bundles_unchecked": unchecked[:100],
         },
     )
