@@ -352,8 +352,9 @@ def run(args, *, reuse: bool) -> dict:
     results["hourly_rollup"] = [timed_rollup(n, 3600) for n in hours]
     # A day gone by (three days ago: no hourly sums are kept for it) and, with --big-day-today,
     # the last 24 hours, whose hours are kept too.
-    results["big_day_rollup"] = timed_rollup(args.big_day, 86400)
-    if args.big_day_today:
+    if args.big_day:  # --big-day 0: the reads alone, on a database kept from an earlier run
+        results["big_day_rollup"] = timed_rollup(args.big_day, 86400)
+    if args.big_day and args.big_day_today:
         results["big_day_today_rollup"] = timed_rollup(args.big_day, 86400, days_ago=1)
     return results
 
