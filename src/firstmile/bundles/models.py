@@ -82,7 +82,7 @@ class Bundle(BaseModel):
         "carriers.Carrier", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     received_at_centre = models.ForeignKey(
-        "carriers.SortingCentre", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        "carriers.SortingCentre", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # The sorting centre's check of its content against the manifest (opened and scanned out).
     checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
@@ -95,6 +95,8 @@ class Bundle(BaseModel):
             models.Index(fields=["merchant", "-id"], name="bundle_merchant_recent"),
             models.Index(fields=["merchant", "status", "-id"], name="bundle_merchant_status"),
             models.Index(fields=["carrier", "status", "-id"], name="bundle_carrier_status"),
+            # The collecting carrier's bundles on the way and to check (after a switchover, not the label's).
+            models.Index(fields=["collected_by", "status", "-id"], name="bundle_collector_status"),
             models.Index(
                 fields=["express_tracking_no"], condition=~Q(express_tracking_no=""), name="bundle_express_no"
             ),

@@ -333,6 +333,8 @@ class HandoverLine(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["handover", "waybill"], name="handover_line_unique")]
+        # Most lines are single parcels: only bundled ones are indexed by their bundle.
+        indexes = [models.Index(fields=["bundle"], condition=Q(bundle__isnull=False), name="handover_line_bundle")]
 
     def __str__(self) -> str:
         return f"{self.handover_id} {self.waybill_id}"
