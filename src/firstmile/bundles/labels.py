@@ -19,7 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from firstmile.core.clock import now, to_beijing
-from firstmile.shipping.labels import FONT, PAGE, _draw_qr, _fit, register_label_font
+from firstmile.shipping.labels import FONT, PAGE, _draw_qr, _fit, draw_top_band, register_label_font
 from firstmile.shipping.zpl import _Label
 
 from .models import Bundle
@@ -77,30 +77,15 @@ def render_bundle_label(label: BundleLabelData) -> bytes:
     buffer = io.BytesIO()
     c = Canvas(buffer, pagesize=PAGE, pageCompression=1)
     c.setTitle(f"Bundle {label.number}")
-    width, height = PAGE
+    width, _height = PAGE
     margin = 4 * mm
     inner = width - 2 * margin
-    c.setLineWidth(0.8)
-    c.rect(margin / 2, margin / 2, width - margin, height - margin)
-
-    top = height - margin
-    c.setFont(FONT, 11)
-    c.drawString(margin, top - 12, label.carrier_name)
-    c.setFont(FONT, 7)
-    c.drawString(margin, top - 22, f"客服 {label.carrier_hotline}")
-    box_w, box_h = 52 * mm, 14 * mm
-    box_x, box_y = width - margin - box_w, top - box_h - 1
-    if label.handover_method == "PICKUP":
-        c.rect(box_x, box_y, box_w, box_h, stroke=0, fill=1)
-        c.setFillGray(1)
-    else:
-        c.setLineWidth(2)
-        c.rect(box_x, box_y, box_w, box_h, stroke=1, fill=0)
-        c.setLineWidth(0.8)
-    c.setFont("Helvetica-Bold", 24)
-    c.drawCentredString(box_x + box_w / 2, box_y + 4.2 * mm, _mark(label.handover_method))
-    c.setFillGray(0)
-
+    box_y = draw_top_band(
+        c,
+        carrier_name=label.carrier_name,
+        carrier_hotline=label.carrier_hotline,
+        handover_method=label.handover_method,
+    )
     c.setFont(FONT, 12)
     c.drawString(margin, box_y - 6 * mm, "集包 BUNDLE")
     barcode = Code128(label.number, barHeight=18 * mm, barWidth=0.42 * mm, quiet=False)

@@ -889,29 +889,9 @@ SIGNATURE_MAX_BYTES = 512 * 1024
 WEIGHT_MAX_KG = Decimal(100_000)
 
 
-def _handover_add(
-    waybill: Waybill,
-    *,
-    kind: str,
-    date: date,
-    carrier_id: int,
-    merchant_id: int,
-    task: PickupTask | None = None,
-    warehouse_id: int | None = None,
-    driver: Driver | None = None,
-    sorting_centre: SortingCentre | None = None,
-) -> HandoverList:
+def _handover_add(waybill: Waybill, **place) -> HandoverList:
     """Put a scanned parcel on the open handover list of its stop (or counter), opening one if needed."""
-    handover = _open_handover(
-        kind=kind,
-        date=date,
-        carrier_id=carrier_id,
-        merchant_id=merchant_id,
-        task=task,
-        warehouse_id=warehouse_id,
-        driver=driver,
-        sorting_centre=sorting_centre,
-    )
+    handover = _open_handover(**place)
     HandoverLine.objects.create(handover=handover, waybill=waybill)
     HandoverList.objects.filter(pk=handover.pk).update(parcel_count=F("parcel_count") + 1, updated_at=now())
     return handover

@@ -114,24 +114,23 @@ def _fit(canvas: Canvas, text: str, size: float, width: float) -> float:
     return size if measured <= width else max(6.0, size * width / measured)
 
 
-def draw_label(canvas: Canvas, label: LabelData) -> None:
+def draw_top_band(c: Canvas, *, carrier_name: str, carrier_hotline: str, handover_method: str) -> float:
+    """The label's frame and top band: carrier and the handover mark, the first thing a driver reads.
+
+    Shared by the waybill's label and the bundle's; returns the mark box's lower edge."""
     width, height = PAGE
     margin = 4 * mm
-    inner = width - 2 * margin
-    c = canvas
     c.setLineWidth(0.8)
     c.rect(margin / 2, margin / 2, width - margin, height - margin)
-
-    # Top band: carrier and the handover mark, the first thing a driver reads.
     top = height - margin
     c.setFont(FONT, 11)
-    c.drawString(margin, top - 12, label.carrier_name)
+    c.drawString(margin, top - 12, carrier_name)
     c.setFont(FONT, 7)
-    c.drawString(margin, top - 22, f"客服 {label.carrier_hotline}")
-    mark = "PICK UP" if label.handover_method == "PICKUP" else "DROP OFF"
+    c.drawString(margin, top - 22, f"客服 {carrier_hotline}")
+    mark = "PICK UP" if handover_method == "PICKUP" else "DROP OFF"
     box_w, box_h = 52 * mm, 14 * mm
     box_x, box_y = width - margin - box_w, top - box_h - 1
-    if label.handover_method == "PICKUP":
+    if handover_method == "PICKUP":
         c.rect(box_x, box_y, box_w, box_h, stroke=0, fill=1)
         c.setFillGray(1)
     else:
@@ -141,6 +140,20 @@ def draw_label(canvas: Canvas, label: LabelData) -> None:
     c.setFont("Helvetica-Bold", 24)
     c.drawCentredString(box_x + box_w / 2, box_y + 4.2 * mm, mark)
     c.setFillGray(0)
+    return box_y
+
+
+def draw_label(canvas: Canvas, label: LabelData) -> None:
+    width, _height = PAGE
+    margin = 4 * mm
+    inner = width - 2 * margin
+    c = canvas
+    box_y = draw_top_band(
+        c,
+        carrier_name=label.carrier_name,
+        carrier_hotline=label.carrier_hotline,
+        handover_method=label.handover_method,
+    )
 
     # Waybill barcode across the label.
     barcode = Code128(label.waybill_no, barHeight=18 * mm, barWidth=0.42 * mm, quiet=False)
