@@ -8,8 +8,10 @@ lines (firstmile.core.request_log), so gunicorn's access log stays off.
 """
 
 import multiprocessing
-import os
 from pathlib import Path
+
+from firstmile.core.env import check_no_trailing_comments, env_bool, env_int, env_str
+from firstmile.core.logs import gunicorn_logconfig
 
 _MIGRATE_REQ = Path("/proc/sys/net/ipv4/tcp_migrate_req")
 
@@ -21,11 +23,12 @@ def _kernel_hands_over_queued_connections() -> bool:
         return False
 
 
-bind = os.environ.get("FIRSTMILE_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("FIRSTMILE_WEB_WORKERS", str(multiprocessing.cpu_count() * 2 + 1)))
-threads = int(os.environ.get("FIRSTMILE_WEB_THREADS", "2"))
+check_no_trailing_comments()
+bind = env_str("FIRSTMILE_BIND", "127.0.0.1:8000")
+workers = env_int("FIRSTMILE_WEB_WORKERS", multiprocessing.cpu_count() * 2 + 1)
+threads = env_int("FIRSTMILE_WEB_THREADS", 2)
 worker_class = "gthread" if threads > 1 else "sync"
-timeout = int(os.environ.get("FIRSTMILE_WEB_TIMEOUT", "30"))
+timeout = env_int("FIRSTMILE_WEB_TIMEOUT", 30)
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then (with jitter, so they do not all restart at once),
@@ -33,11 +36,13 @@ keepalive = 5
 # (importing Django and Firstmile, new database connections), so the default is
 # a large count: at 500 requests/s a worker restarts every few minutes, not every
 # few seconds. 0 turns recycling off.
-max_requests = int(os.environ.get("FIRSTMILE_WEB_MAX_REQUESTS", "100000"))
+max_requests = env_int("FIRSTMILE_WEB_MAX_REQUESTS", 100_000)
 max_requests_jitter = max_requests // 10
 accesslog = None
 errorlog = "-"
-loglevel = os.environ.get("FIRSTMILE_LOG_LEVEL", "info").lower()
+loglevel = env_str("FIRSTMILE_LOG_LEVEL", "info").lower()
+# gunicorn's own lines (booting, signals, worker exits) as JSON, like every other line.
+logconfig_dict = gunicorn_logconfig(loglevel)
 # A listening socket of its own for each worker (SO_REUSEPORT), so that the kernel
 # spreads new connections over the workers by their addresses. On one shared
 # socket the worker that wakes first takes them, and a few kept-alive clients
@@ -47,9 +52,9 @@ loglevel = os.environ.get("FIRSTMILE_LOG_LEVEL", "info").lower()
 # connections still queued on its own socket unless the kernel hands them to a
 # sibling, which it does with net.ipv4.tcp_migrate_req=1 (Linux 5.14+): so it is
 # on by default only there. FIRSTMILE_WEB_REUSE_PORT=1 or 0 decides otherwise.
-reuse_port = os.environ.get("FIRSTMILE_WEB_REUSE_PORT", "1" if _kernel_hands_over_queued_connections() else "0") == "1"
+reuse_port = env_bool("FIRSTMILE_WEB_REUSE_PORT", _kernel_hands_over_queued_connections())
 # Behind a proxy on the same machine or network: trust its X-Forwarded-* headers.
-forwarded_allow_ips = os.environ.get("FIRSTMILE_FORWARDED_ALLOW_IPS", "127.0.0.1")
+forwarded_allow_ips = env_str("FIRSTMILE_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def post_worker_init(worker):

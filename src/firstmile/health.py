@@ -3,6 +3,12 @@
 /healthz: the process answers (no database): restart it if this fails.
 /readyz: the database answers, every migration of this code is applied, and a
 worker has been seen recently: send traffic only while this is 200.
+
+Load balancers probe a machine by its address over plain HTTP (``Host:
+10.0.1.5:8000``), so the probes are answered by ``HealthProbeMiddleware``, the
+outermost middleware: before Django's host check (the address is not an allowed
+host), before the HTTPS redirect of production mode, and without a request log
+line for every probe every few seconds.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from firstmile.core.clock import now
 from firstmile.events.models import WorkerHeartbeat
@@ -25,7 +31,7 @@ MIGRATIONS_RECHECK = 30.0  # seconds: the plan is computed from files and one qu
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
@@ -42,7 +48,7 @@ def _migrations_applied() -> bool:
 
 
 @never_cache
-@require_GET
+@require_safe
 def readyz(request):
     checks: dict[str, str] = {}
     try:
@@ -59,3 +65,17 @@ def readyz(request):
             checks["worker"] = f"ok ({seen} alive)" if seen else "none seen: start `firstmile worker`"
     ready = all(value.startswith("ok") for value in checks.values())
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+
+
+_PROBES = {"/healthz": healthz, "/readyz": readyz}
+
+
+class HealthProbeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        probe = _PROBES.get(request.path_info)
+        if probe is not None:
+            return probe(request)
+        return self.get_response(request)

@@ -13,14 +13,19 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from firstmile.core.env import check_no_trailing_comments, env_bool, env_float, env_int
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The SQLite file and collected static files live outside the package, in a
 # directory git ignores, so a fresh clone never carries a database.
 DATA_DIR = Path(os.environ.get("FIRSTMILE_DATA_DIR", Path.cwd() / "var"))
 
 
-def _env_bool(name: str, default: bool = False) -> bool:
-    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+# Every value is read strictly (core/env.py): a flag that is neither on nor off, a
+# number that is not one, or a value that kept an environment file's trailing
+# comment stops the process here, with the variable named.
+check_no_trailing_comments()
+_env_bool = env_bool
 
 
 DEBUG = _env_bool("FIRSTMILE_DEBUG")
@@ -78,6 +83,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz: answered before the host check and the HTTPS redirect,
+    # as load balancers probe by address over plain HTTP (health.py).
+    "firstmile.health.HealthProbeMiddleware",
     # Outermost: it times the whole request and logs the status the client gets.
     "firstmile.core.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -107,34 +115,34 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = int(os.environ.get("FIRSTMILE_LOGIN_FAILURE_LIMIT", "5"))
+AXES_FAILURE_LIMIT = env_int("FIRSTMILE_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 # Behind a load balancer or proxy the socket's address is the proxy's: lock out
 # by the client's (core/client_ip.py), with as many proxies trusted as there are.
-FIRSTMILE_TRUSTED_PROXY_COUNT = int(os.environ.get("FIRSTMILE_TRUSTED_PROXY_COUNT", "0"))
+FIRSTMILE_TRUSTED_PROXY_COUNT = env_int("FIRSTMILE_TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "firstmile.core.client_ip.client_ip"
 AXES_LOCKOUT_TEMPLATE = "portals/locked_out.html"
 # Bad API tokens from one address: this many in the window, then 429 until it passes.
-FIRSTMILE_TOKEN_FAILURE_LIMIT = int(os.environ.get("FIRSTMILE_TOKEN_FAILURE_LIMIT", "20"))
+FIRSTMILE_TOKEN_FAILURE_LIMIT = env_int("FIRSTMILE_TOKEN_FAILURE_LIMIT", 20)
 FIRSTMILE_TOKEN_FAILURE_WINDOW = 600
 # Parcels due to be collected or at the sorting centre within this many hours show as at risk.
 # Work the worker does on a timer besides tasks and deliveries: (dotted path, every n seconds).
 FIRSTMILE_WORKER_PERIODIC = [
-    ("firstmile.metrics.tasks.rollup_due", max(5, int(os.environ.get("FIRSTMILE_METRICS_ROLLUP_EVERY", "60")))),
+    ("firstmile.metrics.tasks.rollup_due", max(5, env_int("FIRSTMILE_METRICS_ROLLUP_EVERY", 60))),
 ]
-FIRSTMILE_SLA_RISK_HOURS = max(1, int(os.environ.get("FIRSTMILE_SLA_RISK_HOURS", "4")))
+FIRSTMILE_SLA_RISK_HOURS = max(1, env_int("FIRSTMILE_SLA_RISK_HOURS", 4))
 # The public tracking page (/track/): lookups per client address per window, right or wrong.
-FIRSTMILE_PUBLIC_TRACK_LIMIT = int(os.environ.get("FIRSTMILE_PUBLIC_TRACK_LIMIT", "30"))
+FIRSTMILE_PUBLIC_TRACK_LIMIT = env_int("FIRSTMILE_PUBLIC_TRACK_LIMIT", 30)
 FIRSTMILE_PUBLIC_TRACK_WINDOW = 600
 # The portals' search box: searches per person per window.
-FIRSTMILE_SEARCH_LIMIT = int(os.environ.get("FIRSTMILE_SEARCH_LIMIT", "120"))
+FIRSTMILE_SEARCH_LIMIT = env_int("FIRSTMILE_SEARCH_LIMIT", 120)
 FIRSTMILE_SEARCH_WINDOW = 60
 # How long a web process trusts its last reading that an address is under the
 # token failure limit (seconds; api/auth.py); 0 reads the counter on every request.
-FIRSTMILE_TOKEN_FAILURE_RECHECK = float(os.environ.get("FIRSTMILE_TOKEN_FAILURE_RECHECK", "5"))
+FIRSTMILE_TOKEN_FAILURE_RECHECK = env_float("FIRSTMILE_TOKEN_FAILURE_RECHECK", 5)
 
 # Throttle counters live in the cache: per process by default, shared across
 # processes and machines with FIRSTMILE_REDIS_URL (Django's own Redis backend).
@@ -169,7 +177,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{DATA_DIR / 'firstmile.sqlite3'}",
-        conn_max_age=int(os.environ.get("FIRSTMILE_DB_CONN_MAX_AGE", "60")),
+        conn_max_age=env_int("FIRSTMILE_DB_CONN_MAX_AGE", 60),
     )
 }
 if os.environ.get("DATABASE_REPLICA_URL"):
@@ -185,7 +193,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL stops re-planning them. Other queries bind on the client as
     # Django's default and are never prepared. A transaction-mode pooler older
     # than PgBouncer 1.21 cannot carry prepared statements: set 0 there.
-    _prepare = os.environ.get("FIRSTMILE_DB_PREPARED_STATEMENTS", "1") not in ("0", "false", "no")
+    _prepare = env_bool("FIRSTMILE_DB_PREPARED_STATEMENTS", True)
     for _alias in DATABASES:
         DATABASES[_alias].setdefault("OPTIONS", {})["prepare_threshold"] = 5 if _prepare else None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -270,7 +278,7 @@ TASKS = {
 }
 
 # An order must ship within this many hours of its creation, plus any extension.
-FIRSTMILE_BASE_HANDLING_HOURS = int(os.environ.get("FIRSTMILE_BASE_HANDLING_HOURS", "48"))
+FIRSTMILE_BASE_HANDLING_HOURS = env_int("FIRSTMILE_BASE_HANDLING_HOURS", 48)
 
 # Webhook endpoints on private, loopback or link-local addresses: refused in production
 # (they would let a party make the server reach its own network), allowed for the demo
@@ -280,29 +288,29 @@ FIRSTMILE_WEBHOOK_ALLOW_PRIVATE = _env_bool("FIRSTMILE_WEBHOOK_ALLOW_PRIVATE", n
 # A worker leases a webhook delivery for this long before sending it: longer than the
 # connect and read timeouts together (5 + 15 s), so a slow send is never doubled; a
 # killed worker's deliveries go out again once it runs out.
-FIRSTMILE_WEBHOOK_LEASE_SECONDS = int(os.environ.get("FIRSTMILE_WEBHOOK_LEASE_SECONDS", "60"))
+FIRSTMILE_WEBHOOK_LEASE_SECONDS = env_int("FIRSTMILE_WEBHOOK_LEASE_SECONDS", 60)
 # Finished webhook deliveries stay in the receiving party's log this many days.
-FIRSTMILE_WEBHOOK_LOG_DAYS = int(os.environ.get("FIRSTMILE_WEBHOOK_LOG_DAYS", "30"))
+FIRSTMILE_WEBHOOK_LOG_DAYS = env_int("FIRSTMILE_WEBHOOK_LOG_DAYS", 30)
 # /readyz reports not ready while no worker has been seen (set 0 for web-only tests).
 FIRSTMILE_READY_REQUIRES_WORKER = _env_bool("FIRSTMILE_READY_REQUIRES_WORKER", True)
 # A worker whose heartbeat is older than this is dead: its running jobs read "interrupted".
-FIRSTMILE_WORKER_DEAD_AFTER_SECONDS = int(os.environ.get("FIRSTMILE_WORKER_DEAD_AFTER_SECONDS", "30"))
+FIRSTMILE_WORKER_DEAD_AFTER_SECONDS = env_int("FIRSTMILE_WORKER_DEAD_AFTER_SECONDS", 30)
 
 # On PostgreSQL events and scans are partitioned by month (core/partitioning.py);
 # months that ended this many months ago leave the working tables for the
 # firstmile_archive schema. 0 keeps every month online; else at least 3, so no
 # webhook delivery outlives its event.
-FIRSTMILE_ARCHIVE_AFTER_MONTHS = int(os.environ.get("FIRSTMILE_ARCHIVE_AFTER_MONTHS", "0"))
+FIRSTMILE_ARCHIVE_AFTER_MONTHS = env_int("FIRSTMILE_ARCHIVE_AFTER_MONTHS", 0)
 if 0 < FIRSTMILE_ARCHIVE_AFTER_MONTHS < 3 or FIRSTMILE_ARCHIVE_AFTER_MONTHS < 0:
     raise ImproperlyConfigured("FIRSTMILE_ARCHIVE_AFTER_MONTHS must be 0 (keep every month) or at least 3.")
 
 # Warehouses per transaction of a switchover push: each chunk commits with its checkpoint.
-FIRSTMILE_PUSH_CHUNK = int(os.environ.get("FIRSTMILE_PUSH_CHUNK", "20000"))
+FIRSTMILE_PUSH_CHUNK = env_int("FIRSTMILE_PUSH_CHUNK", 20000)
 
 # A parcel whose pickup failed this many times is flagged for the merchant and the platform.
-FIRSTMILE_PICKUP_FAILURE_LIMIT = max(1, int(os.environ.get("FIRSTMILE_PICKUP_FAILURE_LIMIT", "2")))
+FIRSTMILE_PICKUP_FAILURE_LIMIT = max(1, env_int("FIRSTMILE_PICKUP_FAILURE_LIMIT", 2))
 # A PICK UP parcel not collected this many hours after its label was issued needs attention.
-FIRSTMILE_STALE_PARCEL_HOURS = max(1, int(os.environ.get("FIRSTMILE_STALE_PARCEL_HOURS", "48")))
+FIRSTMILE_STALE_PARCEL_HOURS = max(1, env_int("FIRSTMILE_STALE_PARCEL_HOURS", 48))
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500
@@ -315,7 +323,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = _env_bool("FIRSTMILE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("FIRSTMILE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_SECONDS = env_int("FIRSTMILE_HSTS_SECONDS", 365 * 24 * 3600)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("FIRSTMILE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = _env_bool("FIRSTMILE_HSTS_PRELOAD", True)
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (nginx, a cloud load balancer).
@@ -340,22 +348,23 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Every line is one JSON object (core/logs.py): request lines, errors with their
+# tracebacks, django-axes's lockouts, the worker's and gunicorn's own lines.
+_LOG_LEVEL = os.environ.get("FIRSTMILE_LOG_LEVEL", "INFO").strip().upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json_line": {"format": "%(message)s"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler"},
-        "requests": {"class": "logging.StreamHandler", "formatter": "json_line"},
-    },
-    "root": {"handlers": ["console"], "level": os.environ.get("FIRSTMILE_LOG_LEVEL", "INFO")},
+    "formatters": {"json": {"()": "firstmile.core.logs.JsonFormatter", "fmt": "%(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["console"], "level": _LOG_LEVEL},
     "loggers": {
-        # One JSON object per line: request id, method, path, status, duration, organisation.
+        # One line per request: request id, method, path, status, duration, organisation.
         "firstmile.request": {
-            "handlers": ["requests"],
+            "handlers": ["console"],
             "level": "INFO" if _env_bool("FIRSTMILE_REQUEST_LOG", True) else "WARNING",
             "propagate": False,
         },
+        "firstmile.startup": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # Django's own "Not Found: /x" lines say less than ours.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         # runserver's access line repeats each request our JSON line already logged.

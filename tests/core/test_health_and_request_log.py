@@ -10,6 +10,7 @@ from django.test import Client
 
 from firstmile import health
 from firstmile.core.clock import now
+from firstmile.core.logs import JsonFormatter
 from firstmile.events.models import WorkerHeartbeat
 
 from .. import factories
@@ -54,13 +55,15 @@ def test_every_request_logs_one_json_line_with_its_id_and_organisation(caplog):
     with caplog.at_level(logging.INFO, logger="firstmile.request"):
         response = Client().get("/api/v1/me", headers={"Authorization": f"Bearer {raw}", "X-Request-ID": "erp-42"})
     assert response["X-Request-ID"] == "erp-42"
-    (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "firstmile.request"]
+    (line,) = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "firstmile.request"]
     assert line["request_id"] == "erp-42" and line["status"] == 200 and line["organisation"] == "dg-lighting"
     assert line["path"] == "/api/v1/me" and line["duration_ms"] >= 0 and line["token"]
 
 
 def test_a_hostile_request_id_is_replaced(caplog):
     with caplog.at_level(logging.INFO, logger="firstmile.request"):
-        response = Client().get("/healthz", headers={"X-Request-ID": "x" * 500})
+        response = Client().get("/login/", headers={"X-Request-ID": "x" * 500})
     assert len(response["X-Request-ID"]) == 32
-    assert json.loads(caplog.records[-1].getMessage())["request_id"] == response["X-Request-ID"]
+    line = json.loads(JsonFormatter().format(caplog.records[-1]))
+    assert line["request_id"] == response["X-Request-ID"] and line["level"] == "INFO"
+    assert line["logger"] == "firstmile.request" and line["message"] == "GET /login/ 200"

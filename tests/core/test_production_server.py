@@ -40,8 +40,12 @@ def test_gunicorn_serves_the_api_static_files_and_json_request_logs(tmp_path, re
     finally:
         stop(server)
         log.close()
-    lines = [json.loads(line) for line in (tmp_path / "gunicorn.log").read_text().splitlines() if line.startswith("{")]
-    me = next(line for line in lines if line["path"] == "/api/v1/me")
+    # Every line is JSON: gunicorn's own, the start-up line, the request lines.
+    lines = [json.loads(line) for line in (tmp_path / "gunicorn.log").read_text().splitlines() if line.strip()]
+    assert any(line["logger"] == "gunicorn.error" and "Booting worker" in line["message"] for line in lines)
+    startup = next(line for line in lines if line["logger"] == "firstmile.startup")
+    assert startup["mode"] == "development" and startup["level"] == "WARNING"
+    me = next(line for line in lines if line["logger"] == "firstmile.request" and line["path"] == "/api/v1/me")
     assert me["request_id"] == "lb-7" and me["status"] == 200 and me["organisation"] == "dg-lighting"
 
 

@@ -7,7 +7,6 @@ a merchant's "this call failed" can be found among millions.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -43,19 +42,20 @@ class RequestLogMiddleware:
         if logger.isEnabledFor(logging.INFO):
             user = getattr(request, "user", None)
             logger.info(
-                json.dumps(
-                    {
-                        "request_id": request.request_id,
-                        "method": request.method,
-                        "path": request.path[:300],
-                        "status": response.status_code,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                        "organisation": _organisation(request),
-                        "user": user.username if user is not None and user.is_authenticated else None,
-                        "client_ip": client_ip(request),
-                        "token": getattr(getattr(getattr(request, "auth", None), "token", None), "prefix", None),
-                    },
-                    ensure_ascii=False,
-                )
+                "%s %s %s",
+                request.method,
+                request.path[:300],
+                response.status_code,
+                extra={
+                    "request_id": request.request_id,
+                    "method": request.method,
+                    "path": request.path[:300],
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "organisation": _organisation(request),
+                    "user": user.username if user is not None and user.is_authenticated else None,
+                    "client_ip": client_ip(request),
+                    "token": getattr(getattr(getattr(request, "auth", None), "token", None), "prefix", None),
+                },
             )
         return response

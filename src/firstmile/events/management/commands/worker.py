@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.crypto import get_random_string
 
+from firstmile.core.logs import log_start
 from firstmile.events.worker import FirstmileWorker
 
 
@@ -27,4 +28,5 @@ class Command(BaseCommand):
             delivery_batch=max(1, min(deliveries, 500)),
         )
         worker.configure_signals()
+        log_start("worker")
         worker.run()
