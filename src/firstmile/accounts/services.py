@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -78,6 +79,41 @@ def organisation_create(*, actor: Actor | None, kind: str, code: str, name: str)
         owner=organisation,
     )
     return organisation
+
+
+_ORGANISATION_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}\Z")
+
+
+@transaction.atomic
+def platform_bootstrap(*, code: str, name: str, username: str, password: str, email: str = "") -> User:
+    """Day one of an installation: the platform's organisation and its first administrator.
+
+    Run once, from the command line (``firstmile bootstrap-platform``), by whoever
+    installs Firstmile; everyone else is then added from the platform's portal.
+    A second run changes nothing: the platform is set up only once.
+    """
+    if Organisation.objects.select_for_update().filter(kind=OrganisationKind.PLATFORM).exists():
+        raise Conflict(
+            error_codes.PLATFORM_ALREADY_SET_UP,
+            _("The platform organisation already exists: its administrators add people from the platform portal."),
+        )
+    if not _ORGANISATION_CODE.match(code):
+        raise ApplicationError(
+            core_codes.INVALID_INPUT, _("Code: 1–40 lower-case letters, digits and hyphens."), field="code"
+        )
+    name = _clean_text(name, "name", _("Name"), max_length=200)
+    email = _clean_text(email, "email", _("Email"), max_length=254, required=False)
+    if email:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            raise ApplicationError(core_codes.INVALID_INPUT, _("Enter a valid email address."), field="email")
+    organisation = organisation_create(actor=None, kind=OrganisationKind.PLATFORM, code=code, name=name)
+    user = user_create(actor=None, organisation=organisation, username=username, password=password, role=Role.ADMIN)
+    if email:
+        user.email = email
+        user.save(update_fields=["email"])
+    return user
 
 
 _USERNAME = re.compile(r"^[\w.@+-]+\Z", re.ASCII)
