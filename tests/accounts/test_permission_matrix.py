@@ -33,6 +33,7 @@ from firstmile.reverse.services import (
 )
 
 from .. import factories
+from ..refusals import refused
 from ..shipping.conftest import HONGMEI
 from ..snapshots import database_snapshot
 
@@ -293,7 +294,7 @@ def test_role_by_operation(world, operation, principal, channel):
             _service_probes(world)[operation](actor)
             assert _snapshot() != before
         else:
-            with pytest.raises(Forbidden):
+            with refused(Forbidden, "forbidden"):
                 _service_probes(world)[operation](actor)
             assert _snapshot() == before
         return
@@ -361,7 +362,7 @@ def test_confirmed_destruction_by_a_driver_session_changes_nothing(world):
         response = client.post(f"/api/v1{path}", body or {}, content_type="application/json")
         assert response.status_code == 403, (path, response.content)
     assert _snapshot() == before
-    with pytest.raises(Forbidden):
+    with refused(Forbidden, "forbidden"):
         confirm_destruction(
             actor=Actor.for_user(world.users[(OrganisationKind.CARRIER, Role.DRIVER)]),
             reverse_order_ids=[world.destroy_order],

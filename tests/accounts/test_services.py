@@ -8,6 +8,7 @@ from firstmile.core.errors import ApplicationError, Conflict, ErrorKind, Forbidd
 from firstmile.events.models import Event
 
 from .. import factories
+from ..refusals import refused
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def test_unknown_and_revoked_tokens_are_refused():
     with pytest.raises(ApplicationError) as err:
         api_token_authenticate(raw)
     assert err.value.code == "token_revoked"
-    with pytest.raises(Conflict):
+    with refused(Conflict, "token_revoked"):
         api_token_revoke(actor=admin, token_id=token.pk)
 
 
@@ -58,7 +59,7 @@ def test_a_merchant_cannot_issue_or_revoke_tokens_of_another_organisation():
     mine, theirs = factories.organisation(), factories.organisation()
     me = factories.actor(mine)
     token, _raw = api_token_issue(actor=None, organisation=theirs, name="ERP")
-    with pytest.raises(NotFound):
+    with refused(NotFound, "not_found"):
         api_token_issue(actor=me, organisation=theirs, name="mine now")
     with pytest.raises(ApplicationError) as err:
         api_token_revoke(actor=me, token_id=token.pk)
@@ -71,7 +72,7 @@ def test_a_merchant_cannot_issue_or_revoke_tokens_of_another_organisation():
 def test_staff_cannot_issue_tokens():
     org = factories.organisation()
     staff = factories.actor(org, role=Role.STAFF)
-    with pytest.raises(Forbidden):
+    with refused(Forbidden, "forbidden"):
         api_token_issue(actor=staff, organisation=org, name="ERP")
 
 
@@ -100,7 +101,7 @@ def test_only_platform_users_reach_django_admin():
 def test_duplicate_username_is_a_conflict_on_the_field():
     org = factories.organisation()
     factories.user(org, username="alice")
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict, "username_taken") as err:
         factories.user(org, username="alice")
     assert err.value.field == "username"
 

@@ -15,6 +15,7 @@ from firstmile.pickup.models import Warehouse
 
 from .. import factories
 from ..conftest import ApiClient
+from ..refusals import refused
 
 pytestmark = pytest.mark.django_db
 
@@ -237,12 +238,12 @@ def test_routes_and_switchover_batches_refuse_more_areas_than_they_accept(monkey
     monkeypatch.setattr(switchover_services, "BATCH_MAX_AREAS", 2)
     towns = ["441900125", "441900119", "441900121"]
     carrier_admin = factories.actor(jt.organisation, kind=OrganisationKind.CARRIER, role=Role.ADMIN)
-    with pytest.raises(ApplicationError) as refused:
+    with pytest.raises(ApplicationError) as refusal:
         dispatch_services.route_create(actor=carrier_admin, name="东莞", division_codes=towns)
-    assert refused.value.field == "division_codes" and not Route.objects.exists()
+    assert refusal.value.field == "division_codes" and not Route.objects.exists()
     ops = factories.actor(kind=OrganisationKind.PLATFORM, role=Role.ADMIN)
     switchover = switchover_services.switchover_create(actor=ops, name="JT→WS", from_carrier="JT", to_carrier="WS")
-    with pytest.raises(ApplicationError) as refused:
+    with refused(ApplicationError, "invalid_input") as refusal:
         switchover_services.batch_schedule(
             actor=ops,
             switchover_id=switchover.pk,
@@ -250,4 +251,4 @@ def test_routes_and_switchover_batches_refuse_more_areas_than_they_accept(monkey
             cutover_at=now() + dt.timedelta(days=3),
             division_codes=towns,
         )
-    assert refused.value.field == "division_codes" and not SwitchoverBatch.objects.exists()
+    assert refusal.value.field == "division_codes" and not SwitchoverBatch.objects.exists()

@@ -33,6 +33,7 @@ from firstmile.shipping.services import waybill_void
 
 from .. import factories
 from ..dispatch.test_services import MONDAY, _ship
+from ..refusals import refused
 from ..snapshots import database_snapshot
 
 pytestmark = pytest.mark.django_db
@@ -182,7 +183,7 @@ def test_close_needs_parcels_and_a_sane_weight_and_then_binding_stops(merchant, 
         bundle_bind(actor=merchant, bundle_id=bundle.pk, waybill_nos=[labels[3].waybill_no])
     assert err.value.code == "bundle_not_open"
     assert database_snapshot() == before
-    with pytest.raises(Conflict):
+    with refused(Conflict, "bundle_not_open"):
         bundle_unbind(actor=merchant, bundle_id=bundle.pk, waybill_nos=[labels[0].waybill_no])
 
 
@@ -191,7 +192,7 @@ def test_cancel_frees_every_parcel(merchant, hongmei, labels):
     cancelled = bundle_cancel(actor=merchant, bundle_id=bundle.pk)
     assert (cancelled.status, cancelled.parcel_count) == ("cancelled", 0)
     assert not BundleParcel.objects.filter(removed_at__isnull=True).exists()
-    with pytest.raises(Conflict):
+    with refused(Conflict, "bundle_wrong_state"):
         bundle_cancel(actor=merchant, bundle_id=bundle.pk)
     _, results = _open(merchant, hongmei, _nos(labels[:3]))
     assert all(r.ok for r in results)
@@ -202,11 +203,11 @@ def test_roles_and_tenancy(merchant, hongmei, labels, jt):
     carrier_staff = factories.actor(jt.organisation, kind=OrganisationKind.CARRIER, role=Role.ADMIN)
     other = factories.actor(kind=OrganisationKind.MERCHANT)
     before = database_snapshot()
-    with pytest.raises(Forbidden):
+    with refused(Forbidden, "forbidden"):
         bundle_bind(actor=carrier_staff, bundle_id=bundle.pk, waybill_nos=[labels[1].waybill_no])
-    with pytest.raises(NotFound):
+    with refused(NotFound, "bundle_not_found"):
         bundle_bind(actor=other, bundle_id=bundle.pk, waybill_nos=[labels[1].waybill_no])
-    with pytest.raises(NotFound):
+    with refused(NotFound, "bundle_not_found"):
         bundle_cancel(actor=other, bundle_id=bundle.pk)
     assert database_snapshot() == before
 
@@ -257,7 +258,7 @@ def test_the_sorting_centre_receives_the_bundle_and_checks_it_against_its_manife
     centre = jt.sorting_centres.get().code
     with time_machine.travel(MONDAY, tick=False):
         scan_pickup_bundle(actor=stop["driver"], bundle_no=bundle.number)
-        with pytest.raises(Conflict):
+        with refused(Conflict, "waybill_in_bundle"):
             scan_inbound(actor=staff, sorting_centre_code=centre, waybill_no=labels[0].waybill_no)
         done = scan_inbound_bundle(actor=staff, sorting_centre_code=centre, bundle_no=bundle.number)
     assert (done.parcels, done.bundle.status) == (3, "received")
@@ -266,7 +267,7 @@ def test_the_sorting_centre_receives_the_bundle_and_checks_it_against_its_manife
     }
     bundle_check_scan(actor=staff, bundle_id=bundle.pk, waybill_no=labels[0].waybill_no)
     bundle_check_scan(actor=staff, bundle_id=bundle.pk, waybill_no=labels[2].waybill_no.lower())
-    with pytest.raises(NotFound):
+    with refused(NotFound, "waybill_not_in_bundle"):
         bundle_check_scan(actor=staff, bundle_id=bundle.pk, waybill_no=labels[4].waybill_no)
     checked = bundle_check_finish(actor=staff, bundle_id=bundle.pk)
     assert checked.missing_count == 1
@@ -275,7 +276,7 @@ def test_the_sorting_centre_receives_the_bundle_and_checks_it_against_its_manife
     event = Event.objects.get(kind="waybill.missing_from_bundle")
     assert (event.subject_id, event.owner_id) == (str(missing.pk), merchant.organisation.pk)
     assert Event.objects.get(kind="bundle.checked").payload["missing"] == [missing.waybill_no]
-    with pytest.raises(Conflict):
+    with refused(Conflict, "bundle_not_ready"):
         bundle_check_finish(actor=staff, bundle_id=bundle.pk)
 
 
@@ -309,7 +310,7 @@ def test_express_facts_come_all_three_or_not_at_all(merchant, changan):
     with pytest.raises(ApplicationError) as err:
         _open(merchant, changan, method="DROP_OFF", express_company="顺丰速运")
     assert err.value.field == "express_tracking_no"
-    with pytest.raises(ApplicationError) as err:
+    with refused(ApplicationError, "invalid_input") as err:
         _open(
             merchant,
             changan,

@@ -15,6 +15,7 @@ from firstmile.core.errors import ApplicationError, Conflict, Forbidden
 from firstmile.events.models import Event
 
 from .. import factories
+from ..refusals import refused
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,7 @@ def test_carrier_create_rejects_bad_input_and_writes_nothing(field, overrides):
 
 def test_carrier_must_belong_to_a_carrier_organisation():
     merchant = factories.organisation(OrganisationKind.MERCHANT)
-    with pytest.raises(ApplicationError) as err:
+    with refused(ApplicationError, "not_a_carrier_organisation") as err:
         carrier_create(
             actor=None,
             organisation=merchant,
@@ -94,7 +95,7 @@ def test_carrier_must_belong_to_a_carrier_organisation():
 
 def test_waybill_prefix_is_unique(jt):
     org = factories.organisation(OrganisationKind.CARRIER)
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict, "waybill_prefix_taken") as err:
         carrier_create(
             actor=None,
             organisation=org,
@@ -158,7 +159,7 @@ def test_a_change_before_an_already_planned_one_is_refused(jt, ws):
 
 def test_only_the_platform_assigns_coverage(jt, merchant_actor, carrier_actor):
     for actor in (merchant_actor, carrier_actor):
-        with pytest.raises(Forbidden):
+        with refused(Forbidden, "forbidden"):
             coverage_assign(actor=actor, division_code="441900", carrier=jt, valid_from=CUTOVER)
     assert not CoverageArea.objects.exists()
 
@@ -178,7 +179,7 @@ def test_coverage_end_leaves_the_area_uncovered(jt):
     coverage_end(actor=None, coverage_id=row.pk, valid_to=CUTOVER)
     assert carrier_serving("440304004", CUTOVER - timedelta(seconds=1)) == jt
     assert carrier_serving("440304004", CUTOVER) is None
-    with pytest.raises(ApplicationError):
+    with refused(ApplicationError, "coverage_already_ended"):
         coverage_end(actor=None, coverage_id=row.pk, valid_to=beijing(2023, 10, 1))
 
 
@@ -206,7 +207,7 @@ def test_coverage_answers_like_a_timeline_model(django_db_setup, django_db_block
             at = at + timedelta(hours=gap_hours)
             current = timeline[-1][1] if timeline else None
             if current == code:
-                with pytest.raises(Conflict), transaction.atomic():
+                with refused(Conflict, "coverage_already_served"), transaction.atomic():
                     coverage_assign(actor=None, division_code="441900", carrier=carriers[code], valid_from=at)
                 continue
             coverage_assign(actor=None, division_code="441900", carrier=carriers[code], valid_from=at)

@@ -13,6 +13,7 @@ from firstmile.dispatch.services import day_plan, pickup_fail, scan_pickup, task
 from firstmile.events.models import Event
 
 from .. import factories
+from ..refusals import refused
 from ..snapshots import database_snapshot
 from .test_services import MONDAY, TUESDAY, _as_driver, _ship
 
@@ -89,18 +90,18 @@ def test_refusals_change_nothing(merchant, hongmei, dispatcher, crew):
         with pytest.raises(ApplicationError) as unexplained:
             pickup_fail(actor=driver, task_id=task.pk, reason="other", note="  ")
         assert unexplained.value.field == "note"
-        with pytest.raises(ApplicationError):
+        with refused(ApplicationError, "invalid_input"):
             pickup_fail(actor=driver, task_id=task.pk, reason="refused", note="x" * 201)
         # Another carrier's dispatcher: no such task. A merchant: not a dispatcher.
-        with pytest.raises(NotFound):
+        with refused(NotFound, "task_not_found"):
             pickup_fail(actor=ws_admin, task_id=task.pk, reason="refused")
-        with pytest.raises(Forbidden):
+        with refused(Forbidden, "forbidden"):
             pickup_fail(actor=merchant, task_id=task.pk, reason="refused")
         assert database_snapshot() == before
         pickup_fail(actor=driver, task_id=task.pk, reason="refused")
-        with pytest.raises(Conflict):
+        with refused(Conflict, "task_closed"):
             pickup_fail(actor=driver, task_id=task.pk, reason="refused")
-        with pytest.raises(Conflict):
+        with refused(Conflict, "task_closed"):
             task_close(actor=driver, task_id=task.pk)
     assert PickupFailure.objects.count() == 1
 

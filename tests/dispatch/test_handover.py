@@ -21,6 +21,7 @@ from firstmile.events.models import Event
 from firstmile.shipping.models import HandoverMethod
 
 from .. import factories
+from ..refusals import refused
 from ..snapshots import database_snapshot
 from .test_services import MONDAY, _as_driver, _ship
 
@@ -100,7 +101,7 @@ def test_a_confirmed_list_never_changes_and_a_later_scan_goes_on_a_list_amending
             actor=stop["driver"], handover_id=handover.pk, signer_name="陈", signature=factories.signature_data_url()
         )
         before = database_snapshot()
-        with pytest.raises(Conflict) as twice:
+        with refused(Conflict, "handover_confirmed") as twice:
             handover_confirm(
                 actor=stop["driver"],
                 handover_id=handover.pk,
@@ -146,9 +147,9 @@ def test_bad_confirmations_name_the_field_and_change_nothing(stop):
     before = database_snapshot()
     for change, field in cases:
         fields = {"signer_name": "陈小姐", "signature": good, **change}
-        with pytest.raises(ApplicationError) as refused:
+        with pytest.raises(ApplicationError) as refusal:
             handover_confirm(actor=stop["driver"], handover_id=handover.pk, **fields)
-        assert refused.value.field == field, change
+        assert refusal.value.field == field, change
     assert database_snapshot() == before
 
 
@@ -156,9 +157,9 @@ def test_a_parcel_of_another_warehouse_is_refused_at_a_stop(stop, merchant, chan
     with time_machine.travel(MONDAY, tick=False):
         [elsewhere] = _ship(merchant, 1, warehouse_code=changan.code, prefix="CA")
         before = database_snapshot()
-        with pytest.raises(Conflict) as refused:
+        with pytest.raises(Conflict) as refusal:
             scan_pickup(actor=stop["driver"], waybill_no=elsewhere.waybill_no, task_id=stop["task"].pk)
-    assert (refused.value.code, refused.value.field) == ("waybill_other_warehouse", "waybill_no")
+    assert (refusal.value.code, refusal.value.field) == ("waybill_other_warehouse", "waybill_no")
     assert database_snapshot() == before
 
 

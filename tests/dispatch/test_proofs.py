@@ -11,6 +11,7 @@ from firstmile.dispatch.services import day_plan, stop_proof_add
 from firstmile.events.models import Event
 
 from .. import factories
+from ..refusals import refused
 from ..snapshots import database_snapshot
 from .test_services import MONDAY, _as_driver, _ship
 
@@ -73,11 +74,11 @@ def test_bad_proofs_are_refused_naming_the_field_and_change_nothing(stop, dispat
         ({}, "photo"),
     ]
     for fields, field in cases:
-        with pytest.raises(ApplicationError) as refused:
+        with pytest.raises(ApplicationError) as refusal:
             stop_proof_add(actor=driver, task_id=task.pk, **fields)
-        assert refused.value.field == field, fields
+        assert refusal.value.field == field, fields
     # Another carrier's dispatcher: no such stop.
-    with pytest.raises(NotFound):
+    with refused(NotFound, "task_not_found"):
         stop_proof_add(actor=ws_admin, task_id=task.pk, latitude="22.9", longitude="113")
     assert database_snapshot() == before
     assert StopProof.objects.count() == 0

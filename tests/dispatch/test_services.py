@@ -23,6 +23,7 @@ from firstmile.shipping.models import WaybillStatus
 from firstmile.shipping.services import order_create, shipment_arrange, waybill_void
 
 from .. import factories
+from ..refusals import refused
 
 pytestmark = pytest.mark.django_db
 
@@ -168,7 +169,7 @@ def test_another_carriers_driver_cannot_scan_the_parcel(merchant, hongmei, dispa
         with pytest.raises(Conflict) as err:
             scan_pickup(actor=_as_driver(ws_driver), waybill_no=waybill.waybill_no)
     assert err.value.code == "waybill_other_carrier"
-    with pytest.raises(Conflict):
+    with refused(Conflict, "waybill_other_carrier"):
         scan_inbound(actor=ws_admin, sorting_centre_code="WS-HUB", waybill_no=waybill.waybill_no)
     waybill.refresh_from_db()
     assert waybill.status == WaybillStatus.ISSUED
@@ -187,7 +188,7 @@ def test_assigning_a_shift_of_another_carrier_is_refused(merchant, hongmei, disp
         task = PickupTask.objects.get()
         foreign_shift = Shift.objects.get(driver=ws_driver)
         events_before = Event.objects.count()
-        with pytest.raises(NotFound):
+        with refused(NotFound, "shift_not_found"):
             task_assign(actor=dispatcher, task_id=task.pk, shift_id=foreign_shift.pk)
     task.refresh_from_db()
     assert task.shift.driver.carrier_id == dispatcher.organisation.carrier.pk
@@ -206,9 +207,9 @@ def test_manual_override_moves_a_stop_to_another_driver(merchant, hongmei, dispa
 
 
 def test_merchants_and_drivers_cannot_plan_or_assign(merchant, dispatcher, crew):
-    with pytest.raises(Forbidden):
+    with refused(Forbidden, "forbidden"):
         day_plan(actor=merchant)
-    with pytest.raises(Forbidden):
+    with refused(Forbidden, "forbidden"):
         driver_create(actor=_as_driver(crew["li"]), name="x", phone="13900000003")
 
 

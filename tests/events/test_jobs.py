@@ -15,6 +15,7 @@ from firstmile.events.recovery import recover_abandoned
 from firstmile.shipping.imports import order_import_start
 
 from .. import factories
+from ..refusals import refused
 from ..worker import drain
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def test_a_job_whose_work_is_refused_fails_with_the_reason(merchant):
 
 def test_a_staff_member_of_another_role_cannot_start_it(db):
     ops = factories.actor(kind="platform")
-    with pytest.raises(Forbidden):
+    with refused(Forbidden, "forbidden"):
         order_import_start(actor=ops, filename="orders.csv", content=CSV)
     assert not Job.objects.exists()
 
@@ -84,7 +85,7 @@ def test_a_job_held_by_a_live_worker_is_not_interrupted(merchant):
 def test_only_an_interrupted_job_can_be_resumed(merchant):
     job = order_import_start(actor=merchant, filename="orders.csv", content=CSV)
     drain()
-    with pytest.raises(Conflict):
+    with refused(Conflict, "job_not_interrupted"):
         jobs.job_resume(actor=merchant, job_id=job.pk)
 
 

@@ -26,6 +26,7 @@ from firstmile.pickup.models import PickupSubscription
 from firstmile.pickup.services import subscription_approve, warehouse_create
 
 from .. import factories
+from ..refusals import refused
 from ..snapshots import database_snapshot
 from .conftest import HONGMEI
 
@@ -260,7 +261,7 @@ def test_replay_one_and_a_range(merchant, ws_admin, receiver):
     assert failed.status == DeliveryStatus.SUCCEEDED and failed.replayed_count == 1
     assert receiver.ids()[0] == receiver.ids()[1]  # same webhook-id: the receiver can tell
 
-    with pytest.raises(Conflict):  # a pending one cannot be replayed
+    with refused(Conflict, "webhook_delivery_pending"):  # a pending one cannot be replayed
         WebhookDelivery.objects.filter(pk=failed.pk).update(status=DeliveryStatus.PENDING)
         delivery_replay(actor=ws_admin, delivery_id=failed.pk)
     WebhookDelivery.objects.filter(pk=failed.pk).update(status=DeliveryStatus.FAILED)
@@ -278,9 +279,9 @@ def test_another_partys_delivery_cannot_be_replayed(merchant, ws_admin, receiver
     theirs = WebhookDelivery.objects.get()
     staff = factories.actor(ws_admin.organisation, kind=OrganisationKind.CARRIER, role=Role.STAFF)
     snapshot = database_snapshot()
-    with pytest.raises(NotFound):
+    with refused(NotFound, "webhook_delivery_not_found"):
         delivery_replay(actor=merchant, delivery_id=theirs.pk)
-    with pytest.raises(Forbidden):  # staff may not replay at all
+    with refused(Forbidden, "forbidden"):  # staff may not replay at all
         delivery_replay(actor=staff, delivery_id=theirs.pk)
     assert database_snapshot() == snapshot
 

@@ -22,6 +22,7 @@ from firstmile.pickup.services import (
     warehouse_update,
 )
 
+from ..refusals import refused
 from .conftest import ADDRESS
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +130,7 @@ def test_merchant_cancels_pickup_outright(merchant, covered, jt_staff):
     cancelled = subscription_cancel(actor=merchant, warehouse_id=warehouse.pk)
     assert cancelled.status == SubscriptionStatus.CANCELLED
     assert pickup_state(warehouse).kind == PickupStateKind.CANCELLED
-    with pytest.raises(Conflict):
+    with refused(Conflict, "no_pickup_to_cancel"):
         subscription_cancel(actor=merchant, warehouse_id=warehouse.pk)
 
 
@@ -153,7 +154,7 @@ def test_bulk_approval_is_all_or_nothing(merchant, covered, jt_staff):
         warehouse_create(actor=merchant, **{**ADDRESS, "code": f"DG-{n}"})
     subs = list(PickupSubscription.objects.order_by("pk"))
     subscription_reject(actor=jt_staff, subscription_ids=[subs[0].pk], reason=RejectReason.OUTSIDE_ROUTE)
-    with pytest.raises(Conflict):
+    with refused(Conflict, "subscription_not_pending"):
         subscription_approve(actor=jt_staff, subscription_ids=[s.pk for s in subs])
     assert PickupSubscription.objects.filter(status="active").count() == 0
     assert subscription_approve(actor=jt_staff, subscription_ids=[s.pk for s in subs[1:]]) == 2
@@ -164,9 +165,9 @@ def test_a_carrier_cannot_decide_another_carriers_request(merchant, covered, ws_
     warehouse_create(actor=merchant, **ADDRESS)
     sub = PickupSubscription.objects.get()
     events_before = Event.objects.count()
-    with pytest.raises(NotFound):
+    with refused(NotFound, "subscription_not_found"):
         subscription_approve(actor=ws_staff, subscription_ids=[sub.pk])
-    with pytest.raises(NotFound):
+    with refused(NotFound, "subscription_not_found"):
         subscription_reject(actor=ws_staff, subscription_ids=[sub.pk], reason=RejectReason.OTHER, note="x")
     assert PickupSubscription.objects.get().status == SubscriptionStatus.PENDING_REVIEW
     assert Event.objects.count() == events_before
@@ -176,9 +177,9 @@ def test_a_carrier_cannot_decide_another_carriers_request(merchant, covered, ws_
 def test_a_merchant_cannot_touch_another_merchants_warehouse(merchant, other_merchant, covered):
     warehouse = warehouse_create(actor=merchant, **ADDRESS).warehouse
     events_before = Event.objects.count()
-    with pytest.raises(NotFound):
+    with refused(NotFound, "warehouse_not_found"):
         _update(other_merchant, warehouse, address_detail="别人的地址")
-    with pytest.raises(NotFound):
+    with refused(NotFound, "warehouse_not_found"):
         subscription_cancel(actor=other_merchant, warehouse_id=warehouse.pk)
     warehouse.refresh_from_db()
     assert warehouse.address_detail == ADDRESS["address_detail"]
@@ -187,9 +188,9 @@ def test_a_merchant_cannot_touch_another_merchants_warehouse(merchant, other_mer
 
 def test_merchants_cannot_approve_and_carriers_cannot_keep_warehouses(merchant, jt_staff, covered):
     warehouse_create(actor=merchant, **ADDRESS)
-    with pytest.raises(Forbidden):
+    with refused(Forbidden, "forbidden"):
         subscription_approve(actor=merchant, subscription_ids=[PickupSubscription.objects.get().pk])
-    with pytest.raises(Forbidden):
+    with refused(Forbidden, "forbidden"):
         warehouse_create(actor=jt_staff, **{**ADDRESS, "code": "X"})
 
 
@@ -220,7 +221,7 @@ def test_bad_warehouse_input_names_the_field_and_writes_nothing(merchant, covere
 def test_bad_update_changes_nothing(merchant, covered):
     warehouse = warehouse_create(actor=merchant, **ADDRESS).warehouse
     events_before = Event.objects.count()
-    with pytest.raises(ApplicationError):
+    with refused(ApplicationError, "invalid_input"):
         _update(merchant, warehouse, phone="not a phone", address_detail="新地址")
     warehouse.refresh_from_db()
     assert (warehouse.address_detail, warehouse.address_version) == (ADDRESS["address_detail"], 1)
@@ -230,7 +231,7 @@ def test_bad_update_changes_nothing(merchant, covered):
 
 def test_duplicate_code_is_a_conflict(merchant, covered, other_merchant):
     warehouse_create(actor=merchant, **ADDRESS)
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict, "warehouse_code_taken") as err:
         warehouse_create(actor=merchant, **ADDRESS)
     assert err.value.field == "code"
     # Codes are per merchant: another merchant may use the same one.

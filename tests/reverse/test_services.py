@@ -18,6 +18,8 @@ from firstmile.reverse.services import (
     register_pickup,
 )
 
+from ..refusals import refused
+
 pytestmark = pytest.mark.django_db
 NOW = datetime(2024, 7, 24, 2, 0, tzinfo=UTC)
 SELF = {
@@ -65,7 +67,7 @@ def test_forwarding_then_tracking_number(merchant, make_order, warehouse_operato
 
 def test_destruction_needs_the_merchants_confirmation(merchant, make_order, warehouse_operator):
     order = make_order(reverse_type="customs_failed", disposition="destroy")
-    with pytest.raises(Conflict):
+    with refused(Conflict, "reverse_order_wrong_state"):
         record_destruction(actor=warehouse_operator, reverse_order_id=order.pk)
     with pytest.raises(Conflict) as err:
         register_pickup(actor=merchant, reverse_order_ids=[order.pk], **SELF)
@@ -80,7 +82,7 @@ def test_registration_is_final(merchant, make_order):
     order = make_order()
     register_pickup(actor=merchant, reverse_order_ids=[order.pk], **SELF)
     events_before = Event.objects.count()
-    with pytest.raises(Conflict) as err:
+    with refused(Conflict, "reverse_order_already_registered") as err:
         register_pickup(actor=merchant, reverse_order_ids=[order.pk], **FORWARD)
     assert err.value.code == "reverse_order_already_registered"
     assert PickupRegistration.objects.get().method == "self_pickup"
@@ -89,7 +91,7 @@ def test_registration_is_final(merchant, make_order):
 
 def test_a_batch_with_one_bad_order_is_refused_whole(merchant, make_order):
     good, destroy = make_order(), make_order(reverse_type="customs_failed", disposition="destroy")
-    with pytest.raises(Conflict):
+    with refused(Conflict, "reverse_order_not_a_return"):
         register_pickup(actor=merchant, reverse_order_ids=[good.pk, destroy.pk], **SELF)
     assert not PickupRegistration.objects.exists()
     assert ReverseOrder.objects.get(pk=good.pk).status == ReverseStatus.AWAITING_MERCHANT
@@ -120,9 +122,9 @@ def test_bad_registration_input_names_the_field_and_changes_nothing(merchant, ma
 
 def test_another_merchants_order_is_not_found(merchant, other_merchant, make_order):
     order = make_order()
-    with pytest.raises(NotFound):
+    with refused(NotFound, "reverse_order_not_found"):
         register_pickup(actor=other_merchant, reverse_order_ids=[order.pk], **SELF)
-    with pytest.raises(NotFound):
+    with refused(NotFound, "reverse_order_not_found"):
         confirm_destruction(actor=other_merchant, reverse_order_ids=[order.pk])
     assert reverse_list(actor=other_merchant, filters=ReverseFilters()).count() == 0
 
@@ -134,7 +136,7 @@ def test_exception_raised_and_closed(merchant, make_order, warehouse_operator):
     order.refresh_from_db()
     assert order.exception_state == ExceptionState.OPEN
     assert reverse_list(actor=merchant, filters=ReverseFilters(exception_state="open")).count() == 1
-    with pytest.raises(Conflict):
+    with refused(Conflict, "exception_already_open"):
         exception_raise(actor=warehouse_operator, reverse_order_id=order.pk, kind="other", description="again")
     exception_close(actor=warehouse_operator, exception_id=exception.pk, resolution="商家改约次日")
     order.refresh_from_db()
@@ -143,9 +145,9 @@ def test_exception_raised_and_closed(merchant, make_order, warehouse_operator):
 
 def test_merchants_cannot_complete_and_carriers_cannot_register(merchant, make_order, warehouse_operator):
     order = make_order()
-    with pytest.raises(Forbidden):
+    with refused(Forbidden, "forbidden"):
         register_pickup(actor=warehouse_operator, reverse_order_ids=[order.pk], **SELF)
-    with pytest.raises(Forbidden):
+    with refused(Forbidden, "forbidden"):
         hand_over(actor=merchant, reverse_order_id=order.pk, person_name="x", phone="13800138000")
 
 

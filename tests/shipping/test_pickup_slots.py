@@ -15,6 +15,7 @@ from firstmile.shipping.selectors import handover_options, pickup_slots
 from firstmile.shipping.services import order_create, pickup_slot_book, pickup_slot_cancel, shipment_arrange
 
 from .. import factories
+from ..refusals import refused
 from ..snapshots import database_snapshot
 
 pytestmark = pytest.mark.django_db
@@ -154,15 +155,15 @@ def test_wrong_bookings_name_the_field_and_change_nothing(merchant, hongmei, cha
         cases.append((dict(window_id=shenzhen.pk, day=MON), NotFound, "window_id"))
         before = database_snapshot()
         for fields, error, field in cases:
-            with pytest.raises(error) as refused:
+            with pytest.raises(error) as refusal:
                 pickup_slot_book(actor=merchant, waybill_no=waybill.waybill_no, **fields)
-            assert refused.value.field == field, fields
+            assert refusal.value.field == field, fields
         with pytest.raises(Conflict) as not_pickup:
             pickup_slot_book(actor=merchant, waybill_no=drop_off.waybill_no, window_id=afternoon[1].pk, day=MON)
         assert not_pickup.value.code == "waybill_not_pick_up"
-        with pytest.raises(NotFound):
+        with refused(NotFound, "waybill_not_found"):
             pickup_slot_book(actor=other_merchant, waybill_no=waybill.waybill_no, window_id=afternoon[1].pk, day=MON)
-        with pytest.raises(Forbidden):
+        with refused(Forbidden, "forbidden"):
             pickup_slot_book(actor=carrier_staff, waybill_no=waybill.waybill_no, window_id=afternoon[1].pk, day=MON)
         with pytest.raises(Conflict) as nothing:
             pickup_slot_cancel(actor=merchant, waybill_no=waybill.waybill_no)
@@ -192,16 +193,16 @@ def test_carriers_publish_only_sound_windows_in_areas_they_cover(dispatcher, jt,
     with time_machine.travel(MONDAY_9AM, tick=False):
         before = database_snapshot()
         for change, field in cases:
-            with pytest.raises(ApplicationError) as refused:
+            with pytest.raises(ApplicationError) as refusal:
                 pickup_window_create(actor=dispatcher, **{**good, **change})
-            assert refused.value.field == field, change
-        with pytest.raises(Forbidden):
+            assert refusal.value.field == field, change
+        with refused(Forbidden, "forbidden"):
             pickup_window_create(actor=merchant, **good)
-        with pytest.raises(NotFound):
+        with refused(NotFound, "pickup_window_not_found"):
             pickup_window_withdraw(actor=ws_admin, window_id=windows["morning"].pk)
         assert database_snapshot() == before
         pickup_window_withdraw(actor=dispatcher, window_id=windows["morning"].pk)
-        with pytest.raises(Conflict):
+        with refused(Conflict, "pickup_window_inactive"):
             pickup_window_withdraw(actor=dispatcher, window_id=windows["morning"].pk)
     assert not PickupWindow.objects.get(pk=windows["morning"].pk).is_active
 

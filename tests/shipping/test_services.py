@@ -14,6 +14,7 @@ from firstmile.shipping.selectors import explain_handover, is_late
 from firstmile.shipping.services import order_create, shipment_arrange, waybill_void
 
 from .. import factories
+from ..refusals import refused
 from ..shipping.conftest import HONGMEI
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +125,7 @@ def test_batch_arrange_is_all_or_nothing(merchant, hongmei):
 def test_shipping_another_merchants_order_is_not_found(merchant, hongmei):
     order = order_create(actor=merchant, order_no="X")
     stranger = factories.actor()
-    with pytest.raises(NotFound):
+    with refused(NotFound, "order_not_found"):
         shipment_arrange(actor=stranger, order_ids=[order.pk])
     assert not Waybill.objects.exists()
 
@@ -150,7 +151,7 @@ def test_void_before_pickup_returns_the_order_to_awaiting_shipment(merchant, hon
     assert order.status == OrderStatus.AWAITING_SHIPMENT
     [again] = shipment_arrange(actor=merchant, order_ids=[order.pk])
     assert again.waybill_no != waybill.waybill_no
-    with pytest.raises(Conflict):
+    with refused(Conflict, "waybill_not_voidable"):
         waybill_void(actor=merchant, waybill_id=waybill.pk)
 
 
@@ -162,7 +163,7 @@ def test_order_input_errors(merchant, hongmei):
         order_create(actor=merchant, order_no="Z", warehouse_code="NOPE")
     assert err.value.field == "warehouse_code"
     order_create(actor=merchant, order_no="Z")
-    with pytest.raises(Conflict):
+    with refused(Conflict, "order_no_taken"):
         order_create(actor=merchant, order_no="Z")
     assert Order.objects.count() == 1
 

@@ -18,6 +18,7 @@ from firstmile.switchover.models import BatchStatus, PushFailure
 from firstmile.switchover.services import batch_cancel, batch_postpone, batch_push, batch_schedule, switchover_create
 
 from .. import factories
+from ..refusals import refused
 from .conftest import CUTOVER, HONGMEI
 
 pytestmark = pytest.mark.django_db
@@ -146,7 +147,7 @@ def test_cancel_leaves_the_outgoing_carrier_in_place(plan, merchant, hongmei, op
     assert not CoverageArea.objects.filter(carrier=ws).exists()
     assert PickupSubscription.objects.get(carrier=jt).ended_at is None
     assert PickupSubscription.objects.get(carrier=ws).status == SubscriptionStatus.CANCELLED
-    with pytest.raises(Conflict):
+    with refused(Conflict, "batch_cancelled"):
         batch_push(actor=ops, batch_id=plan.pk)
 
 
@@ -156,7 +157,7 @@ def test_nothing_changes_after_the_cutover(plan, ops, clock):
     with pytest.raises(Conflict) as err:
         batch_cancel(actor=ops, batch_id=plan.pk)
     assert err.value.code == "batch_already_cut_over"
-    with pytest.raises(Conflict):
+    with refused(Conflict, "batch_already_cut_over"):
         batch_postpone(actor=ops, batch_id=plan.pk, cutover_at=CUTOVER + timedelta(days=3))
     assert Event.objects.count() == events_before
 
@@ -188,7 +189,7 @@ def test_an_incoming_carrier_without_sorting_centre_is_refused(ops, jt, clock):
 
 def test_only_the_platform_runs_switchovers(plan, merchant, jt_staff):
     for actor in (merchant, jt_staff):
-        with pytest.raises(Forbidden):
+        with refused(Forbidden, "forbidden"):
             batch_push(actor=actor, batch_id=plan.pk)
     assert not PickupSubscription.objects.filter(origin__startswith="switchover").exists()
 
