@@ -25,8 +25,19 @@ with psycopg.connect(sys.argv[1] + "/postgres", autocommit=True) as conn:
     conn.execute(sys.argv[2])
 PY
 }
+# The run's own database and the test databases made from it (test_<name>_<pid>, tests/conftest.py).
+drop_all() { .venv/bin/python - "$server" "$name" <<'PY'
+import sys, psycopg
+from psycopg import sql
+with psycopg.connect(sys.argv[1] + "/postgres", autocommit=True) as conn:
+    names = [r[0] for r in conn.execute(
+        "SELECT datname FROM pg_database WHERE datname = %s OR datname LIKE %s", (sys.argv[2], f"test\\_{sys.argv[2]}%"))]
+    for db in names:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(db)))
+PY
+}
 admin "CREATE DATABASE $name"
-trap 'admin "DROP DATABASE IF EXISTS test_$name" || true; admin "DROP DATABASE IF EXISTS $name" || true' EXIT
+trap 'drop_all || true' EXIT
 
 echo "== test suite on PostgreSQL ($name)"
 DATABASE_URL="$server/$name" .venv/bin/pytest -m "not browser" "$@"

@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -12,6 +13,40 @@ from firstmile.geo.models import Division
 from . import factories
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Each test run its own test database, so two runs from one folder never share one.
+
+    SQLite: ``test-firstmile-<pid>.sqlite3`` beside the development database, and
+    files left by runs that died (their process is gone) are removed. PostgreSQL:
+    ``test_<name>_<pid>``, dropped at the end of the run as usual.
+    """
+    from django.conf import settings
+
+    run = os.getpid()
+    database = settings.DATABASES["default"]
+    test = database.setdefault("TEST", {})
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        folder = Path(test.get("NAME") or database["NAME"]).parent
+        for left in folder.glob("test-firstmile-*.sqlite3*"):
+            pid = left.name.removeprefix("test-firstmile-").split(".", 1)[0]
+            if pid.isdigit() and int(pid) != run and not _alive(int(pid)):
+                left.unlink(missing_ok=True)
+        test["NAME"] = str(folder / f"test-firstmile-{run}.sqlite3")
+    else:
+        test["NAME"] = f"test_{database['NAME']}_{run}"[:63]
 
 
 @pytest.fixture(autouse=True)
