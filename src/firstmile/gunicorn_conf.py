@@ -8,6 +8,7 @@ lines (firstmile.core.request_log), so gunicorn's access log stays off.
 """
 
 import multiprocessing
+import os
 from pathlib import Path
 
 from firstmile.core.env import check_no_trailing_comments, env_bool, env_int, env_str
@@ -53,6 +54,9 @@ logconfig_dict = gunicorn_logconfig(loglevel)
 # sibling, which it does with net.ipv4.tcp_migrate_req=1 (Linux 5.14+): so it is
 # on by default only there. FIRSTMILE_WEB_REUSE_PORT=1 or 0 decides otherwise.
 reuse_port = env_bool("FIRSTMILE_WEB_REUSE_PORT", _kernel_hands_over_queued_connections())
+# The master's pid file: scripts/reload_web.py (systemd's ExecReload) reads it to swap
+# the running master for one of the release `current` points at, without downtime.
+pidfile = env_str("FIRSTMILE_PIDFILE", "") or None
 # Behind a proxy on the same machine or network: trust its X-Forwarded-* headers.
 forwarded_allow_ips = env_str("FIRSTMILE_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
@@ -75,3 +79,22 @@ def post_worker_init(worker):
     get_resolver().url_patterns  # noqa: B018 (imports the API and every router now, not on the first request)
     gc.collect()
     gc.freeze()
+    if worker is not None and worker.cfg.pidfile:
+        with booted_marker(worker.cfg.pidfile, worker.ppid).open("a") as marker:
+            marker.write(f"{os.getpid()}\n")
+
+
+def booted_marker(pid_file: str, master_pid: int) -> Path:
+    """One line per worker of that master that has loaded the application and is about to serve."""
+    return Path(f"{pid_file}.{master_pid}.booted")
+
+
+def when_ready(server):
+    """A master starting afresh (or re-executed by USR2) forgets markers a dead master of its pid left."""
+    if server.cfg.pidfile:
+        booted_marker(server.cfg.pidfile, os.getpid()).unlink(missing_ok=True)
+
+
+def on_exit(server):
+    if server.cfg.pidfile:
+        booted_marker(server.cfg.pidfile, os.getpid()).unlink(missing_ok=True)

@@ -237,12 +237,25 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("FIRSTMILE_STATIC_ROOT") or DATA_DIR / "staticfiles")
 # WhiteNoise serves from the finders (no collectstatic needed) but expects the root to exist.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Production serves what `firstmile collectstatic` wrote: names carrying a content
+# hash (cached for a year by browsers and proxies), each with gzip and Brotli
+# copies made once. Releases side by side share the folder safely: a new release
+# adds its hashed files beside the old ones', which old processes keep serving.
+# Until collectstatic has run, pages still work, served from the apps' folders
+# uncompressed, and the start-up line says so (core/logs.py).
+STATIC_COLLECTED = PRODUCTION and (STATIC_ROOT / "staticfiles.json").is_file()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "firstmile.core.static.CollectedStaticFilesStorage"
+            if PRODUCTION
+            else "whitenoise.storage.CompressedStaticFilesStorage"
+        )
+    },
 }
 # Uploaded and generated files (job inputs and results, destruction photos) live
 # on the local disk by default, which every web and worker process must share.
@@ -266,8 +279,8 @@ if os.environ.get("FIRSTMILE_STORAGE", "local") == "s3":
             "addressing_style": os.environ.get("FIRSTMILE_S3_ADDRESSING_STYLE") or None,
         },
     }
-# Serve straight from the apps' static folders, so the demo needs no collectstatic.
-WHITENOISE_USE_FINDERS = True
+# Development and the demo serve straight from the apps' static folders: no collectstatic.
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
 WHITENOISE_AUTOREFRESH = DEBUG
 
 TASKS = {

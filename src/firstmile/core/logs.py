@@ -59,8 +59,17 @@ def log_start(process: str) -> None:
         "behind_proxy": getattr(settings, "SECURE_PROXY_SSL_HEADER", None) is not None,
         "allowed_hosts": settings.ALLOWED_HOSTS,
         "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+        "static_files": "collected" if settings.STATIC_COLLECTED else "app folders",
     }
-    if settings.PRODUCTION:
+    if settings.PRODUCTION and not settings.STATIC_COLLECTED and process == "web":
+        logger.warning(
+            "Firstmile %s starting in production mode, but static files are served uncompressed from the apps' "
+            "folders: run `firstmile collectstatic --noinput` (STATIC_ROOT %s) and restart",
+            process,
+            settings.STATIC_ROOT,
+            extra=fields,
+        )
+    elif settings.PRODUCTION:
         logger.info("Firstmile %s starting in production mode", process, extra=fields)
     else:
         logger.warning(

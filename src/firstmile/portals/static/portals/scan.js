@@ -21,7 +21,10 @@
   }
   button.hidden = false;
 
-  var vendor = button.dataset.vendor;
+  // The ponyfill's URL may carry a content hash (collected static files); its
+  // WebAssembly sits beside it under its own name.
+  var ponyfillUrl = button.dataset.ponyfill;
+  var vendor = ponyfillUrl.slice(0, ponyfillUrl.lastIndexOf("/") + 1);
   var FORMATS = ["code_128", "qr_code"];
   var WAYBILL = /^[A-Z]{2,4}[0-9]{11}$/;
   var stream = null;
@@ -40,7 +43,7 @@
         return;
       }
       var script = document.createElement("script");
-      script.src = vendor + "ponyfill.js";
+      script.src = ponyfillUrl;
       script.onload = function () {
         window.BarcodeDetectionAPI.prepareZXingModule({
           overrides: {
