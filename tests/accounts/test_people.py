@@ -69,7 +69,7 @@ def test_deactivated_people_cannot_log_in_and_admins_cannot_lock_themselves_out(
     assert _json(client, "patch", f"/users/{clerk.pk}", {"is_active": False}).status_code == 200
     assert not _can_log_in("clerk", factories.PASSWORD)
     response = _json(client, "patch", f"/users/{boss.pk}", {"role": "staff"})
-    assert response.status_code == 409
+    assert response.status_code == 409 and response.json()["code"] == "self_lockout"
     boss.refresh_from_db()
     assert boss.role == Role.ADMIN
     assert _json(client, "patch", f"/users/{clerk.pk}", {"role": "admin", "is_active": True}).json()["role"] == "admin"

@@ -46,7 +46,8 @@ def test_an_erp_bundles_its_parcels_and_prints_the_bundles_label_and_manifest(ap
     assert "JT00000000000" in bound["results"][1]["error"]["message"]
     too_many = erp.post(f"/bundles/{bundle_id}/bind", {"waybill_nos": [f"JT{i:011d}" for i in range(51)]})
     assert too_many.status_code in (400, 422)
-    assert erp.get(f"/bundles/{bundle_id}/label.pdf").status_code == 409  # open: no label yet
+    no_label = erp.get(f"/bundles/{bundle_id}/label.pdf")  # open: no label yet
+    assert no_label.status_code == 409 and no_label.json()["code"] == "bundle_wrong_state"
 
     unbound = erp.post(f"/bundles/{bundle_id}/unbind", {"waybill_nos": [numbers[2]]}).json()
     assert (unbound["bundle"]["parcel_count"], unbound["failed"]) == (2, 0)

@@ -45,7 +45,7 @@ def test_a_carrier_admin_asks_and_operations_approve_from_the_asked_instant(peop
     assert carrier_serving("441900125", start + timedelta(minutes=1)).code == "WS"
     assert carrier_serving("441900125", start - timedelta(minutes=1)) is None
     again = _post(people["ops"], f"/coverage-requests/{asked.json()['id']}/reject", {"reason": "迟了"})
-    assert again.status_code == 409
+    assert again.status_code == 409 and again.json()["code"] == "coverage_request_decided"
     listed = people["admin"].get("/api/v1/coverage-requests").json()["results"]
     assert [r["status"] for r in listed] == ["approved"]
 

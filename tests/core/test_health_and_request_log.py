@@ -67,3 +67,19 @@ def test_a_hostile_request_id_is_replaced(caplog):
     line = json.loads(JsonFormatter().format(caplog.records[-1]))
     assert line["request_id"] == response["X-Request-ID"] and line["level"] == "INFO"
     assert line["logger"] == "firstmile.request" and line["message"] == "GET /login/ 200"
+
+
+def test_probes_by_address_over_plain_http_are_answered_in_production_mode(settings, caplog):
+    """A load balancer probes 10.0.1.5:8000 over HTTP: no redirect to HTTPS, no 400 for the unlisted host."""
+    settings.SECURE_SSL_REDIRECT = True
+    settings.ALLOWED_HOSTS = ["firstmile.example.com"]
+    WorkerHeartbeat.objects.create(worker_id="w1", seen_at=now())
+    probe = Client(HTTP_HOST="10.0.1.5:8000")
+    with caplog.at_level(logging.INFO, logger="firstmile.request"):
+        assert probe.get("/healthz").status_code == 200
+        assert probe.head("/healthz").status_code == 200
+        assert probe.get("/readyz").status_code == 200
+    assert not [r for r in caplog.records if r.name == "firstmile.request"]  # probes write no request line
+    assert probe.get("/login/").status_code == 400  # every other path keeps the host check
+    assert Client(HTTP_HOST="firstmile.example.com").get("/login/").status_code == 301
+    assert probe.post("/healthz").status_code == 405

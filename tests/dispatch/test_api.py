@@ -33,7 +33,7 @@ def test_carrier_system_sets_up_a_team_plans_and_receives(api, jt, merchant, hon
         assert inbound.status_code == 200
         assert inbound.json()["waybill"]["status"] == "received"
         again = system.post("/scans/inbound", {"sorting_centre": "JT-HUB", "waybill_no": waybill.waybill_no})
-        assert again.status_code == 409
+        assert again.status_code == 409 and again.json()["code"] == "waybill_already_scanned"
 
 
 def test_another_carrier_sees_no_tasks_and_cannot_assign(api, jt, merchant, hongmei):

@@ -120,7 +120,8 @@ def test_api_and_driver_page(merchant, hongmei, dispatcher, crew, api, client):
         assert done.status_code == 200, done.json()
         body = done.json()
         assert (body["reason"], body["parcels_left"], body["retry_on"]) == ("address_wrong", 2, "2023-09-19")
-        assert carrier_api.post(f"/dispatch/tasks/{task.pk}/fail", {"reason": "refused"}).status_code == 409
+        closed = carrier_api.post(f"/dispatch/tasks/{task.pk}/fail", {"reason": "refused"})
+        assert closed.status_code == 409 and closed.json()["code"] == "task_closed"
         seen = merchant_api.get("/attention").json()
         assert seen["failure_count"] == 1 and seen["failures"][0]["reason"] == "address_wrong"
         assert seen["failures"][0]["warehouse_code"] == hongmei.code

@@ -60,10 +60,8 @@ def test_platform_operations_manage_the_relation_and_it_decides(parties):
     ops, ws = parties["ops"], parties["ws"]
     created = _post(ops, "/consolidation-agreements", {"carrier_code": "WS", "merchant_code": "dg-lighting"})
     assert created.status_code == 201
-    assert (
-        _post(ops, "/consolidation-agreements", {"carrier_code": "WS", "merchant_code": "dg-lighting"}).status_code
-        == 409
-    )
+    twice = _post(ops, "/consolidation-agreements", {"carrier_code": "WS", "merchant_code": "dg-lighting"})
+    assert twice.status_code == 409 and twice.json()["code"] == "consolidation_agreement_exists"
     assert _post(ws, "/reverse-orders", {**BODY, "merchant_code": "dg-lighting"}).status_code == 201
     assert _post(ws, "/reverse-orders", {**BODY, "order_no": "TT2", "merchant_code": "sz-gadgets"}).status_code == 404
     # A carrier may not grant itself the relation.
@@ -77,7 +75,8 @@ def test_platform_operations_manage_the_relation_and_it_decides(parties):
     events = Event.objects.count()
     assert _post(ws, "/reverse-orders", {**BODY, "order_no": "TT3", "merchant_code": "dg-lighting"}).status_code == 404
     assert Event.objects.count() == events
-    assert _post(ops, f"/consolidation-agreements/{created.json()['id']}/end", {}).status_code == 409
+    ended = _post(ops, f"/consolidation-agreements/{created.json()['id']}/end", {})
+    assert ended.status_code == 409 and ended.json()["code"] == "consolidation_agreement_ended"
 
 
 def test_the_ops_page_adds_and_ends_agreements(parties):

@@ -83,7 +83,8 @@ def test_void_then_scan_is_refused_with_a_clear_message(erp):
     number = erp.post("/orders/arrange-shipment", {"order_ids": [order_id]}).json()["waybills"][0]["waybill_no"]
     voided = erp.post(f"/waybills/{number}/void", {}).json()
     assert voided["status"] == "voided"
-    assert erp.post(f"/waybills/{number}/void", {}).status_code == 409
+    voided = erp.post(f"/waybills/{number}/void", {})
+    assert voided.status_code == 409 and voided.json()["code"] == "waybill_not_voidable"
 
 
 def test_a_batch_of_labels_is_rendered_on_the_worker(erp):

@@ -288,7 +288,8 @@ def test_a_carrier_system_publishes_windows_and_closures_through_the_api(api, jt
         assert bad.status_code == 400 and bad.json()["field"] == "ends_at"
         closure = system.post("/pickup-closures", {"date": "2023-10-01", "reason": "国庆节"})
         assert closure.status_code == 201 and closure.json()["division_code"] is None
-        assert system.post("/pickup-closures", {"date": "2023-10-01", "reason": "again"}).status_code == 409
+        again = system.post("/pickup-closures", {"date": "2023-10-01", "reason": "again"})
+        assert again.status_code == 409 and again.json()["code"] == "pickup_closure_exists"
         removed = system.client.delete(f"/api/v1/pickup-closures/{closure.json()['id']}", headers=system.headers)
         assert removed.status_code == 204
         window_id = created.json()[0]["id"]

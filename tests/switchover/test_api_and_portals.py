@@ -24,7 +24,8 @@ def test_ops_plans_schedules_and_pushes_over_the_api(api, ops, jt, ws, hongmei, 
     batch_id = batch.json()["id"]
     queued = client.post(f"/switchover-batches/{batch_id}/push", {})
     assert queued.status_code == 202 and queued.json()["status"] == "queued"
-    assert client.post(f"/switchover-batches/{batch_id}/push", {}).status_code == 409  # one push at a time
+    twice = client.post(f"/switchover-batches/{batch_id}/push", {})  # one push at a time
+    assert twice.status_code == 409 and twice.json()["code"] == "push_in_progress"
     drain()
     job = client.get(f"/jobs/{queued.json()['id']}").json()
     assert job["status"] == "done" and job["report"] == {"pushed": 1, "failed": 0, "batch_id": batch_id}
@@ -36,7 +37,7 @@ def test_ops_plans_schedules_and_pushes_over_the_api(api, ops, jt, ws, hongmei, 
         f"/switchovers/{created.json()['id']}/batches",
         {"name": "again", "cutover_at": "2023-09-20T00:00:00+08:00", "division_codes": ["441900"]},
     )
-    assert again.status_code == 409
+    assert again.status_code == 409 and again.json()["code"] == "batch_areas_overlap"
     assert again.json()["field"] == "division_codes"
 
 
