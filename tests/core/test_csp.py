@@ -18,7 +18,7 @@ def _through(response, request=None):
 def test_every_response_gets_django_csps_own_policy(client):
     expected = build_policy()
     assert "frame-ancestors 'none'" in expected
-    assert client.get("/healthz")["Content-Security-Policy"] == expected
+    assert client.get("/api/v1/me")["Content-Security-Policy"] == expected  # a JSON answer too
     assert client.get("/login/")["Content-Security-Policy"] == expected
 
 
