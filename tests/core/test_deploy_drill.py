@@ -126,11 +126,12 @@ def test_day_one_from_the_guide(tmp_path):
         stdout=log,
         stderr=log,
     )
+    worker_log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - closed at the end
     worker = subprocess.Popen(
         [sys.executable, "-m", "firstmile.cli", "worker", "--interval", "0.2"],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=worker_log,
+        stderr=worker_log,
     )
     by_address = {"Host": f"127.0.0.1:{port}"}  # as a load balancer probes: the address, plain HTTP
     proxied = {"Host": HOST, "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
@@ -198,6 +199,7 @@ def test_day_one_from_the_guide(tmp_path):
             process.terminate()
             process.wait(timeout=60)
         log.close()
+        worker_log.close()
 
     # Every line is JSON; the start-up line says production with collected static files;
     # request lines carry the client's address from the proxy's header; probes write none.
@@ -208,3 +210,6 @@ def test_day_one_from_the_guide(tmp_path):
     assert not [line for line in requests if line["path"] in ("/healthz", "/readyz")]
     login = next(line for line in requests if line["path"] == "/login/" and line["method"] == "POST")
     assert login["client_ip"] == "203.0.113.9" and login["status"] == 302
+    worker_lines = [json.loads(line) for line in (tmp_path / "worker.log").read_text().splitlines() if line.strip()]
+    worker_start = next(line for line in worker_lines if line["logger"] == "firstmile.startup")
+    assert worker_start["component"] == "worker" and worker_start["mode"] == "production"

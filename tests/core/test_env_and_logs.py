@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from firstmile.core.env import check_no_trailing_comments, env_bool, env_int
+from firstmile.core.env import check_no_trailing_comments, env_bool, env_float, env_int
 
 
 @pytest.mark.parametrize(
@@ -44,6 +44,10 @@ def test_numbers_are_numbers_or_refused():
         env_int("FIRSTMILE_N", 5, environ={"FIRSTMILE_N": "12 # per minute"})
     with pytest.raises(ImproperlyConfigured, match="not a whole number"):
         env_int("FIRSTMILE_N", 5, environ={"FIRSTMILE_N": "twelve"})
+    assert env_float("FIRSTMILE_F", 5.0, environ={"FIRSTMILE_F": "0.5"}) == 0.5
+    for endless in ("inf", "nan", "1e999"):
+        with pytest.raises(ImproperlyConfigured, match="not a number"):
+            env_float("FIRSTMILE_F", 5.0, environ={"FIRSTMILE_F": endless})
 
 
 def test_any_firstmile_or_database_value_with_a_trailing_comment_is_refused():

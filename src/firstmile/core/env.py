@@ -10,6 +10,7 @@ where one is expected, stops the process at start-up with the variable named.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 
@@ -47,24 +48,29 @@ def env_bool(name: str, default: bool = False, environ=None) -> bool:
     raise ImproperlyConfigured(f"{name}={value!r} is neither on (1, true, yes, on) nor off (0, false, no, off).")
 
 
-def env_int(name: str, default: int, environ=None) -> int:
+def _number(name: str, default, environ, cast, what: str):
     value = _raw(name, os.environ if environ is None else environ)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        return cast(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
+        raise ImproperlyConfigured(f"{name}={value!r} is not {what}.") from None
+
+
+def env_int(name: str, default: int, environ=None) -> int:
+    return _number(name, default, environ, int, "a whole number")
+
+
+def _finite(value: str) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
 
 
 def env_float(name: str, default: float, environ=None) -> float:
-    value = _raw(name, os.environ if environ is None else environ)
-    if value is None or value == "":
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a number.") from None
+    return _number(name, default, environ, _finite, "a number")
 
 
 def env_str(name: str, default: str = "", environ=None) -> str:
