@@ -25,16 +25,15 @@ DATA_DIR = Path(os.environ.get("FIRSTMILE_DATA_DIR", Path.cwd() / "var"))
 # number that is not one, or a value that kept an environment file's trailing
 # comment stops the process here, with the variable named.
 check_no_trailing_comments()
-_env_bool = env_bool
 
 
-DEBUG = _env_bool("FIRSTMILE_DEBUG")
+DEBUG = env_bool("FIRSTMILE_DEBUG")
 # Only for development: it is public, so production refuses to start with it.
 DEVELOPMENT_SECRET_KEY = "firstmile-development-key-not-for-production-8c1f2e"
 SECRET_KEY = os.environ.get("FIRSTMILE_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 # FIRSTMILE_PRODUCTION=1: refuse the public key and DEBUG, HTTPS-only cookies, HSTS,
 # redirect to HTTPS; `firstmile check --deploy` is clean in this mode.
-PRODUCTION = _env_bool("FIRSTMILE_PRODUCTION")
+PRODUCTION = env_bool("FIRSTMILE_PRODUCTION")
 if PRODUCTION:
     if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         raise ImproperlyConfigured(
@@ -296,7 +295,7 @@ FIRSTMILE_BASE_HANDLING_HOURS = env_int("FIRSTMILE_BASE_HANDLING_HOURS", 48)
 # Webhook endpoints on private, loopback or link-local addresses: refused in production
 # (they would let a party make the server reach its own network), allowed for the demo
 # and tests, whose receivers listen on 127.0.0.1.
-FIRSTMILE_WEBHOOK_ALLOW_PRIVATE = _env_bool("FIRSTMILE_WEBHOOK_ALLOW_PRIVATE", not PRODUCTION)
+FIRSTMILE_WEBHOOK_ALLOW_PRIVATE = env_bool("FIRSTMILE_WEBHOOK_ALLOW_PRIVATE", not PRODUCTION)
 
 # A worker leases a webhook delivery for this long before sending it: longer than the
 # connect and read timeouts together (5 + 15 s), so a slow send is never doubled; a
@@ -305,7 +304,7 @@ FIRSTMILE_WEBHOOK_LEASE_SECONDS = env_int("FIRSTMILE_WEBHOOK_LEASE_SECONDS", 60)
 # Finished webhook deliveries stay in the receiving party's log this many days.
 FIRSTMILE_WEBHOOK_LOG_DAYS = env_int("FIRSTMILE_WEBHOOK_LOG_DAYS", 30)
 # /readyz reports not ready while no worker has been seen (set 0 for web-only tests).
-FIRSTMILE_READY_REQUIRES_WORKER = _env_bool("FIRSTMILE_READY_REQUIRES_WORKER", True)
+FIRSTMILE_READY_REQUIRES_WORKER = env_bool("FIRSTMILE_READY_REQUIRES_WORKER", True)
 # A worker whose heartbeat is older than this is dead: its running jobs read "interrupted".
 FIRSTMILE_WORKER_DEAD_AFTER_SECONDS = env_int("FIRSTMILE_WORKER_DEAD_AFTER_SECONDS", 30)
 
@@ -329,18 +328,18 @@ NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = PRODUCTION or _env_bool("FIRSTMILE_SECURE_COOKIES")
+SESSION_COOKIE_SECURE = PRODUCTION or env_bool("FIRSTMILE_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
-    SECURE_SSL_REDIRECT = _env_bool("FIRSTMILE_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = env_bool("FIRSTMILE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("FIRSTMILE_HSTS_SECONDS", 365 * 24 * 3600)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("FIRSTMILE_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = _env_bool("FIRSTMILE_HSTS_PRELOAD", True)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("FIRSTMILE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("FIRSTMILE_HSTS_PRELOAD", True)
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (nginx, a cloud load balancer).
-    if _env_bool("FIRSTMILE_BEHIND_PROXY"):
+    if env_bool("FIRSTMILE_BEHIND_PROXY"):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Content Security Policy (django-csp): scripts and styles only from Firstmile itself,
@@ -374,7 +373,7 @@ LOGGING = {
         # One line per request: request id, method, path, status, duration, organisation.
         "firstmile.request": {
             "handlers": ["console"],
-            "level": "INFO" if _env_bool("FIRSTMILE_REQUEST_LOG", True) else "WARNING",
+            "level": "INFO" if env_bool("FIRSTMILE_REQUEST_LOG", True) else "WARNING",
             "propagate": False,
         },
         "firstmile.startup": {"handlers": ["console"], "level": "INFO", "propagate": False},
@@ -383,7 +382,7 @@ LOGGING = {
         # runserver's access line repeats each request our JSON line already logged.
         "django.server": {
             "handlers": ["console"],
-            "level": "ERROR" if _env_bool("FIRSTMILE_REQUEST_LOG", True) else "INFO",
+            "level": "ERROR" if env_bool("FIRSTMILE_REQUEST_LOG", True) else "INFO",
             "propagate": False,
         },
     },
